@@ -1,0 +1,137 @@
+#ifndef TESSERA_CORE_OP_REGISTRY_H_
+#define TESSERA_CORE_OP_REGISTRY_H_
+
+// The op schema registry (like TensorFlow's REGISTER_OP): an op's name,
+// inputs, outputs, typed attributes with defaults, and shape inference.
+// Device-free; kernels are registered separately (core/kernel_registry.h).
+//
+//   TESSERA_REGISTER_OP("relu")
+//       .Input("x")
+//       .Output("y")
+//       .Doc("max(x, 0), elementwise.")
+//       .ShapeFn(SameShapeAsInput(0));
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/graph.pb.h"
+#include "core/shape.h"
+#include "core/status_macros.h"
+
+namespace tessera {
+
+enum class AttrType { kInt, kFloat, kString, kBool, kInts, kFloats };
+const char* AttrTypeName(AttrType type);
+// The type an AttrValue holds, or nullopt when it holds nothing.
+std::optional<AttrType> TypeOf(const AttrValue& value);
+
+AttrValue IntAttr(int64_t v);
+AttrValue FloatAttr(float v);
+AttrValue StringAttr(const std::string& v);
+AttrValue BoolAttr(bool v);
+AttrValue IntsAttr(const std::vector<int64_t>& v);
+AttrValue FloatsAttr(const std::vector<float>& v);
+
+// A node's attributes after validation: every declared attribute present,
+// with defaults filled in and types checked. Getters abort on a name the
+// schema does not declare (a programmer error, not a user's).
+class Attrs {
+ public:
+  Attrs() = default;
+  explicit Attrs(std::map<std::string, AttrValue> values) : values_(std::move(values)) {}
+
+  int64_t GetInt(const std::string& name) const;
+  float GetFloat(const std::string& name) const;
+  const std::string& GetString(const std::string& name) const;
+  bool GetBool(const std::string& name) const;
+  std::vector<int64_t> GetInts(const std::string& name) const;
+  std::vector<float> GetFloats(const std::string& name) const;
+  bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  const std::map<std::string, AttrValue>& values() const { return values_; }
+
+ private:
+  const AttrValue& Get(const std::string& name, AttrType type) const;
+  std::map<std::string, AttrValue> values_;
+};
+
+// Computes output shapes from input shapes; returns InvalidArgument naming
+// the problem (the caller adds the node's name).
+using ShapeFn =
+    std::function<absl::StatusOr<std::vector<Shape>>(const std::vector<Shape>& inputs, const Attrs& attrs)>;
+
+struct OpInputDef {
+  std::string name;
+  bool differentiable = true;  // false for e.g. integer class labels
+  bool optional = false;       // only trailing inputs may be optional
+};
+
+struct AttrDef {
+  std::string name;
+  AttrType type;
+  std::optional<AttrValue> default_value;  // nullopt: required
+};
+
+class OpSchema {
+ public:
+  explicit OpSchema(std::string name) : name_(std::move(name)) {}
+
+  OpSchema& Input(const std::string& name);
+  OpSchema& NonDifferentiableInput(const std::string& name);
+  OpSchema& OptionalInput(const std::string& name);
+  OpSchema& Output(const std::string& name);
+  OpSchema& Attr(const std::string& name, AttrType type, AttrValue default_value);
+  OpSchema& RequiredAttr(const std::string& name, AttrType type);
+  OpSchema& ShapeFn(tessera::ShapeFn fn);
+  OpSchema& Doc(const std::string& doc);
+
+  const std::string& name() const { return name_; }
+  const std::vector<OpInputDef>& inputs() const { return inputs_; }
+  const std::vector<std::string>& outputs() const { return outputs_; }
+  const std::vector<AttrDef>& attrs() const { return attrs_; }
+  const std::string& doc() const { return doc_; }
+  int min_inputs() const;
+  int max_inputs() const { return static_cast<int>(inputs_.size()); }
+
+  // Checks attribute names and types and fills in defaults.
+  absl::StatusOr<Attrs> ResolveAttrs(const std::map<std::string, AttrValue>& given) const;
+  absl::StatusOr<std::vector<Shape>> InferShapes(const std::vector<Shape>& inputs,
+                                                 const Attrs& attrs) const;
+
+ private:
+  std::string name_;
+  std::vector<OpInputDef> inputs_;
+  std::vector<std::string> outputs_;
+  std::vector<AttrDef> attrs_;
+  tessera::ShapeFn shape_fn_;
+  std::string doc_;
+};
+
+class OpRegistry {
+ public:
+  static OpRegistry& Global();
+  // Aborts on a duplicate name: two ops claiming one name is a build error.
+  OpSchema& Register(const std::string& name);
+  // nullptr when unknown.
+  const OpSchema* Find(const std::string& name) const;
+  std::vector<std::string> Names() const;  // sorted
+
+ private:
+  std::map<std::string, std::unique_ptr<OpSchema>> schemas_;
+};
+
+// Shape helpers shared by many ops.
+ShapeFn SameShapeAsInput(int index);
+// InvalidArgument unless `shape` has `rank` dimensions; `what` names it.
+absl::Status ExpectRank(const Shape& shape, int rank, const std::string& what);
+
+}  // namespace tessera
+
+#define TESSERA_REGISTER_OP(name)                                           \
+  static ::tessera::OpSchema& TS_CONCAT_(tessera_op_schema_, __COUNTER__) = \
+      ::tessera::OpRegistry::Global().Register(name)
+
+#endif  // TESSERA_CORE_OP_REGISTRY_H_

@@ -1,0 +1,81 @@
+#ifndef TESSERA_CORE_TENSOR_H_
+#define TESSERA_CORE_TENSOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/shape.h"
+
+namespace tessera {
+
+enum class Device { kCpu, kCuda };
+const char* DeviceName(Device device);
+
+// Device memory, freed by the backend that allocated it when the last tensor
+// referring to it goes away.
+class Buffer {
+ public:
+  Buffer(Device device, void* data, size_t bytes) : device_(device), data_(data), bytes_(bytes) {}
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  Device device() const { return device_; }
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  Device device_;
+  void* data_;
+  size_t bytes_;
+};
+
+// A dense float32 array in row-major (NCHW) order on one device. Copying a
+// Tensor shares its buffer; Clone() copies the data. Nothing moves between
+// devices unless CopyTo() is called.
+class Tensor {
+ public:
+  Tensor() = default;
+
+  // Uninitialised storage.
+  static Tensor Empty(const Shape& shape, Device device = Device::kCpu);
+  static Tensor Zeros(const Shape& shape, Device device = Device::kCpu);
+  static Tensor Filled(const Shape& shape, float value, Device device = Device::kCpu);
+  // A CPU tensor holding `values`; CHECK-fails if the size does not match.
+  static Tensor FromVector(const Shape& shape, const std::vector<float>& values);
+
+  bool defined() const { return buffer_ != nullptr; }
+  const Shape& shape() const { return shape_; }
+  int64_t dim(int i) const { return shape_[i]; }
+  int rank() const { return static_cast<int>(shape_.size()); }
+  int64_t num_elements() const { return NumElements(shape_); }
+  Device device() const { return buffer_ ? buffer_->device() : Device::kCpu; }
+
+  float* data() { return static_cast<float*>(buffer_->data()); }
+  const float* data() const { return static_cast<const float*>(buffer_->data()); }
+
+  // A view with another shape of the same size, sharing the buffer.
+  Tensor Reshaped(const Shape& shape) const;
+  // A deep copy on `device`.
+  Tensor CopyTo(Device device) const;
+  Tensor Clone() const { return CopyTo(device()); }
+  // Copies into `dst`, which must have the same number of elements.
+  void CopyInto(Tensor& dst) const;
+  // The values, copied to the host.
+  std::vector<float> ToVector() const;
+
+  std::string DebugString(int max_values = 8) const;
+
+ private:
+  Tensor(Shape shape, std::shared_ptr<Buffer> buffer)
+      : shape_(std::move(shape)), buffer_(std::move(buffer)) {}
+
+  Shape shape_;
+  std::shared_ptr<Buffer> buffer_;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_CORE_TENSOR_H_

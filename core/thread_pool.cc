@@ -1,0 +1,103 @@
+#include "core/thread_pool.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace tessera {
+
+ThreadPool::ThreadPool(int num_threads) {
+  const int workers = std::max(1, num_threads) - 1;
+  for (int i = 0; i < workers; ++i) {
+    workers_.emplace_back([this, i] { WorkerLoop(i); });
+  }
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  work_ready_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+namespace {
+// Chunk c of `chunks` equal-as-possible pieces of [0, n).
+inline void ChunkRange(int64_t n, int64_t chunks, int64_t c, int64_t* begin,
+                       int64_t* end) {
+  const int64_t base = n / chunks, extra = n % chunks;
+  *begin = c * base + std::min(c, extra);
+  *end = *begin + base + (c < extra ? 1 : 0);
+}
+}  // namespace
+
+void ThreadPool::ParallelFor(int64_t n, int64_t min_chunk,
+                             const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  const int64_t max_chunks = std::max<int64_t>(1, n / std::max<int64_t>(1, min_chunk));
+  const int64_t chunks = std::min<int64_t>(num_threads(), max_chunks);
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (chunks == 1 || busy_) {
+      lock.unlock();
+      fn(0, n);
+      return;
+    }
+    busy_ = true;
+    job_ = &fn;
+    job_n_ = n;
+    job_chunks_ = chunks;
+    pending_ = static_cast<int>(chunks - 1);
+    ++generation_;
+  }
+  work_ready_.notify_all();
+  int64_t begin, end;
+  ChunkRange(n, chunks, 0, &begin, &end);
+  fn(begin, end);
+  std::unique_lock<std::mutex> lock(mutex_);
+  work_done_.wait(lock, [this] { return pending_ == 0; });
+  job_ = nullptr;
+  busy_ = false;
+}
+
+void ThreadPool::WorkerLoop(int worker_index) {
+  int64_t seen_generation = 0;
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    work_ready_.wait(lock, [&] { return stop_ || generation_ != seen_generation; });
+    if (stop_) return;
+    seen_generation = generation_;
+    const int64_t chunk = worker_index + 1;
+    if (chunk >= job_chunks_) continue;
+    const auto* job = job_;
+    const int64_t n = job_n_, chunks = job_chunks_;
+    lock.unlock();
+    int64_t begin, end;
+    ChunkRange(n, chunks, chunk, &begin, &end);
+    (*job)(begin, end);
+    lock.lock();
+    if (--pending_ == 0) work_done_.notify_one();
+  }
+}
+
+namespace {
+std::unique_ptr<ThreadPool>& PoolSlot() {
+  static auto* slot = new std::unique_ptr<ThreadPool>();
+  return *slot;
+}
+}  // namespace
+
+ThreadPool& CpuThreadPool() {
+  auto& slot = PoolSlot();
+  if (!slot) {
+    const unsigned cores = std::thread::hardware_concurrency();
+    slot = std::make_unique<ThreadPool>(cores == 0 ? 1 : static_cast<int>(cores));
+  }
+  return *slot;
+}
+
+void SetNumCpuThreads(int num_threads) {
+  PoolSlot() = std::make_unique<ThreadPool>(std::max(1, num_threads));
+}
+
+}  // namespace tessera

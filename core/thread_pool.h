@@ -1,0 +1,61 @@
+#ifndef TESSERA_CORE_THREAD_POOL_H_
+#define TESSERA_CORE_THREAD_POOL_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tessera {
+
+// A fixed pool of worker threads for data-parallel loops. The calling thread
+// takes part, so a pool of N threads runs N-1 workers.
+class ThreadPool {
+ public:
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn(begin, end) over disjoint chunks covering [0, n). The split
+  // depends only on n, min_chunk and num_threads(), so a reduction that
+  // combines chunk results in chunk order is bitwise reproducible for a fixed
+  // thread count. Blocks until every chunk is done. Not reentrant: a nested
+  // call runs serially on the calling thread.
+  void ParallelFor(int64_t n, int64_t min_chunk,
+                   const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  void WorkerLoop(int worker_index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable work_done_;
+  const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+  int64_t job_n_ = 0;
+  int64_t job_chunks_ = 0;
+  int64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+  bool busy_ = false;
+};
+
+// The process-wide pool that CPU kernels use. Sized to the machine's cores
+// until SetNumCpuThreads() is called (before training starts).
+ThreadPool& CpuThreadPool();
+void SetNumCpuThreads(int num_threads);
+
+// Shorthand for CpuThreadPool().ParallelFor(...).
+inline void ParallelFor(int64_t n, int64_t min_chunk,
+                        const std::function<void(int64_t, int64_t)>& fn) {
+  CpuThreadPool().ParallelFor(n, min_chunk, fn);
+}
+
+}  // namespace tessera
+
+#endif  // TESSERA_CORE_THREAD_POOL_H_
