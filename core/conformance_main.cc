@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/backend.h"
 #include "core/gradient_check.h"
 #include "core/kernel_registry.h"
@@ -108,6 +109,26 @@ TEST(Conformance, EveryRegisteredOpHasCasesAndKernels) {
   }
 }
 
+// Ops the build promised (from the OPS list in ops/BUILD); an op library
+// that is listed but dropped by the linker shows up here.
+std::vector<std::string>& ExpectedOps() {
+  static auto* ops = new std::vector<std::string>();
+  return *ops;
+}
+
+TEST(Conformance, EveryExpectedOpIsRegistered) {
+  for (const std::string& op : ExpectedOps()) {
+    EXPECT_NE(OpRegistry::Global().Find(op), nullptr)
+        << "op '" << op << "' is listed in ops/BUILD but not registered (not linked?)";
+  }
+}
+
+TEST(Conformance, GpuBackendPresent) {
+  if (GetBackend(Device::kCuda) == nullptr) {
+    GTEST_SKIP() << "no CUDA device in this process: GPU cases were not run";
+  }
+}
+
 void RegisterCaseTests() {
   for (const auto& [op, factories] : RegisteredOpTestCases()) {
     for (OpTestCaseFactory factory : factories) {
@@ -130,6 +151,13 @@ void RegisterCaseTests() {
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
+  const std::string flag = "--expected_ops=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind(flag, 0) == 0) {
+      tessera::ExpectedOps() = absl::StrSplit(arg.substr(flag.size()), ',', absl::SkipEmpty());
+    }
+  }
   tessera::RegisterCaseTests();
   return RUN_ALL_TESTS();
 }

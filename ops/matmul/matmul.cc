@@ -1,0 +1,77 @@
+// matmul: a fully connected layer, y = x W^T + b.
+//
+// x is [batch, in], W is [out, in] (PyTorch's nn.Linear layout, so weights
+// move between the frameworks unchanged) and the optional bias b is [out].
+// Gradients: dx = dy W, dW = dy^T x, db = sum over the batch of dy.
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+#include "ops/common/gemm.h"
+
+namespace tessera {
+namespace {
+
+absl::StatusOr<std::vector<Shape>> MatmulShape(const std::vector<Shape>& in, const Attrs&) {
+  TS_RETURN_IF_ERROR(ExpectRank(in[0], 2, "input x"));
+  TS_RETURN_IF_ERROR(ExpectRank(in[1], 2, "weight W [out, in]"));
+  if (in[0][1] != in[1][1]) {
+    return absl::InvalidArgumentError(absl::StrCat("x has ", in[0][1], " features but W ",
+                                                   ShapeToString(in[1]), " expects ", in[1][1]));
+  }
+  if (in.size() == 3 && in[2] != Shape{in[1][0]}) {
+    return absl::InvalidArgumentError(absl::StrCat("bias must have shape [", in[1][0], "], got ",
+                                                   ShapeToString(in[2])));
+  }
+  return std::vector<Shape>{{in[0][0], in[1][0]}};
+}
+
+TESSERA_REGISTER_OP("matmul")
+    .Input("x")
+    .Input("weight")
+    .OptionalInput("bias")
+    .Output("y")
+    .Doc("Fully connected: y = x W^T + b, W in [out, in] layout.")
+    .ShapeFn(MatmulShape);
+
+absl::Status MatmulForward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const int64_t batch = in[0].dim(0), features = in[0].dim(1), units = in[1].dim(0);
+  float* y = out[0].data();
+  if (in.size() == 3) {
+    const float* b = in[2].data();
+    for (int64_t i = 0; i < batch; ++i) std::copy(b, b + units, y + i * units);
+  }
+  Gemm(false, true, batch, units, features, in[0].data(), in[1].data(), y, in.size() == 3);
+  return absl::OkStatus();
+}
+
+absl::Status MatmulGradient(KernelContext&, GradientArgs& args) {
+  const Tensor& x = args.inputs[0];
+  const Tensor& w = args.inputs[1];
+  const Tensor& dy = args.output_grads[0];
+  const int64_t batch = x.dim(0), features = x.dim(1), units = w.dim(0);
+  if (args.input_grads[0].defined()) {
+    Gemm(false, false, batch, features, units, dy.data(), w.data(), args.input_grads[0].data(), false);
+  }
+  if (args.input_grads[1].defined()) {
+    Gemm(true, false, units, features, batch, dy.data(), x.data(), args.input_grads[1].data(), false);
+  }
+  if (args.input_grads.size() == 3 && args.input_grads[2].defined()) {
+    float* db = args.input_grads[2].data();
+    const float* g = dy.data();
+    ParallelFor(units, 64, [&](int64_t j0, int64_t j1) {
+      for (int64_t j = j0; j < j1; ++j) {
+        float s = 0;
+        for (int64_t i = 0; i < batch; ++i) s += g[i * units + j];
+        db[j] = s;
+      }
+    });
+  }
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("matmul", Device::kCpu, MatmulForward, MatmulGradient);
+
+}  // namespace
+}  // namespace tessera

@@ -1,0 +1,91 @@
+// softmax_cross_entropy: mean over the batch of -log softmax(logits)[label].
+//
+// logits [batch, classes]; labels [batch] holding class indices as floats
+// (Tensors are float32). Computed as logsumexp(z) - z[label] with the row
+// maximum subtracted first, so large logits neither overflow nor lose the
+// answer. The forward saves the probabilities; the gradient with respect to
+// the logits is (softmax(z) - onehot(label)) / batch, times the loss grad.
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace {
+
+absl::StatusOr<std::vector<Shape>> LossShape(const std::vector<Shape>& in, const Attrs&) {
+  TS_RETURN_IF_ERROR(ExpectRank(in[0], 2, "logits [batch, classes]"));
+  if (in[1] != Shape{in[0][0]}) {
+    return absl::InvalidArgumentError(absl::StrCat("labels must have shape [", in[0][0],
+                                                   "] to match the logits, got ", ShapeToString(in[1])));
+  }
+  return std::vector<Shape>{Shape{}};
+}
+
+TESSERA_REGISTER_OP("softmax_cross_entropy")
+    .Input("logits")
+    .NonDifferentiableInput("labels")
+    .Output("loss")
+    .Doc("Mean cross-entropy of softmax(logits) against integer class labels.")
+    .ShapeFn(LossShape);
+
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const int64_t batch = in[0].dim(0), classes = in[0].dim(1);
+  const float* z = in[0].data();
+  const float* labels = in[1].data();
+  for (int64_t i = 0; i < batch; ++i) {
+    const float label = labels[i];
+    if (!(label >= 0 && label < classes && label == std::floor(label))) {
+      return absl::InvalidArgumentError(absl::StrCat("label ", label, " of example ", i,
+                                                     " is not a class index in [0, ", classes, ")"));
+    }
+  }
+  Tensor probs = Tensor::Empty(in[0].shape());
+  float* p = probs.data();
+  std::vector<double> row_loss(batch);
+  ParallelFor(batch, 16, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float* zi = z + i * classes;
+      float* pi = p + i * classes;
+      float max = zi[0];
+      for (int64_t c = 1; c < classes; ++c) max = std::max(max, zi[c]);
+      double sum = 0;
+      for (int64_t c = 0; c < classes; ++c) {
+        pi[c] = std::exp(zi[c] - max);
+        sum += pi[c];
+      }
+      const float inv = static_cast<float>(1.0 / sum);
+      for (int64_t c = 0; c < classes; ++c) pi[c] *= inv;
+      row_loss[i] = std::log(sum) - (zi[static_cast<int64_t>(labels[i])] - max);
+    }
+  });
+  double total = 0;
+  for (double l : row_loss) total += l;  // in order: reproducible
+  out[0].data()[0] = static_cast<float>(total / batch);
+  ctx.saved = {probs};
+  return absl::OkStatus();
+}
+
+absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
+  const Tensor& probs = ctx.saved.at(0);
+  const int64_t batch = probs.dim(0), classes = probs.dim(1);
+  const float scale = args.output_grads[0].data()[0] / static_cast<float>(batch);
+  const float* p = probs.data();
+  const float* labels = args.inputs[1].data();
+  float* dz = args.input_grads[0].data();
+  for (int64_t i = 0; i < batch; ++i) {
+    const int64_t label = static_cast<int64_t>(labels[i]);
+    for (int64_t c = 0; c < classes; ++c) {
+      dz[i * classes + c] = scale * (p[i * classes + c] - (c == label ? 1.0f : 0.0f));
+    }
+  }
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("softmax_cross_entropy", Device::kCpu, Forward, Gradient);
+
+}  // namespace
+}  // namespace tessera
