@@ -31,6 +31,17 @@ absl::Status OpenError(const std::string& path, int error_number,
       "Cannot open dataset file ", path, ": ", std::strerror(error_number)));
 }
 
+// zlib prefixes its messages with the name it was opened under, "<fd:N>" for
+// gzdopen(); our messages name the path instead.
+std::string WithoutFdPrefix(const char* zlib_message) {
+  std::string message = zlib_message;
+  if (message.rfind("<fd:", 0) == 0) {
+    const size_t colon = message.find(": ");
+    if (colon != std::string::npos) message.erase(0, colon + 2);
+  }
+  return message;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ReadFileMaybeGzipped(
@@ -77,10 +88,14 @@ absl::StatusOr<std::string> ReadFileMaybeGzipped(
   // Z_BUF_ERROR pending, so the error state must be checked explicitly.
   int zlib_error = Z_OK;
   const char* zlib_message = gzerror(file.get(), &zlib_error);
+  if (zlib_error == Z_ERRNO) {
+    return absl::DataLossError(
+        absl::StrCat("Cannot read ", path, ": ", std::strerror(errno)));
+  }
   if (zlib_error != Z_OK) {
-    return absl::DataLossError(absl::StrCat(
-        "Cannot read ", path, gzdirect(file.get()) ? "" : " (gzip)", ": ",
-        zlib_error == Z_ERRNO ? std::strerror(errno) : zlib_message));
+    return absl::DataLossError(
+        absl::StrCat("Cannot read ", path, ": gzip data is truncated or "
+                     "corrupt (zlib: ", WithoutFdPrefix(zlib_message), ")"));
   }
   return contents;
 }

@@ -1,0 +1,79 @@
+#include "core/executor.h"
+
+#include "core/graph.h"
+#include "gtest/gtest.h"
+
+namespace tessera {
+namespace {
+
+
+TEST(Executor, FanOutGradientsAreSummed) {
+  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
+    input { name: "x" shape: [ 2 ] }
+    parameter { name: "w" shape: [ 2 ] init { type: "constant" value: 0.5 } }
+    node { name: "xw" op: "test_mul" input: "x" input: "w" }
+    node { name: "sum" op: "test_add" input: "xw" input: "w" }
+    node { name: "scaled" op: "test_scale" input: "sum" attr { key: "factor" value { f: 3 } } }
+    node { name: "loss" op: "test_sum" input: "scaled" }
+    loss: "loss"
+  )pb", "fan_out");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
+  Executor executor(*graph, params);
+  ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({2}, {1, -2})}}, true).ok());
+  // (1*0.5 + 0.5)*3 + (-2*0.5 + 0.5)*3 = 3 - 1.5.
+  EXPECT_FLOAT_EQ(*executor.Loss(), 1.5f);
+  ASSERT_TRUE(executor.Backward().ok());
+  EXPECT_EQ(params.Find("w")->grad.ToVector(), (std::vector<float>{3 * (1 + 1), 3 * (-2 + 1)}));
+}
+
+TEST(Executor, RejectsMissingOrMisshapenFeeds) {
+  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
+    input { name: "x" shape: [ -1, 2 ] }
+    node { name: "loss" op: "test_sum" input: "x" }
+    loss: "loss"
+  )pb", "feeds");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
+  Executor executor(*graph, params);
+  absl::Status missing = executor.Forward({}, false);
+  EXPECT_NE(missing.message().find("'x' was not fed"), std::string::npos) << missing;
+  absl::Status shape = executor.Forward({{"x", Tensor::Zeros({4, 3})}}, false);
+  EXPECT_NE(shape.message().find("[4,3]"), std::string::npos) << shape;
+  EXPECT_TRUE(executor.Forward({{"x", Tensor::Zeros({4, 2})}}, false).ok());
+  EXPECT_FALSE(executor.Backward().ok()) << "backward after an eval forward must fail";
+}
+
+TEST(Executor, CheckNumericsNamesTheNode) {
+  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
+    input { name: "x" shape: [ 2 ] }
+    node { name: "big" op: "test_scale" input: "x" attr { key: "factor" value { f: 1e30 } } }
+    node { name: "bigger" op: "test_scale" input: "big" attr { key: "factor" value { f: 1e30 } } }
+    node { name: "loss" op: "test_sum" input: "bigger" }
+    loss: "loss"
+  )pb", "numerics");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
+  Executor executor(*graph, params, {Device::kCpu, /*check_numerics=*/true});
+  absl::Status status = executor.Forward({{"x", Tensor::FromVector({2}, {1, 2})}}, false);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("node 'bigger'"), std::string::npos) << status;
+  EXPECT_NE(status.message().find("Inf"), std::string::npos) << status;
+}
+
+TEST(Executor, MissingKernelIsAnErrorNamingOpAndDevice) {
+  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
+    input { name: "x" shape: [ 2 ] }
+    node { name: "n" op: "test_no_kernel" input: "x" }
+    output: "n"
+  )pb", "nokernel");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
+  Executor executor(*graph, params);
+  absl::Status status = executor.Forward({{"x", Tensor::Zeros({2})}}, false);
+  EXPECT_NE(status.message().find("no cpu kernel registered for op 'test_no_kernel'"), std::string::npos)
+      << status;
+}
+
+}  // namespace
+}  // namespace tessera
