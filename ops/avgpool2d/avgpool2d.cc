@@ -1,0 +1,196 @@
+// avgpool2d: the mean over each kernel window of an NCHW image, as PyTorch's
+// nn.AvgPool2d, plus global pooling (nn.AdaptiveAvgPool2d(1)).
+//
+// Attributes: kernel [h, w], stride [h, w] (empty: the kernel), padding
+// [h, w] (at most half the kernel), ceil_mode (as in maxpool2d),
+// count_include_pad and global. With count_include_pad the divisor counts
+// the zero padding but not the part of a ceil_mode window that hangs past
+// the padding (PyTorch's rule); without it, only input cells count. With
+// global the window is the whole H x W image, the output [N, C, 1, 1], and
+// kernel, stride and padding must be left unset.
+//
+// Gradient: each dy spreads evenly, dy / divisor, over its window's input
+// cells; overlapping windows add up.
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace {
+
+struct Pool {
+  int64_t kh, kw, sh, sw, ph, pw;
+};
+
+// Reads a [h, w] attribute; `empty_ok` lets an empty list mean "unset".
+absl::Status ReadPair(const Attrs& attrs, const std::string& name, bool empty_ok, int64_t min,
+                      int64_t* h, int64_t* w) {
+  const std::vector<int64_t> v = attrs.GetInts(name);
+  if (empty_ok && v.empty()) return absl::OkStatus();
+  if (v.size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("attribute '", name, "' must have 2 values [h, w], got ", v.size()));
+  }
+  if (v[0] < min || v[1] < min) {
+    return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' must be >= ", min,
+                                                   ", got ", ShapeToString(v)));
+  }
+  *h = v[0];
+  *w = v[1];
+  return absl::OkStatus();
+}
+
+// The pooling geometry for input `x` [N, C, H, W].
+absl::StatusOr<Pool> ReadPool(const Attrs& attrs, const Shape& x) {
+  Pool p;
+  if (attrs.GetBool("global")) {
+    if (!attrs.GetInts("kernel").empty() || !attrs.GetInts("stride").empty() ||
+        attrs.GetInts("padding") != std::vector<int64_t>{0, 0}) {
+      return absl::InvalidArgumentError(
+          "global pooling takes the whole image: leave kernel, stride and padding unset");
+    }
+    return Pool{x[2], x[3], x[2], x[3], 0, 0};
+  }
+  if (attrs.GetInts("kernel").empty()) {
+    return absl::InvalidArgumentError("attribute 'kernel' is required unless global is true");
+  }
+  TS_RETURN_IF_ERROR(ReadPair(attrs, "kernel", false, 1, &p.kh, &p.kw));
+  p.sh = p.kh;
+  p.sw = p.kw;
+  TS_RETURN_IF_ERROR(ReadPair(attrs, "stride", true, 1, &p.sh, &p.sw));
+  TS_RETURN_IF_ERROR(ReadPair(attrs, "padding", false, 0, &p.ph, &p.pw));
+  if (2 * p.ph > p.kh || 2 * p.pw > p.kw) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("padding [", p.ph, ",", p.pw, "] must be at most half of kernel [", p.kh, ",",
+                     p.kw, "]"));
+  }
+  return p;
+}
+
+// PyTorch's pooling_output_shape. Floor division: the numerator can be
+// negative when the kernel exceeds the padded input.
+int64_t PooledSize(int64_t in, int64_t k, int64_t s, int64_t pad, bool ceil_mode) {
+  const int64_t num = in + 2 * pad - k + (ceil_mode ? s - 1 : 0);
+  int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  // The last window must start inside the input or the left padding.
+  if (ceil_mode && (out - 1) * s >= in + pad) --out;
+  return out;
+}
+
+// An empty list of ints. IntsAttr({}) cannot make one: it never touches the
+// oneof, so the value holds nothing and fails the schema's type check.
+AttrValue EmptyInts() {
+  AttrValue a;
+  a.mutable_ints();
+  return a;
+}
+
+absl::StatusOr<std::vector<Shape>> AvgPoolShape(const std::vector<Shape>& in, const Attrs& attrs) {
+  TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
+  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(attrs, in[0]));
+  const bool ceil_mode = attrs.GetBool("ceil_mode");
+  const int64_t oh = PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
+  const int64_t ow = PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
+  // Also catches global pooling of an empty (H or W = 0) image.
+  if (oh < 1 || ow < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw,
+                     "] is larger than input ", ShapeToString(in[0]), ": output would be ", oh,
+                     "x", ow));
+  }
+  return std::vector<Shape>{{in[0][0], in[0][1], oh, ow}};
+}
+
+TESSERA_REGISTER_OP("avgpool2d")
+    .Input("x")
+    .Output("y")
+    .Attr("kernel", AttrType::kInts, EmptyInts())
+    .Attr("stride", AttrType::kInts, EmptyInts())
+    .Attr("padding", AttrType::kInts, IntsAttr({0, 0}))
+    .Attr("ceil_mode", AttrType::kBool, BoolAttr(false))
+    .Attr("count_include_pad", AttrType::kBool, BoolAttr(true))
+    .Attr("global", AttrType::kBool, BoolAttr(false))
+    .Doc("2-D average pooling over NCHW (PyTorch AvgPool2d), or global average pooling.")
+    .ShapeFn(AvgPoolShape);
+
+// One output's window clipped to the input, [h0, h1) x [w0, w1), and the
+// number it divides by.
+struct Window {
+  int64_t h0, h1, w0, w1;
+  float divisor;
+};
+
+Window WindowAt(const Pool& p, int64_t h, int64_t w, bool count_include_pad, int64_t i, int64_t j) {
+  const int64_t h0 = i * p.sh - p.ph, w0 = j * p.sw - p.pw;
+  // PyTorch clips first to the padded input (for the padded count), then to
+  // the input itself.
+  const int64_t h1 = std::min(h0 + p.kh, h + p.ph), w1 = std::min(w0 + p.kw, w + p.pw);
+  Window win{std::max<int64_t>(h0, 0), std::min(h1, h), std::max<int64_t>(w0, 0), std::min(w1, w),
+             0};
+  win.divisor = static_cast<float>(count_include_pad ? (h1 - h0) * (w1 - w0)
+                                                     : (win.h1 - win.h0) * (win.w1 - win.w0));
+  return win;
+}
+
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(ctx.attrs, in[0].shape()));
+  const bool include_pad = ctx.attrs.GetBool("count_include_pad");
+  const int64_t planes = in[0].dim(0) * in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
+  const int64_t oh = out[0].dim(2), ow = out[0].dim(3);
+  const float* x = in[0].data();
+  float* y = out[0].data();
+  ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      const float* xc = x + c * h * w;
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j) {
+          const Window win = WindowAt(p, h, w, include_pad, i, j);
+          float sum = 0;
+          for (int64_t r = win.h0; r < win.h1; ++r) {
+            for (int64_t s = win.w0; s < win.w1; ++s) sum += xc[r * w + s];
+          }
+          y[(c * oh + i) * ow + j] = sum / win.divisor;
+        }
+      }
+    }
+  });
+  return absl::OkStatus();
+}
+
+absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  Tensor& dx = args.input_grads[0];
+  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(ctx.attrs, dx.shape()));
+  const bool include_pad = ctx.attrs.GetBool("count_include_pad");
+  const Tensor& dy = args.output_grads[0];
+  const int64_t planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3);
+  const int64_t oh = dy.dim(2), ow = dy.dim(3);
+  const float* g = dy.data();
+  float* d = dx.data();
+  // One plane per task: writes stay within the plane, in a fixed order.
+  ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      float* dc = d + c * h * w;
+      std::fill(dc, dc + h * w, 0.0f);
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j) {
+          const Window win = WindowAt(p, h, w, include_pad, i, j);
+          const float share = g[(c * oh + i) * ow + j] / win.divisor;
+          for (int64_t r = win.h0; r < win.h1; ++r) {
+            for (int64_t s = win.w0; s < win.w1; ++s) dc[r * w + s] += share;
+          }
+        }
+      }
+    }
+  });
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("avgpool2d", Device::kCpu, Forward, Gradient);
+
+}  // namespace
+}  // namespace tessera

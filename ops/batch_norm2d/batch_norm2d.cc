@@ -1,0 +1,214 @@
+// batch_norm2d: batch normalization of NCHW images per channel (PyTorch's
+// nn.BatchNorm2d).
+//
+// Inputs: x [N, C, H, W], gamma [C], beta [C], running_mean [C],
+// running_var [C] (the last two not differentiable). Attrs: momentum
+// (default 0.1, PyTorch's convention: new = (1 - m) * old + m * batch) and
+// epsilon (default 1e-5).
+// Outputs: y [N, C, H, W], new_running_mean [C], new_running_var [C].
+//
+// Training: y = gamma * (x - mean) / sqrt(var + eps) + beta with the batch
+// mean and biased variance over N, H, W; the running statistics are updated
+// with the unbiased variance, as PyTorch does:
+//   new_running_mean = (1 - m) * running_mean + m * mean
+//   new_running_var  = (1 - m) * running_var  + m * var * M / (M - 1),
+// M = N * H * W. Evaluation: normalizes with running_mean and running_var;
+// the new_running_* outputs equal the inputs.
+//
+// Ops are pure functions, so this op cannot update its running-stat
+// parameters in place: the trainer is responsible for copying
+// new_running_mean and new_running_var back into the running_mean and
+// running_var parameters after each training step. That keeps the graph
+// functional.
+//
+// Gradients for x, gamma and beta. In training the batch statistics depend
+// on x, and so do the new running statistics; the x gradient includes those
+// paths too (d new_running_mean / dx = m / M and
+// d new_running_var / dx_i = 2 m (x_i - mean) / (M - 1)), so the op's
+// gradient is exact for all three outputs. They are zero-weighted in a graph
+// where nothing consumes new_running_*.
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace {
+
+absl::StatusOr<std::vector<Shape>> BatchNormShape(const std::vector<Shape>& in, const Attrs& attrs) {
+  TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
+  const int64_t channels = in[0][1];
+  const char* names[] = {"", "gamma", "beta", "running_mean", "running_var"};
+  for (int i = 1; i <= 4; ++i) {
+    if (in[i] != Shape{channels}) {
+      return absl::InvalidArgumentError(absl::StrCat(names[i], " must have shape [", channels,
+                                                     "] (the channels of x ", ShapeToString(in[0]),
+                                                     "), got ", ShapeToString(in[i])));
+    }
+  }
+  const float momentum = attrs.GetFloat("momentum"), epsilon = attrs.GetFloat("epsilon");
+  if (!(momentum >= 0.0f && momentum <= 1.0f)) {
+    return absl::InvalidArgumentError(absl::StrCat("momentum must be in [0, 1], got ", momentum));
+  }
+  if (!(epsilon > 0.0f && std::isfinite(epsilon))) {
+    return absl::InvalidArgumentError(absl::StrCat("epsilon must be positive and finite, got ", epsilon));
+  }
+  return std::vector<Shape>{in[0], {channels}, {channels}};
+}
+
+TESSERA_REGISTER_OP("batch_norm2d")
+    .Input("x")
+    .Input("gamma")
+    .Input("beta")
+    .NonDifferentiableInput("running_mean")
+    .NonDifferentiableInput("running_var")
+    .Output("y")
+    .Output("new_running_mean")
+    .Output("new_running_var")
+    .Attr("momentum", AttrType::kFloat, FloatAttr(0.1f))
+    .Attr("epsilon", AttrType::kFloat, FloatAttr(1e-5f))
+    .Doc("Per-channel batch normalization of NCHW; outputs y and the updated running stats, "
+         "which the trainer copies back into the running-stat parameters.")
+    .ShapeFn(BatchNormShape);
+
+// Saved by the forward for the gradient: the mean and 1/sqrt(var + eps) it
+// normalized with, per channel, and a one-element mode flag (1 training, 0
+// eval). The flag, not ctx.training, decides the gradient formula: the
+// executor's backward context always says training.
+enum Saved { kMean = 0, kInvStd = 1, kTrainingFlag = 2 };
+
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const int64_t batch = in[0].dim(0), channels = in[0].dim(1);
+  const int64_t plane = in[0].dim(2) * in[0].dim(3), count = batch * plane;
+  const float momentum = ctx.attrs.GetFloat("momentum"), epsilon = ctx.attrs.GetFloat("epsilon");
+  const float* x = in[0].data();
+  const float* gamma = in[1].data();
+  const float* beta = in[2].data();
+  const float* running_mean = in[3].data();
+  const float* running_var = in[4].data();
+  if (ctx.training && count < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training needs more than one value per channel (N*H*W = ", count, ") for the variance"));
+  }
+  if (!ctx.training) {
+    for (int64_t c = 0; c < channels; ++c) {
+      if (!(running_var[c] + epsilon > 0)) {
+        return absl::InvalidArgumentError(absl::StrCat("running_var[", c, "] = ", running_var[c],
+                                                       " is negative or NaN"));
+      }
+    }
+  }
+  Tensor mean_t = Tensor::Empty({channels}), inv_std_t = Tensor::Empty({channels});
+  float* mean_out = mean_t.data();
+  float* inv_std_out = inv_std_t.data();
+  float* y = out[0].data();
+  float* new_mean = out[1].data();
+  float* new_var = out[2].data();
+  // One channel per unit: each channel's sums run in a fixed order.
+  ParallelFor(channels, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double mean, var;
+      if (ctx.training) {
+        double sum = 0;
+        for (int64_t n = 0; n < batch; ++n) {
+          const float* xp = x + (n * channels + c) * plane;
+          for (int64_t i = 0; i < plane; ++i) sum += xp[i];
+        }
+        mean = sum / count;
+        double sq = 0;  // second pass: no cancellation of large means
+        for (int64_t n = 0; n < batch; ++n) {
+          const float* xp = x + (n * channels + c) * plane;
+          for (int64_t i = 0; i < plane; ++i) sq += (xp[i] - mean) * (xp[i] - mean);
+        }
+        var = sq / count;
+        new_mean[c] = static_cast<float>((1.0 - momentum) * running_mean[c] + momentum * mean);
+        new_var[c] = static_cast<float>((1.0 - momentum) * running_var[c] +
+                                        momentum * sq / (count - 1));
+      } else {
+        mean = running_mean[c];
+        var = running_var[c];
+        new_mean[c] = running_mean[c];
+        new_var[c] = running_var[c];
+      }
+      const float m = static_cast<float>(mean);
+      const float inv_std = static_cast<float>(1.0 / std::sqrt(var + epsilon));
+      mean_out[c] = m;
+      inv_std_out[c] = inv_std;
+      const float scale = gamma[c] * inv_std;
+      for (int64_t n = 0; n < batch; ++n) {
+        const float* xp = x + (n * channels + c) * plane;
+        float* yp = y + (n * channels + c) * plane;
+        for (int64_t i = 0; i < plane; ++i) yp[i] = (xp[i] - m) * scale + beta[c];
+      }
+    }
+  });
+  ctx.saved = {mean_t, inv_std_t, Tensor::Filled({1}, ctx.training ? 1.0f : 0.0f)};
+  return absl::OkStatus();
+}
+
+absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
+  const Tensor& xt = args.inputs[0];
+  const int64_t batch = xt.dim(0), channels = xt.dim(1);
+  const int64_t plane = xt.dim(2) * xt.dim(3), count = batch * plane;
+  const float momentum = ctx.attrs.GetFloat("momentum");
+  const bool training = ctx.saved.at(kTrainingFlag).data()[0] != 0.0f;
+  const float* x = xt.data();
+  const float* gamma = args.inputs[1].data();
+  const float* mean = ctx.saved.at(kMean).data();
+  const float* inv_std = ctx.saved.at(kInvStd).data();
+  const float* dy = args.output_grads[0].data();
+  const float* d_new_mean = args.output_grads[1].data();
+  const float* d_new_var = args.output_grads[2].data();
+  float* dx = args.input_grads[0].defined() ? args.input_grads[0].data() : nullptr;
+  float* dgamma = args.input_grads[1].defined() ? args.input_grads[1].data() : nullptr;
+  float* dbeta = args.input_grads[2].defined() ? args.input_grads[2].data() : nullptr;
+  ParallelFor(channels, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      // sum(dy) and sum(dy * xhat), xhat = (x - mean) * inv_std.
+      double sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t n = 0; n < batch; ++n) {
+        const int64_t at = (n * channels + c) * plane;
+        for (int64_t i = 0; i < plane; ++i) {
+          sum_dy += dy[at + i];
+          sum_dy_xhat += double(dy[at + i]) * (x[at + i] - mean[c]) * inv_std[c];
+        }
+      }
+      if (dgamma) dgamma[c] = static_cast<float>(sum_dy_xhat);
+      if (dbeta) dbeta[c] = static_cast<float>(sum_dy);
+      if (!dx) continue;
+      const float scale = gamma[c] * inv_std[c];
+      if (!training) {
+        // Running stats are constants: y is affine in x.
+        for (int64_t n = 0; n < batch; ++n) {
+          const int64_t at = (n * channels + c) * plane;
+          for (int64_t i = 0; i < plane; ++i) dx[at + i] = scale * dy[at + i];
+        }
+        continue;
+      }
+      // Through y: gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)).
+      const float mean_dy = static_cast<float>(sum_dy / count);
+      const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / count);
+      // Through the running stats: m / M per element, and 2 m (x - mean) / (M - 1).
+      const float via_mean = momentum * d_new_mean[c] / static_cast<float>(count);
+      const float via_var = 2.0f * momentum * d_new_var[c] / static_cast<float>(count - 1);
+      for (int64_t n = 0; n < batch; ++n) {
+        const int64_t at = (n * channels + c) * plane;
+        for (int64_t i = 0; i < plane; ++i) {
+          const float centered = x[at + i] - mean[c];
+          const float xhat = centered * inv_std[c];
+          dx[at + i] = scale * (dy[at + i] - mean_dy - xhat * mean_dy_xhat) + via_mean +
+                       via_var * centered;
+        }
+      }
+    }
+  });
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("batch_norm2d", Device::kCpu, Forward, Gradient);
+
+}  // namespace
+}  // namespace tessera

@@ -1,0 +1,126 @@
+#include <cmath>
+
+#include "core/gradient_check.h"
+#include "core/op_test_case.h"
+#include "gtest/gtest.h"
+
+namespace tessera {
+namespace {
+
+// Plain per-channel loops in double; `training` picks batch or running
+// statistics (each case binds its own mode, see RandomCase).
+std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const Attrs& attrs,
+                                          bool training) {
+  const Shape& s = in[0].shape();
+  const int64_t batch = s[0], channels = s[1], plane = s[2] * s[3], count = batch * plane;
+  const double m = attrs.GetFloat("momentum"), eps = attrs.GetFloat("epsilon");
+  const std::vector<float> x = in[0].ToVector(), gamma = in[1].ToVector(), beta = in[2].ToVector(),
+                           rmean = in[3].ToVector(), rvar = in[4].ToVector();
+  std::vector<float> y(x.size()), new_mean(channels), new_var(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    auto at = [&](int64_t n, int64_t i) { return (n * channels + c) * plane + i; };
+    double mean = rmean[c], var = rvar[c];
+    new_mean[c] = rmean[c];
+    new_var[c] = rvar[c];
+    if (training) {
+      double sum = 0, sq = 0;
+      for (int64_t n = 0; n < batch; ++n)
+        for (int64_t i = 0; i < plane; ++i) sum += x[at(n, i)];
+      mean = sum / count;
+      for (int64_t n = 0; n < batch; ++n)
+        for (int64_t i = 0; i < plane; ++i) sq += (x[at(n, i)] - mean) * (x[at(n, i)] - mean);
+      var = sq / count;
+      new_mean[c] = static_cast<float>((1 - m) * rmean[c] + m * mean);
+      new_var[c] = static_cast<float>((1 - m) * rvar[c] + m * sq / (count - 1));
+    }
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t i = 0; i < plane; ++i) {
+        y[at(n, i)] =
+            static_cast<float>(gamma[c] * (x[at(n, i)] - mean) / std::sqrt(var + eps) + beta[c]);
+      }
+    }
+  }
+  return {y, new_mean, new_var};
+}
+
+OpTestCase RandomCase(const Shape& shape, bool training, uint64_t seed) {
+  const int64_t c = shape[1];
+  OpTestCase tc;
+  tc.name = training ? "training" : "eval";
+  for (int64_t d : shape) tc.name += "_" + std::to_string(d);
+  tc.training = training;
+  tc.inputs = {RandomTensor(shape, seed, -1.5f, 2.5f),  // nonzero mean
+               RandomTensor({c}, seed + 1, 0.5f, 1.5f), RandomTensor({c}, seed + 2, -0.5f, 0.5f),
+               RandomTensor({c}, seed + 3, -0.5f, 0.5f), RandomTensor({c}, seed + 4, 0.5f, 2.0f)};
+  tc.reference = [training](const std::vector<Tensor>& in, const Attrs& attrs) {
+    return Reference(in, attrs, training);
+  };
+  return tc;
+}
+
+std::vector<OpTestCase> Cases() {
+  std::vector<OpTestCase> cases;
+  {
+    OpTestCase c;
+    c.name = "hand_computed_training";
+    // mean 2.5, biased var 1.25: y = 2 (x - 2.5) / sqrt(1.25 + 1e-5) + 0.5.
+    // Running: 0.9 * 0 + 0.1 * 2.5 = 0.25; 0.9 * 1 + 0.1 * (5/3) (unbiased).
+    c.inputs = {Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4}), Tensor::FromVector({1}, {2}),
+                Tensor::FromVector({1}, {0.5f}), Tensor::FromVector({1}, {0}),
+                Tensor::FromVector({1}, {1})};
+    c.expected = {{-2.18327084f, -0.39442361f, 1.39442361f, 3.18327084f}, {0.25f}, {1.06666667f}};
+    cases.push_back(c);
+  }
+  {
+    OpTestCase c;
+    c.name = "hand_computed_eval";
+    // Running mean 2, var 4: y = (x - 2) / sqrt(4 + 1e-5); stats pass through.
+    c.training = false;
+    c.inputs = {Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4}), Tensor::FromVector({1}, {1}),
+                Tensor::FromVector({1}, {0}), Tensor::FromVector({1}, {2}),
+                Tensor::FromVector({1}, {4})};
+    c.expected = {{-0.49999938f, 0, 0.49999938f, 0.99999875f}, {2}, {4}};
+    cases.push_back(c);
+  }
+  cases.push_back(RandomCase({1, 3, 3, 4}, true, 800));
+  cases.push_back(RandomCase({2, 5, 3, 2}, true, 810));
+  cases.back().attrs = {{"momentum", FloatAttr(0.3f)}};
+  cases.back().name += "_momentum_0p3";
+  cases.push_back(RandomCase({2, 3, 1, 5}, true, 820));
+  cases.back().attrs = {{"epsilon", FloatAttr(1e-3f)}};
+  cases.back().name += "_epsilon_1em3";
+  cases.push_back(RandomCase({2, 3, 2, 3}, false, 830));
+  cases.push_back(RandomCase({1, 5, 3, 3}, false, 840));
+  return cases;
+}
+
+TESSERA_OP_TEST_CASES("batch_norm2d", Cases);
+
+Attrs BnAttrs(std::map<std::string, AttrValue> given = {}) {
+  return *OpRegistry::Global().Find("batch_norm2d")->ResolveAttrs(given);
+}
+
+bool ShapeOk(const std::vector<Shape>& shapes, const Attrs& attrs) {
+  return OpRegistry::Global().Find("batch_norm2d")->InferShapes(shapes, attrs).ok();
+}
+
+TEST(BatchNorm2dShape, RejectsBadShapesAndAttrs) {
+  const Attrs ok = BnAttrs();
+  EXPECT_TRUE(ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, ok));
+  EXPECT_FALSE(ShapeOk({{2, 3, 4}, {3}, {3}, {3}, {3}}, ok));        // not NCHW
+  EXPECT_FALSE(ShapeOk({{2, 3, 4, 4}, {4}, {3}, {3}, {3}}, ok));     // gamma
+  EXPECT_FALSE(ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {1, 3}}, ok));  // running_var
+  EXPECT_FALSE(ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, BnAttrs({{"momentum", FloatAttr(1.5f)}})));
+  EXPECT_FALSE(ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, BnAttrs({{"epsilon", FloatAttr(0.0f)}})));
+}
+
+TEST(BatchNorm2d, TrainingRejectsOneValuePerChannel) {
+  const std::vector<Tensor> in = {Tensor::FromVector({1, 2, 1, 1}, {1, 2}), Tensor::Filled({2}, 1),
+                                  Tensor::Zeros({2}), Tensor::Zeros({2}), Tensor::Filled({2}, 1)};
+  EXPECT_FALSE(RunOpForward("batch_norm2d", BnAttrs(), in, Device::kCpu, true, 0).ok());
+  // Evaluation uses the running statistics and is fine.
+  EXPECT_TRUE(RunOpForward("batch_norm2d", BnAttrs(), in, Device::kCpu, false, 0).ok());
+}
+
+}  // namespace
+}  // namespace tessera

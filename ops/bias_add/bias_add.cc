@@ -1,0 +1,88 @@
+// bias_add: y = x + bias, with x [N, C, ...] and one bias value per channel
+// (dimension 1), broadcast over the batch and any spatial dimensions: the
+// bias of a convolution or of a matmul written without its own bias.
+// Gradients: dx = dy; dbias[c] = sum of dy over every element of channel c.
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace {
+
+absl::StatusOr<std::vector<Shape>> BiasAddShape(const std::vector<Shape>& in, const Attrs&) {
+  if (in[0].size() < 2) {
+    return absl::InvalidArgumentError(absl::StrCat("x must be [N, C, ...] with rank >= 2, got ",
+                                                   ShapeToString(in[0])));
+  }
+  if (in[1] != Shape{in[0][1]}) {
+    return absl::InvalidArgumentError(absl::StrCat("bias must have shape [", in[0][1],
+                                                   "] (the channels of x ", ShapeToString(in[0]),
+                                                   "), got ", ShapeToString(in[1])));
+  }
+  return std::vector<Shape>{in[0]};
+}
+
+TESSERA_REGISTER_OP("bias_add")
+    .Input("x")
+    .Input("bias")
+    .Output("y")
+    .Doc("x [N, C, ...] + bias [C], broadcast over batch and spatial dimensions.")
+    .ShapeFn(BiasAddShape);
+
+// x viewed as [batch, channels, inner] with inner = product of the spatial dims.
+struct Layout {
+  int64_t batch, channels, inner;
+};
+
+Layout LayoutOf(const Tensor& x) {
+  int64_t inner = 1;
+  for (int d = 2; d < x.rank(); ++d) inner *= x.dim(d);
+  return {x.dim(0), x.dim(1), inner};
+}
+
+absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const Layout l = LayoutOf(in[0]);
+  const float* x = in[0].data();
+  const float* bias = in[1].data();
+  float* y = out[0].data();
+  // One (n, c) plane per unit of work; min_chunk keeps tiny planes together.
+  ParallelFor(l.batch * l.channels, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, l.inner)),
+              [&](int64_t b, int64_t e) {
+                for (int64_t plane = b; plane < e; ++plane) {
+                  const float v = bias[plane % l.channels];
+                  const float* xp = x + plane * l.inner;
+                  float* yp = y + plane * l.inner;
+                  for (int64_t i = 0; i < l.inner; ++i) yp[i] = xp[i] + v;
+                }
+              });
+  return absl::OkStatus();
+}
+
+absl::Status Gradient(KernelContext&, GradientArgs& args) {
+  const Layout l = LayoutOf(args.inputs[0]);
+  const Tensor& dy = args.output_grads[0];
+  if (args.input_grads[0].defined()) dy.CopyInto(args.input_grads[0]);
+  if (args.input_grads[1].defined()) {
+    const float* g = dy.data();
+    float* db = args.input_grads[1].data();
+    // Each channel summed by one thread in a fixed order: reproducible.
+    ParallelFor(l.channels, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        double s = 0;
+        for (int64_t n = 0; n < l.batch; ++n) {
+          const float* gp = g + (n * l.channels + c) * l.inner;
+          for (int64_t i = 0; i < l.inner; ++i) s += gp[i];
+        }
+        db[c] = static_cast<float>(s);
+      }
+    });
+  }
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("bias_add", Device::kCpu, Forward, Gradient);
+
+}  // namespace
+}  // namespace tessera

@@ -1,0 +1,164 @@
+// conv2d: 2-D convolution (cross-correlation), as PyTorch's nn.Conv2d.
+//
+// x is [N, C, H, W], weight is [O, C/groups, kH, kW] (OIHW) and the optional
+// bias is [O]; y is [N, O, Hout, Wout] with
+//   Hout = floor((H + 2 pad_h - dil_h (kH - 1) - 1) / stride_h) + 1
+// and likewise Wout. Input channel group g (C/groups channels) feeds output
+// channel group g (O/groups channels).
+//
+// Per image and group: col = im2col(x), y = W_g col (+ b). Gradients:
+//   dx  = col2im(W_g^T dy),   dW_g = sum over images of dy col^T,
+//   db  = sum of dy over images and pixels.
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "ops/common/gemm.h"
+#include "ops/conv2d/im2col.h"
+
+namespace tessera {
+namespace {
+
+absl::StatusOr<std::vector<Shape>> Conv2dShape(const std::vector<Shape>& in, const Attrs& attrs) {
+  const Shape& x = in[0];
+  const Shape& w = in[1];
+  TS_RETURN_IF_ERROR(ExpectRank(x, 4, "input x [N, C, H, W]"));
+  TS_RETURN_IF_ERROR(ExpectRank(w, 4, "weight [O, C/groups, kH, kW]"));
+  TS_RETURN_IF_ERROR(conv::ExpectPositiveDims(x, "input x"));
+  TS_RETURN_IF_ERROR(conv::ExpectPositiveDims(w, "weight"));
+  TS_ASSIGN_OR_RETURN(const conv::ConvAttrs a, conv::ReadConvAttrs(attrs));
+  if (x[1] % a.groups != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("x has ", x[1], " channels, not divisible by groups = ", a.groups));
+  }
+  if (w[0] % a.groups != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight ", ShapeToString(w), " has ", w[0],
+                     " output channels, not divisible by groups = ", a.groups));
+  }
+  if (w[1] * a.groups != x[1]) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "weight ", ShapeToString(w), " expects ", w[1], " input channels per group (",
+        w[1] * a.groups, " with groups = ", a.groups, ") but x ", ShapeToString(x), " has ", x[1]));
+  }
+  if (in.size() == 3 && in[2] != Shape{w[0]}) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bias must have shape [", w[0], "], got ", ShapeToString(in[2])));
+  }
+  Shape y = {x[0], w[0], 0, 0};
+  const char* axis[2] = {"height", "width"};
+  for (int i = 0; i < 2; ++i) {
+    y[2 + i] = conv::ConvOutputSize(x[2 + i], w[2 + i], a.stride[i], a.padding[i], a.dilation[i]);
+    if (y[2 + i] <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "kernel ", axis[i], " ", w[2 + i], " with dilation ", a.dilation[i], " spans ",
+          a.dilation[i] * (w[2 + i] - 1) + 1, " pixels, more than the padded input ", axis[i], " ",
+          x[2 + i], " + 2*", a.padding[i]));
+    }
+  }
+  return std::vector<Shape>{y};
+}
+
+TESSERA_REGISTER_OP("conv2d")
+    .Input("x")
+    .Input("weight")
+    .OptionalInput("bias")
+    .Output("y")
+    .Attr("stride", AttrType::kInts, IntsAttr({1, 1}))
+    .Attr("padding", AttrType::kInts, IntsAttr({0, 0}))
+    .Attr("dilation", AttrType::kInts, IntsAttr({1, 1}))
+    .Attr("groups", AttrType::kInt, IntAttr(1))
+    .Doc("2-D convolution as PyTorch's Conv2d: x NCHW, weight [O, C/groups, kH, kW], zero padding.")
+    .ShapeFn(Conv2dShape);
+
+// Sizes of one call, read from the (already validated) shapes and attributes.
+struct Conv2dProblem {
+  int64_t batch, in_channels, out_channels, groups;
+  int64_t out_per_group;        // O / groups
+  conv::ConvGeometry geometry;  // over one group of one input image
+
+  int64_t image_size() const { return in_channels * geometry.in_h * geometry.in_w; }
+  int64_t out_size() const { return out_channels * geometry.col_cols(); }
+  // Weight rows of one group, each col_rows() long.
+  int64_t weight_group_size() const { return out_per_group * geometry.col_rows(); }
+};
+
+absl::StatusOr<Conv2dProblem> MakeProblem(const Attrs& attrs, const Tensor& x, const Tensor& w,
+                                          const Tensor& y) {
+  Conv2dProblem p;
+  TS_ASSIGN_OR_RETURN(p.geometry.attrs, conv::ReadConvAttrs(attrs));
+  p.batch = x.dim(0);
+  p.in_channels = x.dim(1);
+  p.out_channels = w.dim(0);
+  p.groups = p.geometry.attrs.groups;
+  p.out_per_group = p.out_channels / p.groups;
+  p.geometry.channels = w.dim(1);
+  p.geometry.in_h = x.dim(2);
+  p.geometry.in_w = x.dim(3);
+  p.geometry.kernel_h = w.dim(2);
+  p.geometry.kernel_w = w.dim(3);
+  p.geometry.out_h = y.dim(2);
+  p.geometry.out_w = y.dim(3);
+  return p;
+}
+
+absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
+                           std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, in[0], in[1], out[0]));
+  const conv::ConvGeometry& g = p.geometry;
+  std::vector<float> col(g.col_rows() * g.col_cols());
+  for (int64_t n = 0; n < p.batch; ++n) {
+    for (int64_t grp = 0; grp < p.groups; ++grp) {
+      conv::Im2col(g, in[0].data() + n * p.image_size() + grp * g.image_size(), col.data());
+      float* y = out[0].data() + n * p.out_size() + grp * p.out_per_group * g.col_cols();
+      Gemm(false, false, p.out_per_group, g.col_cols(), g.col_rows(),
+           in[1].data() + grp * p.weight_group_size(), col.data(), y, false);
+    }
+  }
+  if (in.size() == 3) {
+    conv::AddBias(in[2].data(), p.batch, p.out_channels, g.col_cols(), out[0].data());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
+  const Tensor& x = args.inputs[0];
+  const Tensor& w = args.inputs[1];
+  const Tensor& dy = args.output_grads[0];
+  TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, x, w, dy));
+  const conv::ConvGeometry& g = p.geometry;
+  std::vector<float> col(g.col_rows() * g.col_cols());
+  Tensor& dx = args.input_grads[0];
+  Tensor& dw = args.input_grads[1];
+  for (int64_t n = 0; n < p.batch; ++n) {
+    for (int64_t grp = 0; grp < p.groups; ++grp) {
+      const float* dy_ng = dy.data() + n * p.out_size() + grp * p.out_per_group * g.col_cols();
+      const int64_t image_offset = n * p.image_size() + grp * g.image_size();
+      const int64_t weight_offset = grp * p.weight_group_size();
+      if (dx.defined()) {
+        // d col = W_g^T dy, then scattered back onto the pixels it read.
+        Gemm(true, false, g.col_rows(), g.col_cols(), p.out_per_group, w.data() + weight_offset,
+             dy_ng, col.data(), false);
+        conv::Col2im(g, col.data(), dx.data() + image_offset);
+      }
+      if (dw.defined()) {
+        // Images are summed in order (n = 0 overwrites), so dW is deterministic.
+        conv::Im2col(g, x.data() + image_offset, col.data());
+        Gemm(false, true, p.out_per_group, g.col_rows(), g.col_cols(), dy_ng, col.data(),
+             dw.data() + weight_offset, n > 0);
+      }
+    }
+  }
+  if (args.input_grads.size() == 3 && args.input_grads[2].defined()) {
+    conv::BiasGradient(dy.data(), p.batch, p.out_channels, g.col_cols(),
+                       args.input_grads[2].data());
+  }
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("conv2d", Device::kCpu, Conv2dForward, Conv2dGradient);
+
+}  // namespace
+}  // namespace tessera

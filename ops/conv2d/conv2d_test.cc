@@ -1,0 +1,216 @@
+#include <map>
+#include <string>
+
+#include "core/op_test_case.h"
+#include "core/gradient_check.h"
+#include "core/backend.h"
+#include "core/kernel_registry.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tessera {
+namespace {
+
+// The definition, straight from PyTorch's docs, in double:
+// y[n,o,i,j] = b[o] + sum_{c,kh,kw} x[n, g*Cg + c, i*s - p + kh*d, j*s - p + kw*d] w[o,c,kh,kw]
+// with g = o / (O/groups) and out-of-range pixels reading 0.
+std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const Attrs& attrs) {
+  const std::vector<int64_t> stride = attrs.GetInts("stride"), pad = attrs.GetInts("padding"),
+                             dil = attrs.GetInts("dilation");
+  const int64_t groups = attrs.GetInt("groups");
+  const int64_t batch = in[0].dim(0), channels = in[0].dim(1), height = in[0].dim(2),
+                width = in[0].dim(3);
+  const int64_t outs = in[1].dim(0), cg = in[1].dim(1), kh_size = in[1].dim(2),
+                kw_size = in[1].dim(3);
+  const int64_t out_h = (height + 2 * pad[0] - dil[0] * (kh_size - 1) - 1) / stride[0] + 1;
+  const int64_t out_w = (width + 2 * pad[1] - dil[1] * (kw_size - 1) - 1) / stride[1] + 1;
+  const std::vector<float> x = in[0].ToVector(), w = in[1].ToVector();
+  const std::vector<float> b = in.size() == 3 ? in[2].ToVector() : std::vector<float>(outs, 0.0f);
+  std::vector<float> y;
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t o = 0; o < outs; ++o) {
+      const int64_t g = o / (outs / groups);
+      for (int64_t i = 0; i < out_h; ++i) {
+        for (int64_t j = 0; j < out_w; ++j) {
+          double s = b[o];
+          for (int64_t c = 0; c < cg; ++c) {
+            for (int64_t kh = 0; kh < kh_size; ++kh) {
+              for (int64_t kw = 0; kw < kw_size; ++kw) {
+                const int64_t ih = i * stride[0] - pad[0] + kh * dil[0];
+                const int64_t iw = j * stride[1] - pad[1] + kw * dil[1];
+                if (ih < 0 || ih >= height || iw < 0 || iw >= width) continue;
+                s += double(x[((n * channels + g * cg + c) * height + ih) * width + iw]) *
+                     w[((o * cg + c) * kh_size + kh) * kw_size + kw];
+              }
+            }
+          }
+          y.push_back(static_cast<float>(s));
+        }
+      }
+    }
+  }
+  return {y};
+}
+
+struct Params {
+  std::vector<int64_t> stride = {1, 1}, padding = {0, 0}, dilation = {1, 1};
+  int64_t groups = 1;
+};
+
+std::map<std::string, AttrValue> ToAttrs(const Params& p) {
+  return {{"stride", IntsAttr(p.stride)},
+          {"padding", IntsAttr(p.padding)},
+          {"dilation", IntsAttr(p.dilation)},
+          {"groups", IntAttr(p.groups)}};
+}
+
+OpTestCase RandomCase(const std::string& name, const Shape& x, const Shape& w, bool bias,
+                      const Params& p, uint64_t seed) {
+  OpTestCase c;
+  c.name = name + (bias ? "_bias" : "_nobias");
+  c.attrs = ToAttrs(p);
+  c.inputs = {RandomTensor(x, seed), RandomTensor(w, seed + 1)};
+  if (bias) c.inputs.push_back(RandomTensor({w[0]}, seed + 2));
+  c.reference = Reference;
+  return c;
+}
+
+std::vector<OpTestCase> Cases() {
+  std::vector<OpTestCase> cases;
+  const Tensor nine = Tensor::FromVector({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  {
+    OpTestCase c;
+    c.name = "hand_computed_difference_kernel";
+    // w = [[1, 0], [0, -1]]: y[i,j] = x[i,j] - x[i+1,j+1] = -4 everywhere, plus 0.5.
+    c.inputs = {nine, Tensor::FromVector({1, 1, 2, 2}, {1, 0, 0, -1}),
+                Tensor::FromVector({1}, {0.5f})};
+    c.expected = {{-3.5f, -3.5f, -3.5f, -3.5f}};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  {
+    OpTestCase c;
+    c.name = "hand_computed_stride2_pad1";
+    // Padded input is 5x5, windows start at -1 and 1 on each axis; w = [[1, 2], [3, 4]].
+    // (0,0): 1*4 = 4.  (0,1): 2*3 + 3*4 = 18.  (1,0): 4*2 + 7*4 = 36.
+    // (1,1): 5*1 + 6*2 + 8*3 + 9*4 = 77.
+    c.attrs = ToAttrs({{2, 2}, {1, 1}, {1, 1}, 1});
+    c.inputs = {nine, Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4})};
+    c.expected = {{4, 18, 36, 77}};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  {
+    OpTestCase c;
+    c.name = "hand_computed_two_channels_two_outputs";
+    // 1x1 kernels mix channels: o0 = x0 + 2 x1 + 1, o1 = -x0 + 0.5 x1 - 1.
+    c.inputs = {Tensor::FromVector({1, 2, 1, 2}, {1, 2, 10, 20}),
+                Tensor::FromVector({2, 2, 1, 1}, {1, 2, -1, 0.5f}),
+                Tensor::FromVector({2}, {1, -1})};
+    c.expected = {{22, 43, 3, 7}};
+    cases.push_back(c);
+  }
+  for (bool bias : {true, false}) {
+    cases.push_back(RandomCase("batch2_c3_o4_k3x3_pad1", {2, 3, 5, 6}, {4, 3, 3, 3}, bias,
+                               {{1, 1}, {1, 1}, {1, 1}, 1}, 100));
+    cases.push_back(RandomCase("batch1_c5_o3_k2x3_stride2_pad1x0", {1, 5, 7, 6}, {3, 5, 2, 3}, bias,
+                               {{2, 2}, {1, 0}, {1, 1}, 1}, 110));
+    cases.push_back(RandomCase("batch2_c3_o2_k3x3_dilation2_pad2", {2, 3, 7, 6}, {2, 3, 3, 3}, bias,
+                               {{1, 1}, {2, 2}, {2, 2}, 1}, 120));
+    cases.push_back(RandomCase("batch2_c4_o6_groups2_stride2x1", {2, 4, 5, 5}, {6, 2, 3, 3}, bias,
+                               {{2, 1}, {1, 1}, {1, 1}, 2}, 130));
+    cases.push_back(RandomCase("batch1_depthwise_c5", {1, 5, 6, 5}, {5, 1, 3, 3}, bias,
+                               {{1, 1}, {1, 1}, {1, 1}, 5}, 140));
+  }
+  cases.push_back(RandomCase("batch2_depthwise_c3_multiplier2_stride2", {2, 3, 5, 7}, {6, 1, 3, 2},
+                             true, {{2, 2}, {0, 1}, {1, 1}, 3}, 150));
+  cases.push_back(RandomCase("batch2_c6_o3_groups3_k2x3_stride2x3_pad1x2_dilation2x1", {2, 6, 5, 6},
+                             {3, 2, 2, 3}, false, {{2, 3}, {1, 2}, {2, 1}, 3}, 160));
+  cases.push_back(RandomCase("batch2_c5_o3_k1x1", {2, 5, 3, 4}, {3, 5, 1, 1}, true, {}, 170));
+  // The kernel covers the whole padded input: a single output pixel.
+  cases.push_back(RandomCase("batch1_c3_o2_kernel_fills_padded_input", {1, 3, 3, 2}, {2, 3, 5, 4},
+                             true, {{1, 1}, {1, 1}, {1, 1}, 1}, 180));
+  // Stride larger than the kernel skips pixels, which must get zero gradient.
+  cases.push_back(RandomCase("batch2_c3_o2_stride3_skips_pixels", {2, 3, 7, 8}, {2, 3, 2, 2}, true,
+                             {{3, 3}, {0, 0}, {1, 1}, 1}, 190));
+  return cases;
+}
+
+TESSERA_OP_TEST_CASES("conv2d", Cases);
+
+// Shape inference: the output size and every rejection.
+absl::StatusOr<std::vector<Shape>> Infer(const std::vector<Shape>& shapes, const Params& p) {
+  const OpSchema* schema = OpRegistry::Global().Find("conv2d");
+  if (schema == nullptr) return absl::NotFoundError("conv2d is not registered");
+  TS_ASSIGN_OR_RETURN(const Attrs attrs, schema->ResolveAttrs(ToAttrs(p)));
+  return schema->InferShapes(shapes, attrs);
+}
+
+void ExpectRejected(const std::vector<Shape>& shapes, const Params& p, const std::string& message) {
+  absl::StatusOr<std::vector<Shape>> result = Infer(shapes, p);
+  ASSERT_FALSE(result.ok()) << "accepted, inferred " << ShapeToString((*result)[0]);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  EXPECT_THAT(std::string(result.status().message()), testing::HasSubstr(message));
+}
+
+TEST(Conv2dShape, FollowsPyTorchFormula) {
+  // floor((7 + 2 - 2*2 - 1) / 2) + 1 = 3; floor((10 + 0 - 2 - 1) / 3) + 1 = 3.
+  absl::StatusOr<std::vector<Shape>> y =
+      Infer({{2, 4, 7, 10}, {6, 2, 3, 3}, {6}}, {{2, 3}, {1, 0}, {2, 1}, 2});
+  ASSERT_TRUE(y.ok()) << y.status();
+  EXPECT_EQ((*y)[0], (Shape{2, 6, 3, 3}));
+}
+
+TEST(Conv2dShape, RejectsBadShapes) {
+  ExpectRejected({{3, 5, 5}, {2, 3, 3, 3}}, {}, "input x");
+  ExpectRejected({{1, 3, 5, 5}, {2, 3, 3}}, {}, "weight");
+  ExpectRejected({{1, 3, 0, 5}, {2, 3, 3, 3}}, {}, "positive dimensions");
+  ExpectRejected({{1, 3, 5, 5}, {0, 3, 3, 3}}, {}, "positive dimensions");
+  ExpectRejected({{1, 4, 5, 5}, {2, 3, 3, 3}}, {}, "input channels");
+  ExpectRejected({{1, 3, 5, 5}, {2, 3, 3, 3}, {3}}, {}, "bias must have shape [2]");
+  ExpectRejected({{1, 3, 5, 5}, {2, 3, 3, 3}, {2, 1}}, {}, "bias must have shape [2]");
+  ExpectRejected({{1, 3, 4, 5}, {2, 3, 5, 3}}, {}, "kernel height 5");
+  ExpectRejected({{1, 3, 4, 4}, {2, 3, 3, 3}}, {{1, 1}, {0, 0}, {1, 2}, 1}, "kernel width 3");
+  ExpectRejected({{1, 3, 5, 5}, {2, 3, 3, 3}, {2}, {2}}, {}, "inputs");
+}
+
+TEST(Conv2dShape, RejectsBadGroups) {
+  ExpectRejected({{1, 4, 5, 5}, {2, 2, 3, 3}}, {{1, 1}, {0, 0}, {1, 1}, 0}, "groups must be >= 1");
+  ExpectRejected({{1, 3, 5, 5}, {2, 1, 3, 3}}, {{1, 1}, {0, 0}, {1, 1}, 2}, "not divisible");
+  ExpectRejected({{1, 4, 5, 5}, {3, 2, 3, 3}}, {{1, 1}, {0, 0}, {1, 1}, 2}, "not divisible");
+  ExpectRejected({{1, 4, 5, 5}, {2, 4, 3, 3}}, {{1, 1}, {0, 0}, {1, 1}, 2}, "per group");
+}
+
+TEST(Conv2dShape, RejectsBadAttributes) {
+  const std::vector<Shape> ok = {{1, 3, 5, 5}, {2, 3, 3, 3}};
+  ExpectRejected(ok, {{1}, {0, 0}, {1, 1}, 1}, "stride must have 2 entries");
+  ExpectRejected(ok, {{1, 1}, {0, 0, 0}, {1, 1}, 1}, "padding must have 2 entries");
+  ExpectRejected(ok, {{0, 1}, {0, 0}, {1, 1}, 1}, "stride must be >= 1");
+  ExpectRejected(ok, {{1, 1}, {0, -1}, {1, 1}, 1}, "padding must be >= 0");
+  ExpectRejected(ok, {{1, 1}, {0, 0}, {1, 0}, 1}, "dilation must be >= 1");
+}
+
+}  // namespace
+}  // namespace tessera
+#include <chrono>
+namespace tessera { namespace {
+TEST(TmpPerf, Big) {
+  const OpSchema* schema = OpRegistry::Global().Find("conv2d");
+  Attrs a = *schema->ResolveAttrs({{"padding", IntsAttr({1, 1})}});
+  Tensor x = RandomTensor({16, 64, 32, 32}, 1), w = RandomTensor({64, 64, 3, 3}, 2), b = RandomTensor({64}, 3);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = RunOpForward("conv2d", a, {x, w, b}, Device::kCpu, true, 0);
+  auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(r.ok());
+  const KernelDef* k = *KernelRegistry::Global().Find("conv2d", Device::kCpu);
+  std::vector<Tensor> ins = {x, w, b}, grads = {Tensor::Empty(x.shape()), Tensor::Empty(w.shape()), Tensor::Empty(b.shape())};
+  std::vector<Tensor> og = {r->outputs[0]};
+  KernelContext ctx{a, *GetBackend(Device::kCpu), true, 0, r->saved};
+  GradientArgs args{ins, r->outputs, og, grads};
+  ASSERT_TRUE(k->gradient(ctx, args).ok());
+  auto t2 = std::chrono::steady_clock::now();
+  double gf = 2.0 * 16 * 64 * 1024 * 64 * 9 / 1e9;
+  printf("forward %.3fs (%.1f GFLOP/s), backward %.3fs\n", std::chrono::duration<double>(t1 - t0).count(),
+         gf / std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
+}
+}}

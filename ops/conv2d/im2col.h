@@ -1,0 +1,197 @@
+#ifndef TESSERA_OPS_CONV2D_IM2COL_H_
+#define TESSERA_OPS_CONV2D_IM2COL_H_
+
+// Pieces shared by conv2d and conv_transpose2d: reading and validating their
+// spatial attributes, and the im2col / col2im pair that turns a convolution
+// into a matrix product (Caffe's formulation).
+//
+// For one image and one group, with C channels per group, im2col lays out
+// col[C * kH * kW, outH * outW]: row (c, kh, kw), column (oh, ow) holds
+//   image[c, oh * stride_h - pad_h + kh * dilation_h,
+//            ow * stride_w - pad_w + kw * dilation_w]
+// or 0 where that falls in the zero padding. col2im is its exact adjoint: it
+// adds every col entry back onto the pixel it came from.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "core/op_registry.h"
+#include "core/status_macros.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace conv {
+
+// Reads an [h, w] attribute and checks that it has two entries, each at least
+// `min_value`.
+inline absl::StatusOr<std::array<int64_t, 2>> SpatialAttr(const Attrs& attrs,
+                                                          const std::string& name,
+                                                          int64_t min_value) {
+  const std::vector<int64_t> v = attrs.GetInts(name);
+  if (v.size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " must have 2 entries [h, w], got ", v.size()));
+  }
+  if (v[0] < min_value || v[1] < min_value) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " must be >= ", min_value, ", got [", v[0], ", ", v[1], "]"));
+  }
+  return std::array<int64_t, 2>{v[0], v[1]};
+}
+
+// InvalidArgument unless every dimension of `shape` is positive.
+inline absl::Status ExpectPositiveDims(const Shape& shape, const std::string& what) {
+  for (int64_t d : shape) {
+    if (d <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " must have positive dimensions, got ", ShapeToString(shape)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The attributes both convolutions share.
+struct ConvAttrs {
+  std::array<int64_t, 2> stride, padding, dilation;
+  int64_t groups;
+};
+
+inline absl::StatusOr<ConvAttrs> ReadConvAttrs(const Attrs& attrs) {
+  ConvAttrs a;
+  TS_ASSIGN_OR_RETURN(a.stride, SpatialAttr(attrs, "stride", 1));
+  TS_ASSIGN_OR_RETURN(a.padding, SpatialAttr(attrs, "padding", 0));
+  TS_ASSIGN_OR_RETURN(a.dilation, SpatialAttr(attrs, "dilation", 1));
+  a.groups = attrs.GetInt("groups");
+  if (a.groups < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("groups must be >= 1, got ", a.groups));
+  }
+  return a;
+}
+
+// The geometry of a convolution over one group of one image. The output size
+// is given rather than derived: conv_transpose2d's output_padding may make
+// its image larger than a convolution over it would need, and those extra
+// pixels are simply never visited.
+struct ConvGeometry {
+  int64_t channels;  // per group
+  int64_t in_h, in_w;
+  int64_t kernel_h, kernel_w;
+  int64_t out_h, out_w;
+  ConvAttrs attrs;
+
+  int64_t col_rows() const { return channels * kernel_h * kernel_w; }
+  int64_t col_cols() const { return out_h * out_w; }
+  int64_t image_size() const { return channels * in_h * in_w; }
+};
+
+// PyTorch's Conv2d output size along one axis (may be <= 0 when the dilated
+// kernel is larger than the padded input).
+inline int64_t ConvOutputSize(int64_t in, int64_t kernel, int64_t stride, int64_t pad,
+                              int64_t dilation) {
+  const int64_t span = dilation * (kernel - 1) + 1;
+  const int64_t padded = in + 2 * pad;
+  return padded < span ? 0 : (padded - span) / stride + 1;
+}
+
+// Channels per parallel chunk: enough pixels to be worth a thread.
+inline int64_t MinChannelsPerChunk(const ConvGeometry& g) {
+  const int64_t per_channel = g.kernel_h * g.kernel_w * g.col_cols();
+  return std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, per_channel));
+}
+
+// col = im2col(image); image is [channels, in_h, in_w], col as above.
+inline void Im2col(const ConvGeometry& g, const float* image, float* col) {
+  const int64_t cols = g.col_cols();
+  const auto& a = g.attrs;
+  ParallelFor(g.channels, MinChannelsPerChunk(g), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* plane = image + c * g.in_h * g.in_w;
+      for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+        for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+          float* row = col + ((c * g.kernel_h + kh) * g.kernel_w + kw) * cols;
+          for (int64_t oh = 0; oh < g.out_h; ++oh) {
+            const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
+            float* dst = row + oh * g.out_w;
+            if (ih < 0 || ih >= g.in_h) {
+              std::fill(dst, dst + g.out_w, 0.0f);
+              continue;
+            }
+            const float* src = plane + ih * g.in_w;
+            for (int64_t ow = 0; ow < g.out_w; ++ow) {
+              const int64_t iw = ow * a.stride[1] - a.padding[1] + kw * a.dilation[1];
+              dst[ow] = (iw >= 0 && iw < g.in_w) ? src[iw] : 0.0f;
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// image = col2im(col): overwrites image with the sum of the col entries that
+// im2col would read from each pixel. Each channel is summed by one thread in
+// a fixed order, so the result is deterministic.
+inline void Col2im(const ConvGeometry& g, const float* col, float* image) {
+  const int64_t cols = g.col_cols();
+  const auto& a = g.attrs;
+  ParallelFor(g.channels, MinChannelsPerChunk(g), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      float* plane = image + c * g.in_h * g.in_w;
+      std::fill(plane, plane + g.in_h * g.in_w, 0.0f);
+      for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+        for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+          const float* row = col + ((c * g.kernel_h + kh) * g.kernel_w + kw) * cols;
+          for (int64_t oh = 0; oh < g.out_h; ++oh) {
+            const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
+            if (ih < 0 || ih >= g.in_h) continue;
+            const float* src = row + oh * g.out_w;
+            float* dst = plane + ih * g.in_w;
+            for (int64_t ow = 0; ow < g.out_w; ++ow) {
+              const int64_t iw = ow * a.stride[1] - a.padding[1] + kw * a.dilation[1];
+              if (iw >= 0 && iw < g.in_w) dst[iw] += src[ow];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// y[n, c, p] += bias[c] for y viewed as [batch, channels, pixels].
+inline void AddBias(const float* bias, int64_t batch, int64_t channels, int64_t pixels, float* y) {
+  ParallelFor(batch * channels, std::max<int64_t>(1, (1 << 15) / pixels),
+              [&](int64_t i0, int64_t i1) {
+                for (int64_t i = i0; i < i1; ++i) {
+                  const float b = bias[i % channels];
+                  float* row = y + i * pixels;
+                  for (int64_t p = 0; p < pixels; ++p) row[p] += b;
+                }
+              });
+}
+
+// db[c] = sum over n and p of dy[n, c, p], each channel summed in double by
+// one thread in a fixed order.
+inline void BiasGradient(const float* dy, int64_t batch, int64_t channels, int64_t pixels,
+                         float* db) {
+  ParallelFor(channels, std::max<int64_t>(1, (1 << 15) / (batch * pixels)),
+              [&](int64_t c0, int64_t c1) {
+                for (int64_t c = c0; c < c1; ++c) {
+                  double s = 0;
+                  for (int64_t n = 0; n < batch; ++n) {
+                    const float* row = dy + (n * channels + c) * pixels;
+                    for (int64_t p = 0; p < pixels; ++p) s += row[p];
+                  }
+                  db[c] = static_cast<float>(s);
+                }
+              });
+}
+
+}  // namespace conv
+}  // namespace tessera
+
+#endif  // TESSERA_OPS_CONV2D_IM2COL_H_

@@ -1,0 +1,96 @@
+// dropout: inverted dropout (PyTorch's nn.Dropout). Attr `rate` (default
+// 0.5, in [0, 1)) is the probability of zeroing an element.
+//
+// Training: each element is kept with probability 1 - rate and scaled by
+// 1 / (1 - rate), so the expected output equals the input and evaluation
+// needs no rescaling. The mask (0 or 1 / (1 - rate) per element) is saved
+// for the gradient, dx = dy * mask. Evaluation: the identity, dx = dy.
+//
+// The mask is a pure function of (ctx.seed, element index), so it does not
+// depend on the thread count or on how the work is split, and another
+// backend can reproduce it bit for bit (the conformance suite compares
+// devices with the same seed). Element i draws
+//     z = splitmix64 output for state seed + (i + 1) * 0x9E3779B97F4A7C15,
+//     u = (z >> 40) * 2^-24   (uniform in [0, 1), 24 bits like a float),
+// and is kept when u >= rate.
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace {
+
+constexpr int64_t kMinChunk = 1 << 14;
+
+absl::StatusOr<std::vector<Shape>> DropoutShape(const std::vector<Shape>& in, const Attrs& attrs) {
+  const float rate = attrs.GetFloat("rate");
+  if (!(rate >= 0.0f && rate < 1.0f)) {
+    return absl::InvalidArgumentError(absl::StrCat("rate must be in [0, 1), got ", rate));
+  }
+  return std::vector<Shape>{in[0]};
+}
+
+TESSERA_REGISTER_OP("dropout")
+    .Input("x")
+    .Output("y")
+    .Attr("rate", AttrType::kFloat, FloatAttr(0.5f))
+    .Doc("Inverted dropout: training zeroes with probability rate and scales the rest by "
+         "1/(1-rate); evaluation is the identity.")
+    .ShapeFn(DropoutShape);
+
+// Counter-based: the i-th output of the splitmix64 generator seeded by
+// `seed`, computed directly (Steele, Lea & Flood 2014).
+inline uint64_t SplitMix64(uint64_t seed, uint64_t i) {
+  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  if (!ctx.training) {
+    // Nothing saved: the gradient kernel reads an empty ctx.saved as eval.
+    in[0].CopyInto(out[0]);
+    return absl::OkStatus();
+  }
+  const float rate = ctx.attrs.GetFloat("rate");
+  const float scale = 1.0f / (1.0f - rate);
+  Tensor mask = Tensor::Empty(in[0].shape());
+  const float* x = in[0].data();
+  float* m = mask.data();
+  float* y = out[0].data();
+  const uint64_t seed = ctx.seed;
+  ParallelFor(in[0].num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float u = static_cast<float>(SplitMix64(seed, i) >> 40) * 0x1p-24f;
+      m[i] = u >= rate ? scale : 0.0f;
+      y[i] = x[i] * m[i];
+    }
+  });
+  ctx.saved = {mask};
+  return absl::OkStatus();
+}
+
+// The forward's mode decides, not ctx.training: the executor's backward
+// context always says training, and the saved mask is what was applied.
+absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
+  const Tensor& dy = args.output_grads[0];
+  if (ctx.saved.empty()) {
+    dy.CopyInto(args.input_grads[0]);
+    return absl::OkStatus();
+  }
+  const float* g = dy.data();
+  const float* m = ctx.saved[0].data();
+  float* dx = args.input_grads[0].data();
+  ParallelFor(dy.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dx[i] = g[i] * m[i];
+  });
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("dropout", Device::kCpu, Forward, Gradient);
+
+}  // namespace
+}  // namespace tessera

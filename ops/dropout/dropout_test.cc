@@ -1,0 +1,151 @@
+#include <cmath>
+
+#include "core/gradient_check.h"
+#include "core/op_test_case.h"
+#include "core/thread_pool.h"
+#include "gtest/gtest.h"
+
+namespace tessera {
+namespace {
+
+constexpr uint64_t kSeed = 7;  // OpTestCase's default seed
+
+// The mask the op documents (dropout.cc): element i is kept when the top 24
+// bits of the i-th splitmix64 output for `seed`, as a fraction, are >= rate.
+// Written out again here so that the test pins the documented stream,
+// which other backends must reproduce.
+std::vector<bool> DocumentedKeep(uint64_t seed, int64_t n, double rate) {
+  std::vector<bool> keep(n);
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t z = seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(i + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    keep[i] = double(z >> 40) / double(1 << 24) >= rate;
+  }
+  return keep;
+}
+
+std::vector<std::vector<float>> TrainingReference(const std::vector<Tensor>& in, const Attrs& attrs) {
+  const double rate = attrs.GetFloat("rate");
+  std::vector<float> y = in[0].ToVector();
+  const std::vector<bool> keep = DocumentedKeep(kSeed, y.size(), rate);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = keep[i] ? static_cast<float>(y[i] / (1 - rate)) : 0;
+  return {y};
+}
+
+std::vector<std::vector<float>> Identity(const std::vector<Tensor>& in, const Attrs&) {
+  return {in[0].ToVector()};
+}
+
+std::vector<OpTestCase> Cases() {
+  std::vector<OpTestCase> cases;
+  {
+    OpTestCase c;
+    c.name = "eval_is_identity";
+    c.training = false;
+    c.inputs = {Tensor::FromVector({1, 4}, {1, -2, 0.5f, 3})};
+    c.expected = {{1, -2, 0.5f, 3}};
+    c.reference = Identity;
+    cases.push_back(c);
+  }
+  {
+    OpTestCase c;
+    c.name = "eval_is_identity_rate_90pct_nchw";
+    c.training = false;
+    c.attrs = {{"rate", FloatAttr(0.9f)}};
+    c.inputs = {RandomTensor({2, 3, 4, 5}, 701)};
+    c.reference = Identity;
+    cases.push_back(c);
+  }
+  {
+    OpTestCase c;
+    c.name = "training_rate_0_is_identity";
+    c.attrs = {{"rate", FloatAttr(0.0f)}};
+    c.inputs = {RandomTensor({2, 5, 3}, 702)};
+    c.reference = Identity;
+    cases.push_back(c);
+  }
+  // Training with a fixed seed: the mask is fixed, so y is linear in x and
+  // central differences check dy * mask exactly.
+  const struct {
+    Shape shape;
+    float rate;
+  } configs[] = {{{2, 3, 4, 5}, 0.5f}, {{1, 5, 3, 3}, 0.2f}, {{2, 3, 5}, 0.75f}};
+  uint64_t seed = 710;
+  for (const auto& cfg : configs) {
+    OpTestCase c;
+    c.name = "training_rate_" + std::to_string(static_cast<int>(cfg.rate * 100)) + "pct";
+    for (int64_t d : cfg.shape) c.name += "_" + std::to_string(d);
+    c.attrs = {{"rate", FloatAttr(cfg.rate)}};
+    c.inputs = {RandomTensor(cfg.shape, seed++)};
+    c.seed = kSeed;
+    c.reference = TrainingReference;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+TESSERA_OP_TEST_CASES("dropout", Cases);
+
+Attrs RateAttrs(float rate) {
+  return *OpRegistry::Global().Find("dropout")->ResolveAttrs({{"rate", FloatAttr(rate)}});
+}
+
+// x in [0.5, 1.5] so that a kept element is never 0.
+std::vector<float> RunTraining(const Tensor& x, float rate, uint64_t seed) {
+  absl::StatusOr<OpRun> run = RunOpForward("dropout", RateAttrs(rate), {x}, Device::kCpu, true, seed);
+  EXPECT_TRUE(run.ok()) << run.status();
+  return run.ok() ? run->outputs[0].ToVector() : std::vector<float>();
+}
+
+TEST(Dropout, KeepsAboutOneMinusRateAndScalesKeptValues) {
+  const int64_t n = 100000;
+  const Tensor x = RandomTensor({10, 10, 1000}, 720, 0.5f, 1.5f);
+  const std::vector<float> xv = x.ToVector();
+  for (float rate : {0.1f, 0.5f, 0.8f}) {
+    const std::vector<float> y = RunTraining(x, rate, 12345);
+    ASSERT_EQ(y.size(), static_cast<size_t>(n));
+    int64_t kept = 0, bad = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (y[i] == 0) continue;
+      ++kept;
+      const float want = xv[i] / (1 - rate);
+      if (std::fabs(y[i] - want) > 1e-6f * want) ++bad;
+    }
+    EXPECT_EQ(bad, 0) << "kept values differ from x / (1 - rate) at rate " << rate;
+    // Binomial: the standard deviation of the kept fraction is at most
+    // sqrt(0.25 / n) = 0.0016, so 0.01 is over six sigmas.
+    EXPECT_NEAR(double(kept) / n, 1.0 - rate, 0.01) << "rate " << rate;
+  }
+}
+
+TEST(Dropout, SameSeedSameMaskOtherSeedOtherMask) {
+  const Tensor x = RandomTensor({2, 3, 50}, 721, 0.5f, 1.5f);
+  const std::vector<float> a = RunTraining(x, 0.5f, 99);
+  EXPECT_EQ(a, RunTraining(x, 0.5f, 99));
+  EXPECT_NE(a, RunTraining(x, 0.5f, 100));
+}
+
+TEST(Dropout, MaskDoesNotDependOnThreadCount) {
+  // Large enough to be split across threads (chunks of at least 16384).
+  const Tensor x = RandomTensor({4, 5, 10000}, 722, 0.5f, 1.5f);
+  const int original = CpuThreadPool().num_threads();
+  SetNumCpuThreads(1);
+  const std::vector<float> one = RunTraining(x, 0.3f, 5);
+  SetNumCpuThreads(4);
+  const std::vector<float> four = RunTraining(x, 0.3f, 5);
+  SetNumCpuThreads(original);
+  EXPECT_EQ(one, four);
+}
+
+TEST(DropoutShape, RejectsRateOutsideZeroToOne) {
+  const OpSchema* schema = OpRegistry::Global().Find("dropout");
+  EXPECT_TRUE(schema->InferShapes({{2, 3}}, RateAttrs(0.0f)).ok());
+  EXPECT_FALSE(schema->InferShapes({{2, 3}}, RateAttrs(1.0f)).ok());
+  EXPECT_FALSE(schema->InferShapes({{2, 3}}, RateAttrs(-0.1f)).ok());
+  EXPECT_FALSE(schema->InferShapes({{2, 3}}, RateAttrs(NAN)).ok());
+}
+
+}  // namespace
+}  // namespace tessera

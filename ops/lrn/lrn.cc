@@ -1,0 +1,153 @@
+// lrn: local response normalization across channels (AlexNet, Krizhevsky et
+// al. 2012), in the convention of PyTorch's nn.LocalResponseNorm:
+//
+//   y[c] = x[c] / s[c]^beta,   s[c] = k + alpha / size * sum_{c' in W(c)} x[c']^2,
+//
+// for x [N, C, ...] (channels in dimension 1, any number of spatial dims).
+// W(c) = [c - size/2, c + (size-1)/2] (integer division), clipped to the
+// channels: PyTorch zero-pads size/2 channels in front and (size-1)/2 behind
+// and averages `size` squares, so for size 5 the window is c-2..c+2 and for
+// an even size it reaches one further back than forward. Note alpha is
+// divided by size, as in PyTorch (the AlexNet paper does not divide).
+// Attrs: size (default 5), alpha (1e-4), beta (0.75), k (2, AlexNet's; PyTorch
+// defaults to 1).
+//
+// Gradient: with t[c] = dy[c] * y[c] / s[c],
+//   dx[j] = dy[j] * s[j]^-beta - 2 alpha beta / size * x[j] * sum_{c : j in W(c)} t[c],
+// where j in W(c) exactly when c in [j - (size-1)/2, j + size/2].
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace {
+
+absl::StatusOr<std::vector<Shape>> LrnShape(const std::vector<Shape>& in, const Attrs& attrs) {
+  if (in[0].size() < 3) {
+    return absl::InvalidArgumentError(absl::StrCat("x must be [N, C, ...] with rank >= 3, got ",
+                                                   ShapeToString(in[0])));
+  }
+  const int64_t size = attrs.GetInt("size");
+  const float alpha = attrs.GetFloat("alpha"), beta = attrs.GetFloat("beta"), k = attrs.GetFloat("k");
+  if (size < 1) return absl::InvalidArgumentError(absl::StrCat("size must be >= 1, got ", size));
+  // k > 0 and alpha >= 0 keep s positive, so s^beta is defined for any beta.
+  if (!(alpha >= 0.0f && std::isfinite(alpha))) {
+    return absl::InvalidArgumentError(absl::StrCat("alpha must be >= 0 and finite, got ", alpha));
+  }
+  if (!(k > 0.0f && std::isfinite(k))) {
+    return absl::InvalidArgumentError(absl::StrCat("k must be > 0 and finite, got ", k));
+  }
+  if (!std::isfinite(beta)) {
+    return absl::InvalidArgumentError(absl::StrCat("beta must be finite, got ", beta));
+  }
+  return std::vector<Shape>{in[0]};
+}
+
+TESSERA_REGISTER_OP("lrn")
+    .Input("x")
+    .Output("y")
+    .Attr("size", AttrType::kInt, IntAttr(5))
+    .Attr("alpha", AttrType::kFloat, FloatAttr(1e-4f))
+    .Attr("beta", AttrType::kFloat, FloatAttr(0.75f))
+    .Attr("k", AttrType::kFloat, FloatAttr(2.0f))
+    .Doc("Local response normalization across channels: x / (k + alpha/size * window sum of "
+         "x^2)^beta, PyTorch's LocalResponseNorm.")
+    .ShapeFn(LrnShape);
+
+struct Params {
+  int64_t batch, channels, inner;  // x as [batch, channels, inner]
+  int64_t back, forward;           // W(c) = [c - back, c + forward]
+  float alpha_over_size, beta, k;
+};
+
+Params ParamsFor(const Tensor& x, const Attrs& attrs) {
+  Params p;
+  p.batch = x.dim(0);
+  p.channels = x.dim(1);
+  p.inner = 1;
+  for (int d = 2; d < x.rank(); ++d) p.inner *= x.dim(d);
+  const int64_t size = attrs.GetInt("size");
+  p.back = size / 2;
+  p.forward = (size - 1) / 2;
+  p.alpha_over_size = attrs.GetFloat("alpha") / static_cast<float>(size);
+  p.beta = attrs.GetFloat("beta");
+  p.k = attrs.GetFloat("k");
+  return p;
+}
+
+// Units of work: (n, c) planes; tiny planes are grouped.
+int64_t MinPlanes(const Params& p) { return std::max<int64_t>(1, 2048 / std::max<int64_t>(1, p.inner)); }
+
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const Params p = ParamsFor(in[0], ctx.attrs);
+  Tensor s_t = Tensor::Empty(in[0].shape());  // s, saved for the gradient
+  const float* x = in[0].data();
+  float* s = s_t.data();
+  float* y = out[0].data();
+  ParallelFor(p.batch * p.channels, MinPlanes(p), [&](int64_t b, int64_t e) {
+    std::vector<float> acc(p.inner);
+    for (int64_t plane = b; plane < e; ++plane) {
+      const int64_t n = plane / p.channels, c = plane % p.channels;
+      const int64_t lo = std::max<int64_t>(0, c - p.back);
+      const int64_t hi = std::min<int64_t>(p.channels - 1, c + p.forward);
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int64_t cc = lo; cc <= hi; ++cc) {
+        const float* xc = x + (n * p.channels + cc) * p.inner;
+        for (int64_t i = 0; i < p.inner; ++i) acc[i] += xc[i] * xc[i];
+      }
+      const int64_t at = plane * p.inner;
+      for (int64_t i = 0; i < p.inner; ++i) {
+        s[at + i] = p.k + p.alpha_over_size * acc[i];
+        y[at + i] = x[at + i] * std::pow(s[at + i], -p.beta);
+      }
+    }
+  });
+  ctx.saved = {s_t};
+  return absl::OkStatus();
+}
+
+absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
+  const Params p = ParamsFor(args.inputs[0], ctx.attrs);
+  const float* x = args.inputs[0].data();
+  const float* y = args.outputs[0].data();
+  const float* s = ctx.saved.at(0).data();
+  const float* dy = args.output_grads[0].data();
+  float* dx = args.input_grads[0].data();
+  const int64_t planes = p.batch * p.channels, total = planes * p.inner;
+  Tensor t_t = Tensor::Empty(args.inputs[0].shape());
+  float* t = t_t.data();
+  ParallelFor(total, 1 << 14, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) t[i] = dy[i] * y[i] / s[i];
+  });
+  const float coeff = 2.0f * p.alpha_over_size * p.beta;
+  ParallelFor(planes, MinPlanes(p), [&](int64_t b, int64_t e) {
+    std::vector<float> acc(p.inner);
+    for (int64_t plane = b; plane < e; ++plane) {
+      const int64_t n = plane / p.channels, j = plane % p.channels;
+      // The channels c whose window W(c) contains j.
+      const int64_t lo = std::max<int64_t>(0, j - p.forward);
+      const int64_t hi = std::min<int64_t>(p.channels - 1, j + p.back);
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int64_t c = lo; c <= hi; ++c) {
+        const float* tc = t + (n * p.channels + c) * p.inner;
+        for (int64_t i = 0; i < p.inner; ++i) acc[i] += tc[i];
+      }
+      const int64_t at = plane * p.inner;
+      for (int64_t i = 0; i < p.inner; ++i) {
+        dx[at + i] = dy[at + i] * std::pow(s[at + i], -p.beta) - coeff * x[at + i] * acc[i];
+      }
+    }
+  });
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("lrn", Device::kCpu, Forward, Gradient);
+
+}  // namespace
+}  // namespace tessera

@@ -1,0 +1,172 @@
+// maxpool2d: the maximum over each kernel window of an NCHW image, as
+// PyTorch's nn.MaxPool2d (dilation 1).
+//
+// Attributes: kernel [h, w] (required), stride [h, w] (empty: the kernel),
+// padding [h, w] (at most half the kernel; padded cells count as -inf, so
+// they never win) and ceil_mode (round the output size up, but drop a last
+// window that would start in the right/bottom padding). Output size per
+// axis: floor_or_ceil((in + 2 pad - kernel) / stride) + 1.
+//
+// The forward saves, for every output, the index h * W + w of its maximum
+// within its channel plane (PyTorch's return_indices layout) as a float; the
+// gradient adds dy there, so overlapping windows accumulate.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace {
+
+struct Pool {
+  int64_t kh, kw, sh, sw, ph, pw;
+};
+
+// Reads a [h, w] attribute; `empty_ok` lets an empty list mean "unset".
+absl::Status ReadPair(const Attrs& attrs, const std::string& name, bool empty_ok, int64_t min,
+                      int64_t* h, int64_t* w) {
+  const std::vector<int64_t> v = attrs.GetInts(name);
+  if (empty_ok && v.empty()) return absl::OkStatus();
+  if (v.size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("attribute '", name, "' must have 2 values [h, w], got ", v.size()));
+  }
+  if (v[0] < min || v[1] < min) {
+    return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' must be >= ", min,
+                                                   ", got ", ShapeToString(v)));
+  }
+  *h = v[0];
+  *w = v[1];
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Pool> ReadPool(const Attrs& attrs) {
+  Pool p;
+  TS_RETURN_IF_ERROR(ReadPair(attrs, "kernel", false, 1, &p.kh, &p.kw));
+  p.sh = p.kh;
+  p.sw = p.kw;
+  TS_RETURN_IF_ERROR(ReadPair(attrs, "stride", true, 1, &p.sh, &p.sw));
+  TS_RETURN_IF_ERROR(ReadPair(attrs, "padding", false, 0, &p.ph, &p.pw));
+  if (2 * p.ph > p.kh || 2 * p.pw > p.kw) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("padding [", p.ph, ",", p.pw, "] must be at most half of kernel [", p.kh, ",",
+                     p.kw, "]"));
+  }
+  return p;
+}
+
+// PyTorch's pooling_output_shape. Floor division: the numerator can be
+// negative when the kernel exceeds the padded input.
+int64_t PooledSize(int64_t in, int64_t k, int64_t s, int64_t pad, bool ceil_mode) {
+  const int64_t num = in + 2 * pad - k + (ceil_mode ? s - 1 : 0);
+  int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  // The last window must start inside the input or the left padding.
+  if (ceil_mode && (out - 1) * s >= in + pad) --out;
+  return out;
+}
+
+// An empty list of ints. IntsAttr({}) cannot make one: it never touches the
+// oneof, so the value holds nothing and fails the schema's type check.
+AttrValue EmptyInts() {
+  AttrValue a;
+  a.mutable_ints();
+  return a;
+}
+
+absl::StatusOr<std::vector<Shape>> MaxPoolShape(const std::vector<Shape>& in, const Attrs& attrs) {
+  TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
+  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(attrs));
+  const bool ceil_mode = attrs.GetBool("ceil_mode");
+  const int64_t oh = PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
+  const int64_t ow = PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
+  if (oh < 1 || ow < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw,
+                     "] is larger than input ", ShapeToString(in[0]), ": output would be ", oh,
+                     "x", ow));
+  }
+  return std::vector<Shape>{{in[0][0], in[0][1], oh, ow}};
+}
+
+TESSERA_REGISTER_OP("maxpool2d")
+    .Input("x")
+    .Output("y")
+    .RequiredAttr("kernel", AttrType::kInts)
+    .Attr("stride", AttrType::kInts, EmptyInts())
+    .Attr("padding", AttrType::kInts, IntsAttr({0, 0}))
+    .Attr("ceil_mode", AttrType::kBool, BoolAttr(false))
+    .Doc("2-D max pooling over NCHW (PyTorch MaxPool2d, dilation 1).")
+    .ShapeFn(MaxPoolShape);
+
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(ctx.attrs));
+  const int64_t planes = in[0].dim(0) * in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
+  const int64_t oh = out[0].dim(2), ow = out[0].dim(3);
+  Tensor argmax = Tensor::Empty(out[0].shape());
+  const float* x = in[0].data();
+  float* y = out[0].data();
+  float* idx = argmax.data();
+  ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      const float* xc = x + c * h * w;
+      for (int64_t i = 0; i < oh; ++i) {
+        // Windows clipped to the input: padding is -inf and never wins.
+        const int64_t h0 = std::max<int64_t>(i * p.sh - p.ph, 0);
+        const int64_t h1 = std::min(i * p.sh - p.ph + p.kh, h);
+        for (int64_t j = 0; j < ow; ++j) {
+          const int64_t w0 = std::max<int64_t>(j * p.sw - p.pw, 0);
+          const int64_t w1 = std::min(j * p.sw - p.pw + p.kw, w);
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t best_at = h0 * w + w0;
+          for (int64_t r = h0; r < h1; ++r) {
+            for (int64_t s = w0; s < w1; ++s) {
+              // Strictly greater: the first maximum wins ties; a NaN wins
+              // and stays, so that it propagates (both as in PyTorch).
+              const float v = xc[r * w + s];
+              if (v > best || std::isnan(v)) {
+                best = v;
+                best_at = r * w + s;
+              }
+            }
+          }
+          const int64_t o = (c * oh + i) * ow + j;
+          y[o] = best;
+          idx[o] = static_cast<float>(best_at);
+        }
+      }
+    }
+  });
+  ctx.saved = {argmax};
+  return absl::OkStatus();
+}
+
+absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  const Tensor& dy = args.output_grads[0];
+  const Tensor& argmax = ctx.saved.at(0);
+  Tensor& dx = args.input_grads[0];
+  const int64_t planes = dx.dim(0) * dx.dim(1), hw = dx.dim(2) * dx.dim(3);
+  const int64_t ohw = dy.dim(2) * dy.dim(3);
+  const float* g = dy.data();
+  const float* idx = argmax.data();
+  float* d = dx.data();
+  // One plane per task: writes stay within the plane, in a fixed order.
+  ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      float* dc = d + c * hw;
+      std::fill(dc, dc + hw, 0.0f);
+      for (int64_t o = c * ohw; o < (c + 1) * ohw; ++o) dc[static_cast<int64_t>(idx[o])] += g[o];
+    }
+  });
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("maxpool2d", Device::kCpu, Forward, Gradient);
+
+}  // namespace
+}  // namespace tessera

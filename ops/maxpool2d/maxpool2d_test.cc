@@ -1,0 +1,124 @@
+#include <algorithm>
+#include <limits>
+
+#include "core/op_test_case.h"
+
+namespace tessera {
+namespace {
+
+// Windows along one axis, enumerated rather than by the kernel's formula: a
+// window counts if it fits in the padded input; with ceil_mode also a partial
+// one, up to ceil((in + 2p - k) / s) + 1 windows, provided that it starts
+// inside the input or the left padding.
+int64_t CountWindows(int64_t in, int64_t k, int64_t s, int64_t p, bool ceil_mode) {
+  int64_t n = 0;
+  for (int64_t i = 0;; ++i) {
+    const int64_t start = i * s - p;  // in input coordinates
+    const bool fits = start + k <= in + p;
+    const bool partial_ok = ceil_mode && i * s < in + 2 * p - k + s && start < in;
+    if (!fits && !partial_ok) break;
+    ++n;
+  }
+  return n;
+}
+
+// Plain loops over the padded window; out-of-range cells are -inf.
+std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const Attrs& attrs) {
+  const std::vector<int64_t> k = attrs.GetInts("kernel"), pad = attrs.GetInts("padding");
+  std::vector<int64_t> s = attrs.GetInts("stride");
+  if (s.empty()) s = k;
+  const bool ceil_mode = attrs.GetBool("ceil_mode");
+  const int64_t n = in[0].dim(0), c = in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
+  const int64_t oh = CountWindows(h, k[0], s[0], pad[0], ceil_mode);
+  const int64_t ow = CountWindows(w, k[1], s[1], pad[1], ceil_mode);
+  const std::vector<float> x = in[0].ToVector();
+  std::vector<float> y;
+  for (int64_t b = 0; b < n * c; ++b) {
+    for (int64_t i = 0; i < oh; ++i) {
+      for (int64_t j = 0; j < ow; ++j) {
+        double best = -std::numeric_limits<double>::infinity();
+        for (int64_t di = 0; di < k[0]; ++di) {
+          for (int64_t dj = 0; dj < k[1]; ++dj) {
+            const int64_t r = i * s[0] - pad[0] + di, q = j * s[1] - pad[1] + dj;
+            const bool inside = r >= 0 && r < h && q >= 0 && q < w;
+            best = std::max(best, inside ? double(x[(b * h + r) * w + q])
+                                         : -std::numeric_limits<double>::infinity());
+          }
+        }
+        y.push_back(static_cast<float>(best));
+      }
+    }
+  }
+  return {y};
+}
+
+const std::vector<float> k4x4 = {1, 5, 2, 0,   //
+                                 3, -1, 4, 7,  //
+                                 6, 8, -2, -3,  //
+                                 0, 9, 1, 2};
+
+std::vector<OpTestCase> Cases() {
+  std::vector<OpTestCase> cases;
+  {
+    OpTestCase c;
+    c.name = "hand_computed_k2";
+    c.attrs = {{"kernel", IntsAttr({2, 2})}};
+    c.inputs = {Tensor::FromVector({1, 1, 4, 4}, k4x4)};
+    c.expected = {{5, 7, 9, 2}};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  {
+    // Kernel 3, stride 2, padding 1, ceil_mode: 3x3 windows over rows/cols
+    // {0,1}, {1,2,3}, {3}. The 9 wins four windows and the 7 three, so their
+    // gradients accumulate.
+    OpTestCase c;
+    c.name = "hand_computed_k3_s2_p1_ceil";
+    c.attrs = {{"kernel", IntsAttr({3, 3})},
+               {"stride", IntsAttr({2, 2})},
+               {"padding", IntsAttr({1, 1})},
+               {"ceil_mode", BoolAttr(true)}};
+    c.inputs = {Tensor::FromVector({1, 1, 4, 4}, k4x4)};
+    c.expected = {{5, 7, 7, 9, 9, 7, 9, 9, 2}};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  struct Spec {
+    const char* name;
+    Shape shape;
+    std::vector<int64_t> kernel, stride, padding;
+    bool ceil_mode;
+  };
+  const Spec specs[] = {
+      {"overlap_k3_s2_batch2_c3_7x6", {2, 3, 7, 6}, {3, 3}, {2, 2}, {0, 0}, false},
+      {"nonsquare_k2x3_s1x2_p1_c5_5x8", {1, 5, 5, 8}, {2, 3}, {1, 2}, {1, 1}, false},
+      {"default_stride_k2_batch2_c3_7x5", {2, 3, 7, 5}, {2, 2}, {}, {0, 0}, false},
+      {"ceil_k2_batch2_c3_7x5", {2, 3, 7, 5}, {2, 2}, {}, {0, 0}, true},
+      // With padding 1 both axes' last ceil window would start exactly at the
+      // end of the input (in + pad == (out - 1) * stride) and is dropped.
+      {"ceil_k2_p1_drops_last_window_c3_7x5", {1, 3, 7, 5}, {2, 2}, {}, {1, 1}, true},
+      // Rows: ceil gives 4 windows where floor gives 3. Cols: ceil's third
+      // window would start in the right padding and is dropped.
+      {"ceil_k3x2_s2x3_p1_batch2_c3_6x4", {2, 3, 6, 4}, {3, 2}, {2, 3}, {1, 1}, true},
+      {"k3_s1_p1_batch3_c1_5x5", {3, 1, 5, 5}, {3, 3}, {1, 1}, {1, 1}, false},
+  };
+  uint64_t seed = 100;
+  for (const Spec& s : specs) {
+    OpTestCase c;
+    c.name = s.name;
+    c.attrs = {{"kernel", IntsAttr(s.kernel)},
+               {"padding", IntsAttr(s.padding)},
+               {"ceil_mode", BoolAttr(s.ceil_mode)}};
+    if (!s.stride.empty()) c.attrs["stride"] = IntsAttr(s.stride);
+    // Spaced values: a nudge of the gradient check cannot change an argmax.
+    c.inputs = {Tensor::FromVector(s.shape, SpacedValues(NumElements(s.shape), ++seed))};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+TESSERA_OP_TEST_CASES("maxpool2d", Cases);
+
+}  // namespace
+}  // namespace tessera

