@@ -41,7 +41,7 @@ absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<
 
 absl::Status Gradient(KernelContext&, GradientArgs& args) {
   for (Tensor& g : args.input_grads) {
-    if (g.defined() && &g == &args.input_grads[0]) args.output_grads[0].CopyInto(g);
+    if (g.defined()) args.output_grads[0].CopyInto(g);
   }
   return absl::OkStatus();
 }

@@ -2,9 +2,6 @@
 #include <string>
 
 #include "core/op_test_case.h"
-#include "core/gradient_check.h"
-#include "core/backend.h"
-#include "core/kernel_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -192,25 +189,3 @@ TEST(Conv2dShape, RejectsBadAttributes) {
 
 }  // namespace
 }  // namespace tessera
-#include <chrono>
-namespace tessera { namespace {
-TEST(TmpPerf, Big) {
-  const OpSchema* schema = OpRegistry::Global().Find("conv2d");
-  Attrs a = *schema->ResolveAttrs({{"padding", IntsAttr({1, 1})}});
-  Tensor x = RandomTensor({16, 64, 32, 32}, 1), w = RandomTensor({64, 64, 3, 3}, 2), b = RandomTensor({64}, 3);
-  auto t0 = std::chrono::steady_clock::now();
-  auto r = RunOpForward("conv2d", a, {x, w, b}, Device::kCpu, true, 0);
-  auto t1 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(r.ok());
-  const KernelDef* k = *KernelRegistry::Global().Find("conv2d", Device::kCpu);
-  std::vector<Tensor> ins = {x, w, b}, grads = {Tensor::Empty(x.shape()), Tensor::Empty(w.shape()), Tensor::Empty(b.shape())};
-  std::vector<Tensor> og = {r->outputs[0]};
-  KernelContext ctx{a, *GetBackend(Device::kCpu), true, 0, r->saved};
-  GradientArgs args{ins, r->outputs, og, grads};
-  ASSERT_TRUE(k->gradient(ctx, args).ok());
-  auto t2 = std::chrono::steady_clock::now();
-  double gf = 2.0 * 16 * 64 * 1024 * 64 * 9 / 1e9;
-  printf("forward %.3fs (%.1f GFLOP/s), backward %.3fs\n", std::chrono::duration<double>(t1 - t0).count(),
-         gf / std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
-}
-}}

@@ -144,7 +144,7 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
         const float* gr = g + (c * d.oh + i) * d.ow;
         if (nearest) {
           float* dr = dc + (i / sh) * d.w;
-          for (int64_t j = 0; j < d.ow; ++j) dr[j / sw] = gr[j];
+          for (int64_t j = 0; j < d.ow; ++j) dr[j / sw] += gr[j];
           continue;
         }
         float* r0 = dc + th.i0[i] * d.w;
@@ -154,7 +154,7 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
           r0[tw.i0[j]] += tw.w0[j] * g0;
           r0[tw.i1[j]] += tw.w1[j] * g0;
           r1[tw.i0[j]] += tw.w0[j] * g1;
-          r1[tw.i1[j]] += tw.w0[j] * g1;
+          r1[tw.i1[j]] += tw.w1[j] * g1;
         }
       }
     }
