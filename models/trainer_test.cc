@@ -1,0 +1,109 @@
+#include "models/trainer.h"
+
+#include <filesystem>
+
+#include "core/checkpoint.h"
+#include "datasets/mnist_digits.h"
+#include "gtest/gtest.h"
+
+namespace tessera {
+namespace {
+
+bool HaveDigits() {
+  return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json");
+}
+
+TrainConfig SmallRun(const std::string& dir) {
+  TrainConfig config;
+  config.graph_path = "models/mlp.pbtxt";
+  config.dataset = "mnist";
+  config.epochs = 2;
+  config.batch_size = 100;
+  config.augment_shift = 2;
+  config.threads = 2;
+  config.schedule.type = "cosine";
+  config.schedule.base_lr = 0.05f;
+  config.checkpoint_dir = ::testing::TempDir() + "/" + dir;
+  std::filesystem::remove_all(config.checkpoint_dir);
+  return config;
+}
+
+CheckpointProto Newest(const std::string& dir) {
+  std::vector<std::string> all = ListCheckpoints(dir);
+  EXPECT_FALSE(all.empty()) << dir;
+  absl::StatusOr<CheckpointProto> ckpt = ReadCheckpointFile(all.back());
+  EXPECT_TRUE(ckpt.ok()) << ckpt.status();
+  return *ckpt;
+}
+
+// Stopping mid-epoch and resuming gives bitwise the same parameters and
+// optimizer state as the run that never stopped.
+TEST(Trainer, ResumeMidEpochMatchesUninterruptedRunBitwise) {
+  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TrainConfig straight = SmallRun("straight");
+  absl::StatusOr<TrainResult> a = TrainClassifier(straight);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->steps, 160);  // 8,000 / 100 per epoch
+  EXPECT_GT(a->test_accuracy, 0.85);
+
+  TrainConfig first = SmallRun("interrupted");
+  first.max_steps = 57;
+  absl::StatusOr<TrainResult> b = TrainClassifier(first);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_TRUE(b->interrupted);
+  EXPECT_EQ(Newest(first.checkpoint_dir).step(), 57);
+  EXPECT_EQ(Newest(first.checkpoint_dir).batch_in_epoch(), 57);
+
+  TrainConfig second = first;
+  second.max_steps = 0;
+  second.resume = true;
+  absl::StatusOr<TrainResult> c = TrainClassifier(second);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->steps, 160);
+  EXPECT_EQ(c->test_accuracy, a->test_accuracy);
+
+  const CheckpointProto x = Newest(straight.checkpoint_dir), y = Newest(second.checkpoint_dir);
+  ASSERT_EQ(x.parameter_size(), y.parameter_size());
+  for (int i = 0; i < x.parameter_size(); ++i) {
+    EXPECT_EQ(x.parameter(i).SerializeAsString(), y.parameter(i).SerializeAsString())
+        << x.parameter(i).name();
+  }
+  for (int i = 0; i < x.optimizer_state_size(); ++i) {
+    EXPECT_EQ(x.optimizer_state(i).SerializeAsString(), y.optimizer_state(i).SerializeAsString())
+        << x.optimizer_state(i).name();
+  }
+}
+
+TEST(Trainer, DivergenceStopsWithAClearMessage) {
+  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TrainConfig config = SmallRun("diverge");
+  config.schedule.type = "constant";
+  config.schedule.base_lr = 1e30f;  // weights overflow to Inf within a few steps
+  absl::StatusOr<TrainResult> result = TrainClassifier(config);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("diverged"), std::string::npos) << result.status();
+}
+
+TEST(Trainer, BadArgumentsAreErrors) {
+  TrainConfig config = SmallRun("bad");
+  config.graph_path = "models/does_not_exist.pbtxt";
+  absl::StatusOr<TrainResult> missing = TrainClassifier(config);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("does_not_exist.pbtxt"), std::string::npos);
+  config = SmallRun("bad");
+  config.dataset = "cifar";
+  if (HaveDigits()) {
+    absl::StatusOr<TrainResult> unknown = TrainClassifier(config);
+    EXPECT_NE(unknown.status().message().find("unknown dataset 'cifar'"), std::string::npos)
+        << unknown.status();
+  }
+  config = SmallRun("bad");
+  config.resume = true;
+  if (HaveDigits()) {
+    absl::StatusOr<TrainResult> none = TrainClassifier(config);
+    EXPECT_NE(none.status().message().find("no checkpoint"), std::string::npos) << none.status();
+  }
+}
+
+}  // namespace
+}  // namespace tessera
