@@ -162,7 +162,11 @@ absl::StatusOr<TrainResult> Session::Run() {
            static_cast<long long>(optimizer_->steps()));
   }
   TrainResult result;
-  if (config_.eval_only) {
+  if (!config_.eval_only && start_epoch >= config_.epochs) {
+    printf("the checkpoint has finished %lld epochs, --epochs is %d: nothing left to train; "
+           "evaluating it instead\n", static_cast<long long>(start_epoch), config_.epochs);
+  }
+  if (config_.eval_only || start_epoch >= config_.epochs) {
     TS_ASSIGN_OR_RETURN(Eval test, Evaluate(test_));
     printf("test loss %.4f, test accuracy %.4f\n", test.loss, test.accuracy);
     result.test_accuracy = test.accuracy;

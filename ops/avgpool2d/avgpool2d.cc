@@ -53,6 +53,10 @@ absl::StatusOr<Pool> ReadPool(const Attrs& attrs, const Shape& x) {
       return absl::InvalidArgumentError(
           "global pooling takes the whole image: leave kernel, stride and padding unset");
     }
+    if (x[2] < 1 || x[3] < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("global pooling of input ", ShapeToString(x), ", which has an empty image"));
+    }
     return Pool{x[2], x[3], x[2], x[3], 0, 0};
   }
   if (attrs.GetInts("kernel").empty()) {
@@ -95,7 +99,6 @@ absl::StatusOr<std::vector<Shape>> AvgPoolShape(const std::vector<Shape>& in, co
   const bool ceil_mode = attrs.GetBool("ceil_mode");
   const int64_t oh = PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
   const int64_t ow = PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
-  // Also catches global pooling of an empty (H or W = 0) image.
   if (oh < 1 || ow < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw,

@@ -90,6 +90,12 @@ absl::StatusOr<std::vector<Shape>> MaxPoolShape(const std::vector<Shape>& in, co
                      "] is larger than input ", ShapeToString(in[0]), ": output would be ", oh,
                      "x", ow));
   }
+  // The saved argmax is a float, exact for integers up to 2^24 only.
+  if (in[0][2] * in[0][3] > (int64_t{1} << 24)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input ", ShapeToString(in[0]), " has more than 2^24 values per image, too many to index "
+        "exactly in the float argmax"));
+  }
   return std::vector<Shape>{{in[0][0], in[0][1], oh, ow}};
 }
 

@@ -42,7 +42,7 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
   const float* dy = args.output_grads[0].data();
   float* dx = args.input_grads[0].data();
   ParallelFor(args.outputs[0].num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * y[i] * (1.01f - y[i]);
+    for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
   });
   return absl::OkStatus();
 }
