@@ -113,3 +113,12 @@ TEST(Graph, MissingFileIsNamed) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+TEST(Attrs, EmptyListsAreListsNotMissingValues) {
+  EXPECT_EQ(TypeOf(IntsAttr({})), AttrType::kInts);
+  EXPECT_EQ(TypeOf(FloatsAttr({})), AttrType::kFloats);
+}
+}  // namespace
+}  // namespace tessera

@@ -38,11 +38,13 @@ AttrValue StringAttr(const std::string& v) { AttrValue a; a.set_s(v); return a; 
 AttrValue BoolAttr(bool v) { AttrValue a; a.set_b(v); return a; }
 AttrValue IntsAttr(const std::vector<int64_t>& v) {
   AttrValue a;
+  a.mutable_ints();  // an empty list is still a list
   for (int64_t x : v) a.mutable_ints()->add_v(x);
   return a;
 }
 AttrValue FloatsAttr(const std::vector<float>& v) {
   AttrValue a;
+  a.mutable_floats();
   for (float x : v) a.mutable_floats()->add_v(x);
   return a;
 }

@@ -85,14 +85,6 @@ int64_t PooledSize(int64_t in, int64_t k, int64_t s, int64_t pad, bool ceil_mode
   return out;
 }
 
-// An empty list of ints. IntsAttr({}) cannot make one: it never touches the
-// oneof, so the value holds nothing and fails the schema's type check.
-AttrValue EmptyInts() {
-  AttrValue a;
-  a.mutable_ints();
-  return a;
-}
-
 absl::StatusOr<std::vector<Shape>> AvgPoolShape(const std::vector<Shape>& in, const Attrs& attrs) {
   TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
   TS_ASSIGN_OR_RETURN(Pool p, ReadPool(attrs, in[0]));
@@ -111,8 +103,8 @@ absl::StatusOr<std::vector<Shape>> AvgPoolShape(const std::vector<Shape>& in, co
 TESSERA_REGISTER_OP("avgpool2d")
     .Input("x")
     .Output("y")
-    .Attr("kernel", AttrType::kInts, EmptyInts())
-    .Attr("stride", AttrType::kInts, EmptyInts())
+    .Attr("kernel", AttrType::kInts, IntsAttr({}))
+    .Attr("stride", AttrType::kInts, IntsAttr({}))
     .Attr("padding", AttrType::kInts, IntsAttr({0, 0}))
     .Attr("ceil_mode", AttrType::kBool, BoolAttr(false))
     .Attr("count_include_pad", AttrType::kBool, BoolAttr(true))
