@@ -80,8 +80,8 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
                                uint64_t seed) {
   TS_RETURN_IF_ERROR(kernels_status_);
   values_.clear();
-  ran_training_forward_ = false;
-  last_seed_ = seed;
+  ran_forward_ = false;
+  last_training_ = training;
   // The batch size comes from the first declared input with a -1 dimension.
   int64_t batch = -1;
   for (const auto& input : graph_.def().input()) {
@@ -118,7 +118,7 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
                       saved_[i]};
     TS_RETURN_IF_ERROR(RunNode(static_cast<int>(i), ctx, *kernels_[i]));
   }
-  ran_training_forward_ = training;
+  ran_forward_ = true;
   return absl::OkStatus();
 }
 
@@ -157,14 +157,24 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx, const KernelDef& k
 }
 
 absl::Status Executor::Backward() {
-  if (!ran_training_forward_) {
-    return absl::FailedPreconditionError("Backward() needs a preceding Forward(training=true)");
-  }
-  const std::string& loss = graph_.loss();
-  if (loss.empty()) return absl::FailedPreconditionError("the graph has no loss to differentiate");
+  if (graph_.loss().empty()) return absl::FailedPreconditionError("the graph has no loss to differentiate");
+  if (!ran_forward_) return absl::FailedPreconditionError("Backward() needs a preceding Forward()");
+  const Tensor& loss = values_.at(graph_.loss());
+  return BackwardFrom({{graph_.loss(), Tensor::Filled(loss.shape(), 1.0f, options_.device)}}, {})
+      .status();
+}
 
-  // Values through which a trainable parameter influences later values.
-  std::set<std::string> requires_grad;
+absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
+    const std::map<std::string, Tensor>& value_grads, const std::vector<std::string>& input_names) {
+  if (!ran_forward_) return absl::FailedPreconditionError("backward needs a preceding Forward()");
+  for (const std::string& name : input_names) {
+    if (!graph_.IsInput(name)) {
+      return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a graph input"));
+    }
+  }
+  // Values through which a trainable parameter or a requested input
+  // influences later values.
+  std::set<std::string> requires_grad(input_names.begin(), input_names.end());
   for (const auto& [name, p] : params_.all()) {
     if (p.trainable) requires_grad.insert(name);
   }
@@ -178,8 +188,17 @@ absl::Status Executor::Backward() {
   }
 
   std::map<std::string, Tensor> grads;
-  const Tensor& loss_value = values_.at(loss);
-  grads[loss] = Tensor::Filled(loss_value.shape(), 1.0f, options_.device);
+  for (const auto& [name, grad] : value_grads) {
+    auto it = values_.find(name);
+    if (it == values_.end()) return absl::InvalidArgumentError(absl::StrCat("no value named '", name, "'"));
+    if (grad.shape() != it->second.shape() || grad.device() != options_.device) {
+      return absl::InvalidArgumentError(absl::StrCat("gradient for '", name, "' has shape ",
+                                                     ShapeToString(grad.shape()), " on ", DeviceName(grad.device()),
+                                                     ", the value has ", ShapeToString(it->second.shape()), " on ",
+                                                     DeviceName(options_.device)));
+    }
+    grads[name] = grad.Clone();  // accumulated into below; the caller's stays intact
+  }
   const auto& nodes = graph_.nodes();
   for (int index = static_cast<int>(nodes.size()) - 1; index >= 0; --index) {
     const Node& node = nodes[index];
@@ -203,7 +222,7 @@ absl::Status Executor::Backward() {
                                                : Tensor::Zeros(outputs.back().shape(), options_.device));
       grads.erase(out);  // no longer needed
     }
-    KernelContext ctx{node.attrs, backend_, true, 0, saved_[index]};
+    KernelContext ctx{node.attrs, backend_, last_training_, 0, saved_[index]};
     GradientArgs args{inputs, outputs, output_grads, input_grads};
     absl::Status status = kernels_[index]->gradient(ctx, args);
     if (!status.ok()) {
@@ -229,7 +248,12 @@ absl::Status Executor::Backward() {
       it->second.CopyInto(p.grad);
     }
   }
-  return absl::OkStatus();
+  std::map<std::string, Tensor> input_grads;
+  for (const std::string& name : input_names) {
+    auto it = grads.find(name);
+    input_grads[name] = it != grads.end() ? it->second : Tensor::Zeros(values_.at(name).shape(), options_.device);
+  }
+  return input_grads;
 }
 
 absl::StatusOr<Tensor> Executor::Value(const std::string& name) const {

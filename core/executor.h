@@ -55,8 +55,14 @@ class Executor {
   absl::Status Forward(const std::map<std::string, Tensor>& feeds, bool training,
                        uint64_t seed = 0);
   // Writes d(loss)/d(param) into every trainable parameter's grad. Needs a
-  // preceding Forward; fan-out gradients are summed.
+  // preceding Forward; fan-out gradients are summed. Gradient kernels see
+  // the training mode and seed of that Forward.
   absl::Status Backward();
+  // Reverse mode from given gradients of any values (e.g. an output's), not
+  // only the loss. Also writes parameter grads, and returns the gradients of
+  // the named graph inputs (zeros where no path leads to them).
+  absl::StatusOr<std::map<std::string, Tensor>> BackwardFrom(
+      const std::map<std::string, Tensor>& value_grads, const std::vector<std::string>& input_names);
 
   // A value computed by the last Forward (an input, parameter or node output).
   absl::StatusOr<Tensor> Value(const std::string& name) const;
@@ -76,8 +82,8 @@ class Executor {
   std::vector<const KernelDef*> kernels_;  // per node; resolved up front
   std::map<std::string, Tensor> values_;
   std::vector<std::vector<Tensor>> saved_;  // per node
-  bool ran_training_forward_ = false;
-  uint64_t last_seed_ = 0;
+  bool ran_forward_ = false;
+  bool last_training_ = false;
   absl::Status kernels_status_;
 };
 

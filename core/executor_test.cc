@@ -27,6 +27,25 @@ TEST(Executor, FanOutGradientsAreSummed) {
   EXPECT_EQ(params.Find("w")->grad.ToVector(), (std::vector<float>{3 * (1 + 1), 3 * (-2 + 1)}));
 }
 
+TEST(Executor, BackwardFromAnOutputGivesInputGradients) {
+  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
+    input { name: "x" shape: [ 3 ] }
+    parameter { name: "w" shape: [ 3 ] init { type: "constant" value: 2 } }
+    node { name: "y" op: "test_mul" input: "x" input: "w" }
+    output: "y"
+  )pb", "from_output");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
+  Executor executor(*graph, params);
+  ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({3}, {1, 2, 3})}}, false).ok());
+  auto grads = executor.BackwardFrom({{"y", Tensor::FromVector({3}, {1, 0, -1})}}, {"x"});
+  ASSERT_TRUE(grads.ok()) << grads.status();
+  EXPECT_EQ(grads->at("x").ToVector(), (std::vector<float>{2, 0, -2}));
+  EXPECT_EQ(params.Find("w")->grad.ToVector(), (std::vector<float>{1, 0, -3}));
+  EXPECT_FALSE(executor.BackwardFrom({{"y", Tensor::Zeros({4})}}, {}).ok()) << "wrong shape";
+  EXPECT_FALSE(executor.BackwardFrom({{"y", Tensor::Zeros({3})}}, {"w"}).ok()) << "not an input";
+}
+
 TEST(Executor, RejectsMissingOrMisshapenFeeds) {
   absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
     input { name: "x" shape: [ -1, 2 ] }
@@ -40,8 +59,8 @@ TEST(Executor, RejectsMissingOrMisshapenFeeds) {
   EXPECT_NE(missing.message().find("'x' was not fed"), std::string::npos) << missing;
   absl::Status shape = executor.Forward({{"x", Tensor::Zeros({4, 3})}}, false);
   EXPECT_NE(shape.message().find("[4,3]"), std::string::npos) << shape;
+  EXPECT_FALSE(executor.Backward().ok()) << "backward before any successful forward must fail";
   EXPECT_TRUE(executor.Forward({{"x", Tensor::Zeros({4, 2})}}, false).ok());
-  EXPECT_FALSE(executor.Backward().ok()) << "backward after an eval forward must fail";
 }
 
 TEST(Executor, CheckNumericsNamesTheNode) {
