@@ -6,7 +6,7 @@
 // table per op; the harness runs every case on every backend present:
 //   1. forward output against reference values (hand-written numbers, a
 //      plain reference implementation, or both);
-//   2. on a non-CPU backend, forward and gradients against the CPU's;
+//   2. on a non-CPU backend, forward outputs against the CPU's;
 //   3. the gradient check of core/gradient_check.h on every input.
 // An op that is registered but has no case fails the suite.
 //

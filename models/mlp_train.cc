@@ -27,6 +27,7 @@ ABSL_FLAG(uint64_t, seed, 1, "Seed for initialisation, shuffling and dropout.");
 ABSL_FLAG(int, threads, 0, "CPU threads (0: all cores).");
 ABSL_FLAG(std::string, checkpoint_dir, "checkpoints/mlp",
           "Where checkpoints go (relative to where bazel run was called).");
+ABSL_FLAG(int, keep_checkpoints, 3, "How many of the newest checkpoints to keep.");
 ABSL_FLAG(int, checkpoint_every, 0, "Also save every N steps (0: each epoch end only).");
 ABSL_FLAG(bool, resume, false, "Continue from the newest checkpoint in --checkpoint_dir.");
 ABSL_FLAG(bool, eval_only, false, "Evaluate the newest checkpoint and exit.");
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   const std::string checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   config.checkpoint_dir = checkpoint_dir.empty() ? "" : tessera::ResolveUserPath(checkpoint_dir);
   config.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every);
+  config.keep_checkpoints = absl::GetFlag(FLAGS_keep_checkpoints);
   config.resume = absl::GetFlag(FLAGS_resume);
   config.eval_only = absl::GetFlag(FLAGS_eval_only);
   config.check_numerics = absl::GetFlag(FLAGS_check_numerics);

@@ -74,6 +74,24 @@ TEST(Trainer, ResumeMidEpochMatchesUninterruptedRunBitwise) {
   }
 }
 
+// Same seed and thread count: bitwise the same model.
+TEST(Trainer, SameSeedAndThreadsGiveBitwiseIdenticalTraining) {
+  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TrainConfig config = SmallRun("repeat_a");
+  config.epochs = 1;
+  ASSERT_TRUE(TrainClassifier(config).ok());
+  TrainConfig again = SmallRun("repeat_b");
+  again.epochs = 1;
+  ASSERT_TRUE(TrainClassifier(again).ok());
+  CheckpointProto a = Newest(config.checkpoint_dir), b = Newest(again.checkpoint_dir);
+  EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
+  TrainConfig other_seed = SmallRun("repeat_c");
+  other_seed.epochs = 1;
+  other_seed.seed = 2;
+  ASSERT_TRUE(TrainClassifier(other_seed).ok());
+  EXPECT_NE(Newest(other_seed.checkpoint_dir).parameter(0).SerializeAsString(), a.parameter(0).SerializeAsString());
+}
+
 TEST(Trainer, DivergenceStopsWithAClearMessage) {
   if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
   TrainConfig config = SmallRun("diverge");
