@@ -3,7 +3,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
+#include <vector>
 
 #include "core/backend.h"
 #include "core/thread_pool.h"
@@ -19,13 +22,50 @@ class CpuBackend final : public Backend {
  public:
   Device device() const override { return Device::kCpu; }
 
+  // A training step allocates the same set of buffer sizes every time;
+  // keeping freed buffers of at least kCacheMinBytes for reuse spares the
+  // page faults of fresh large allocations (for AlexNet's fc6, 150 MB per
+  // gradient). Bounded by kCacheMaxBytes.
   void* Allocate(size_t bytes) override {
     const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    if (rounded >= kCacheMinBytes) {
+      std::lock_guard<std::mutex> lock(cache_mutex_);
+      auto it = cache_.find(rounded);
+      if (it != cache_.end() && !it->second.empty()) {
+        void* ptr = it->second.back();
+        it->second.pop_back();
+        cached_bytes_ -= rounded;
+        return ptr;
+      }
+    }
     void* ptr = std::aligned_alloc(kAlignment, rounded);
-    if (ptr == nullptr) throw std::bad_alloc();
+    if (ptr == nullptr) {
+      ReleaseCache();
+      ptr = std::aligned_alloc(kAlignment, rounded);
+      if (ptr == nullptr) throw std::bad_alloc();
+    }
     return ptr;
   }
-  void Deallocate(void* ptr, size_t) override { std::free(ptr); }
+  void Deallocate(void* ptr, size_t bytes) override {
+    const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    if (rounded >= kCacheMinBytes) {
+      std::lock_guard<std::mutex> lock(cache_mutex_);
+      if (cached_bytes_ + rounded <= kCacheMaxBytes) {
+        cache_[rounded].push_back(ptr);
+        cached_bytes_ += rounded;
+        return;
+      }
+    }
+    std::free(ptr);
+  }
+  void ReleaseCache() {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    for (auto& [size, ptrs] : cache_) {
+      for (void* p : ptrs) std::free(p);
+    }
+    cache_.clear();
+    cached_bytes_ = 0;
+  }
   void CopyToHost(const void* src, void* dst, size_t bytes) override {
     std::memcpy(dst, src, bytes);
   }
@@ -95,6 +135,13 @@ class CpuBackend final : public Backend {
       }
     });
   }
+
+ private:
+  static constexpr size_t kCacheMinBytes = 1 << 16;
+  static constexpr size_t kCacheMaxBytes = size_t{2} << 30;
+  std::mutex cache_mutex_;
+  std::unordered_map<size_t, std::vector<void*>> cache_;
+  size_t cached_bytes_ = 0;
 };
 
 Backend* MakeCpuBackend() {

@@ -245,7 +245,7 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
     if (it == grads.end()) {
       backend_.Fill(p.grad, 0.0f);
     } else {
-      it->second.CopyInto(p.grad);
+      p.grad = std::move(it->second);  // hand over the buffer, no copy
     }
   }
   std::map<std::string, Tensor> input_grads;

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -17,6 +19,7 @@
 #include "core/thread_pool.h"
 #include "datasets/augment.h"
 #include "datasets/batcher.h"
+#include "datasets/resize.h"
 #include "datasets/idx.h"
 #include "datasets/mnist_digits.h"
 
@@ -51,8 +54,10 @@ class Session {
         graph_(std::move(graph)),
         train_(std::move(train)),
         test_(std::move(test)),
-        params_(ParameterStore::Initialize(graph_, config.seed, Device::kCpu)),
-        executor_(graph_, params_, {Device::kCpu, config.check_numerics}) {}
+        params_(ParameterStore::Initialize(graph_, config.seed, config.device)),
+        executor_(graph_, params_, {config.device, config.check_numerics}),
+        height_(config.image_size > 0 ? config.image_size : train_.height),
+        width_(config.image_size > 0 ? config.image_size : train_.width) {}
 
   absl::Status CheckGraphMatchesData() {
     if (graph_.def().output_size() == 0) {
@@ -60,7 +65,7 @@ class Session {
           "the graph must list its logits as its first `output` for evaluation");
     }
     TS_ASSIGN_OR_RETURN(Shape image, graph_.InputShape("image", 1));
-    const Shape data_shape{1, train_.channels, train_.height, train_.width};
+    const Shape data_shape{1, train_.channels, height_, width_};
     if (image != data_shape) {
       return absl::InvalidArgumentError(absl::StrCat("graph input 'image' is ", ShapeToString(image),
                                                      " per example but the dataset's images are ",
@@ -81,6 +86,10 @@ class Session {
   };
   absl::StatusOr<Eval> Evaluate(const datasets::ImageDataset& data);
   absl::Status Save(int64_t epoch, int64_t batch_in_epoch);
+  // Copies a batch of dataset images (resized to the network's input size)
+  // and labels to the training device.
+  std::map<std::string, Tensor> Feeds(const std::vector<float>& images, const std::vector<float>& labels,
+                                      int64_t n, const datasets::ImageDataset& data);
 
   const TrainConfig& config_;
   Graph graph_;
@@ -88,7 +97,30 @@ class Session {
   ParameterStore params_;
   Executor executor_;
   std::unique_ptr<Optimizer> optimizer_;
+  const int64_t height_, width_;
+  std::vector<float> resized_;
 };
+
+std::map<std::string, Tensor> Session::Feeds(const std::vector<float>& images,
+                                             const std::vector<float>& labels, int64_t n,
+                                             const datasets::ImageDataset& data) {
+  const Shape shape{n, data.channels, height_, width_};
+  Tensor image;
+  if (height_ == data.height && width_ == data.width) {
+    image = Tensor::FromVector(shape, std::vector<float>(images.begin(), images.begin() + NumElements(shape)));
+  } else {
+    resized_.resize(NumElements(shape));
+    datasets::ResizeBilinear(images.data(), n, data.channels, data.height, data.width, resized_.data(),
+                             height_, width_);
+    image = Tensor::FromVector(shape, resized_);
+  }
+  Tensor label = Tensor::FromVector({n}, std::vector<float>(labels.begin(), labels.begin() + n));
+  if (config_.device != Device::kCpu) {
+    image = image.CopyTo(config_.device);
+    label = label.CopyTo(config_.device);
+  }
+  return {{"image", image}, {"label", label}};
+}
 
 absl::StatusOr<Session::Eval> Session::Evaluate(const datasets::ImageDataset& data) {
   const int64_t batch = 500;
@@ -100,11 +132,7 @@ absl::StatusOr<Session::Eval> Session::Evaluate(const datasets::ImageDataset& da
   int64_t correct = 0, seen = 0;
   const std::string logits_name = graph_.def().output(0);
   for (int64_t n; (n = batcher.Next(images.data(), labels.data())) > 0;) {
-    images.resize(n * image_size);
-    labels.resize(n);
-    Tensor image = Tensor::FromVector({n, data.channels, data.height, data.width}, images);
-    Tensor label = Tensor::FromVector({n}, labels);
-    TS_RETURN_IF_ERROR(executor_.Forward({{"image", image}, {"label", label}}, /*training=*/false));
+    TS_RETURN_IF_ERROR(executor_.Forward(Feeds(images, labels, n, data), /*training=*/false));
     TS_ASSIGN_OR_RETURN(float loss, executor_.Loss());
     TS_ASSIGN_OR_RETURN(Tensor logits, executor_.Value(logits_name));
     const int64_t classes = logits.dim(1);
@@ -116,8 +144,6 @@ absl::StatusOr<Session::Eval> Session::Evaluate(const datasets::ImageDataset& da
     }
     loss_sum += static_cast<double>(loss) * n;
     seen += n;
-    images.resize(batch * image_size);
-    labels.resize(batch);
   }
   return Eval{loss_sum / std::max<int64_t>(1, seen), static_cast<double>(correct) / std::max<int64_t>(1, seen)};
 }
@@ -137,7 +163,7 @@ absl::Status Session::Save(int64_t epoch, int64_t batch_in_epoch) {
 absl::StatusOr<TrainResult> Session::Run() {
   TS_RETURN_IF_ERROR(CheckGraphMatchesData());
   TS_RETURN_IF_ERROR(config_.schedule.Validate());
-  TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, Device::kCpu));
+  TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, config_.device));
   datasets::Batcher batcher(train_, config_.batch_size, /*shuffle=*/true, config_.seed, /*drop_last=*/true);
   const int64_t steps_per_epoch = batcher.batches_per_epoch();
   if (steps_per_epoch == 0) {
@@ -175,14 +201,15 @@ absl::StatusOr<TrainResult> Session::Run() {
     return result;
   }
 
-  printf("training %s on %s: %lld train / %lld test images, %lld parameters, batch %d, %d threads\n",
-         graph_.def().name().c_str(), config_.dataset.c_str(), static_cast<long long>(train_.num_images),
+  printf("training %s on %s (%lldx%lld): %lld train / %lld test images, %lld parameters, batch %d, %s, "
+         "%d threads\n",
+         graph_.def().name().c_str(), config_.dataset.c_str(), static_cast<long long>(height_),
+         static_cast<long long>(width_), static_cast<long long>(train_.num_images),
          static_cast<long long>(test_.num_images), static_cast<long long>(params_.TotalElements()),
-         config_.batch_size, CpuThreadPool().num_threads());
+         config_.batch_size, DeviceName(config_.device), CpuThreadPool().num_threads());
   const bool interactive = isatty(fileno(stdout));
   const int64_t image_size = train_.image_size();
   std::vector<float> images(config_.batch_size * image_size), labels(config_.batch_size);
-  const Shape image_shape{config_.batch_size, train_.channels, train_.height, train_.width};
   const auto run_start = Clock::now();
   int64_t images_this_run = 0;
   auto last_print = Clock::now() - std::chrono::seconds(1);
@@ -197,6 +224,7 @@ absl::StatusOr<TrainResult> Session::Run() {
     }
     double loss_sum = 0;
     int64_t loss_count = 0, correct = 0;
+    const auto epoch_start = Clock::now();
     for (; batch_index < steps_per_epoch; ++batch_index) {
       if (config_.max_steps > 0 && optimizer_->steps() >= config_.max_steps) g_stop_signal.store(-1);
       if (g_stop_signal.load() != 0) {
@@ -211,11 +239,9 @@ absl::StatusOr<TrainResult> Session::Run() {
       batcher.Next(images.data(), labels.data());
       datasets::RandomShift(images.data(), config_.batch_size, train_.channels, train_.height,
                             train_.width, config_.augment_shift, config_.seed * 7919 + optimizer_->steps());
-      const Tensor image = Tensor::FromVector(image_shape, images);
-      const Tensor label = Tensor::FromVector({config_.batch_size}, labels);
       const int64_t step = optimizer_->steps();
-      TS_RETURN_IF_ERROR(executor_.Forward({{"image", image}, {"label", label}}, /*training=*/true,
-                                           config_.seed * 1000003 + step));
+      TS_RETURN_IF_ERROR(executor_.Forward(Feeds(images, labels, config_.batch_size, train_),
+                                           /*training=*/true, config_.seed * 1000003 + step));
       TS_ASSIGN_OR_RETURN(float loss, executor_.Loss());
       if (!std::isfinite(loss)) {
         return absl::FailedPreconditionError(absl::StrFormat(
@@ -228,7 +254,8 @@ absl::StatusOr<TrainResult> Session::Run() {
       TS_ASSIGN_OR_RETURN(Tensor logits, executor_.Value(graph_.def().output(0)));
       {
         const int64_t classes = logits.dim(1);
-        const float* z = logits.data();
+        const std::vector<float> host = logits.ToVector();
+        const float* z = host.data();
         for (int64_t i = 0; i < config_.batch_size; ++i) {
           const float* row = z + i * classes;
           correct += (std::max_element(row, row + classes) - row) == static_cast<int64_t>(labels[i]);
@@ -263,6 +290,15 @@ absl::StatusOr<TrainResult> Session::Run() {
            test.accuracy);
     fflush(stdout);
     TS_RETURN_IF_ERROR(Save(epoch + 1, 0));
+    EpochStats stats;
+    stats.epoch = static_cast<int>(epoch + 1);
+    stats.train_loss = loss_sum / std::max<int64_t>(1, loss_count);
+    stats.train_accuracy = static_cast<double>(correct) / std::max<int64_t>(1, loss_count * config_.batch_size);
+    stats.test_loss = test.loss;
+    stats.test_accuracy = test.accuracy;
+    stats.seconds = Seconds(Clock::now() - epoch_start);
+    result.history.push_back(stats);
+    if (config_.on_epoch_end) config_.on_epoch_end(result.history);
     result.test_accuracy = test.accuracy;
     result.test_loss = test.loss;
   }
@@ -288,7 +324,38 @@ absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config) {
   if ((config.resume || config.eval_only) && config.checkpoint_dir.empty()) {
     return absl::InvalidArgumentError("--resume and --eval_only need --checkpoint_dir");
   }
-  TS_ASSIGN_OR_RETURN(Graph graph, Graph::FromTextFile(config.graph_path));
+  if (config.device != Device::kCpu && GetBackend(config.device) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("--device=", DeviceName(config.device),
+                                                      ": no such device in this process (no GPU, or a build "
+                                                      "without CUDA)"));
+  }
+  std::ifstream graph_file(config.graph_path);
+  if (!graph_file) return absl::NotFoundError(absl::StrCat("cannot open graph file ", config.graph_path));
+  std::stringstream graph_text;
+  graph_text << graph_file.rdbuf();
+  TS_ASSIGN_OR_RETURN(GraphDef def, ParseGraphText(graph_text.str(), config.graph_path));
+  if (config.image_size > 0) {
+    bool found = false;
+    for (InputDef& input : *def.mutable_input()) {
+      if (input.name() != "image") continue;
+      if (input.shape_size() != 4) {
+        return absl::InvalidArgumentError("--image_size needs an 'image' input of shape [-1, C, H, W]");
+      }
+      input.set_shape(2, config.image_size);
+      input.set_shape(3, config.image_size);
+      found = true;
+    }
+    if (!found) return absl::InvalidArgumentError("--image_size: the graph has no input named 'image'");
+  }
+  absl::StatusOr<Graph> built = Graph::Build(def);
+  if (!built.ok()) {
+    return absl::Status(built.status().code(), absl::StrCat(config.graph_path,
+                                                            config.image_size > 0
+                                                                ? absl::StrCat(" at --image_size=", config.image_size)
+                                                                : "",
+                                                            ": ", built.status().message()));
+  }
+  Graph graph = *std::move(built);
   TS_ASSIGN_OR_RETURN(datasets::ImageDataset train, LoadDataset(config.dataset, datasets::Split::kTrain));
   TS_ASSIGN_OR_RETURN(datasets::ImageDataset test, LoadDataset(config.dataset, datasets::Split::kTest));
   g_stop_signal.store(0);

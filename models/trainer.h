@@ -8,12 +8,21 @@
 // A classifier graph declares inputs "image" [-1, C, H, W] and "label" [-1],
 // a scalar loss, and its logits as the first `output`.
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/optimizer.h"
 
 namespace tessera {
+
+// One row of the learning curve.
+struct EpochStats {
+  int epoch = 0;  // 1-based
+  double train_loss = 0, train_accuracy = 0, test_loss = 0, test_accuracy = 0;
+  double seconds = 0;  // wall time of the epoch's training steps
+};
 
 struct TrainConfig {
   std::string graph_path;
@@ -21,6 +30,12 @@ struct TrainConfig {
   int epochs = 10;
   int batch_size = 64;
   int augment_shift = 0;  // random translation of training images, in pixels
+  // Square input size the images are resized to (bilinear); 0 keeps the
+  // dataset's. The graph's "image" input is rewritten to match.
+  int image_size = 0;
+  Device device = Device::kCpu;
+  // Called after every epoch with the curve so far (e.g. to draw it).
+  std::function<void(const std::vector<EpochStats>&)> on_epoch_end;
   OptimizerConfig optimizer;
   LrSchedule schedule;
   uint64_t seed = 1;
@@ -40,6 +55,7 @@ struct TrainResult {
   double test_accuracy = 0;
   double test_loss = 0;
   bool interrupted = false;
+  std::vector<EpochStats> history;  // epochs completed in this run
 };
 
 absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config);

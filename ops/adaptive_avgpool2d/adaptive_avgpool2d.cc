@@ -1,0 +1,90 @@
+// adaptive_avgpool2d: average pooling to a fixed output size, whatever the
+// input size (PyTorch's AdaptiveAvgPool2d). Output cell (i, j) averages
+// input rows [floor(i*H/oh), ceil((i+1)*H/oh)) and the same for columns, so
+// windows may overlap, and an output larger than the input repeats cells.
+// torchvision's AlexNet puts one before its classifier so that the fully
+// connected layers see 256x6x6 features for any image size.
+
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "core/thread_pool.h"
+
+namespace tessera {
+namespace {
+
+absl::StatusOr<std::vector<Shape>> AdaptiveShape(const std::vector<Shape>& in, const Attrs& attrs) {
+  TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
+  const std::vector<int64_t> size = attrs.GetInts("output_size");
+  if (size.size() != 2 || size[0] <= 0 || size[1] <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("output_size must be two positive ints [h, w], got ",
+                                                   ShapeToString(size)));
+  }
+  if (in[0][2] <= 0 || in[0][3] <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("input ", ShapeToString(in[0]), " has no pixels"));
+  }
+  return std::vector<Shape>{{in[0][0], in[0][1], size[0], size[1]}};
+}
+
+TESSERA_REGISTER_OP("adaptive_avgpool2d")
+    .Input("x")
+    .Output("y")
+    .RequiredAttr("output_size", AttrType::kInts)
+    .Doc("Average pooling to a fixed [h, w] output (PyTorch's AdaptiveAvgPool2d).")
+    .ShapeFn(AdaptiveShape);
+
+int64_t WindowStart(int64_t i, int64_t in, int64_t out) { return (i * in) / out; }
+int64_t WindowEnd(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }
+
+// Calls fn(output index, input index, 1 / window size) for every pair.
+template <typename Fn>
+void ForEachWindow(int64_t h, int64_t w, int64_t oh, int64_t ow, Fn fn) {
+  for (int64_t i = 0; i < oh; ++i) {
+    const int64_t h0 = WindowStart(i, h, oh), h1 = WindowEnd(i, h, oh);
+    for (int64_t j = 0; j < ow; ++j) {
+      const int64_t w0 = WindowStart(j, w, ow), w1 = WindowEnd(j, w, ow);
+      const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+      for (int64_t y = h0; y < h1; ++y) {
+        for (int64_t x = w0; x < w1; ++x) fn(i * ow + j, y * w + x, inv);
+      }
+    }
+  }
+}
+
+absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const int64_t planes = in[0].dim(0) * in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
+  const int64_t oh = out[0].dim(2), ow = out[0].dim(3);
+  const float* x = in[0].data();
+  float* y = out[0].data();
+  ParallelFor(planes, 16, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* xp = x + p * h * w;
+      float* yp = y + p * oh * ow;
+      std::fill(yp, yp + oh * ow, 0.0f);
+      ForEachWindow(h, w, oh, ow, [&](int64_t o, int64_t i, float inv) { yp[o] += xp[i] * inv; });
+    }
+  });
+  return absl::OkStatus();
+}
+
+absl::Status Gradient(KernelContext&, GradientArgs& args) {
+  const Tensor& x = args.inputs[0];
+  const int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
+  const int64_t oh = args.outputs[0].dim(2), ow = args.outputs[0].dim(3);
+  const float* dy = args.output_grads[0].data();
+  float* dx = args.input_grads[0].data();
+  ParallelFor(planes, 16, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* dyp = dy + p * oh * ow;
+      float* dxp = dx + p * h * w;
+      std::fill(dxp, dxp + h * w, 0.0f);
+      ForEachWindow(h, w, oh, ow, [&](int64_t o, int64_t i, float inv) { dxp[i] += dyp[o] * inv; });
+    }
+  });
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("adaptive_avgpool2d", Device::kCpu, Forward, Gradient);
+
+}  // namespace
+}  // namespace tessera
