@@ -10,6 +10,7 @@
 //   dx  = col2im(W_g^T dy),   dW_g = sum over images of dy col^T,
 //   db  = sum of dy over images and pixels.
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -104,17 +105,53 @@ absl::StatusOr<Conv2dProblem> MakeProblem(const Attrs& attrs, const Tensor& x, c
   return p;
 }
 
+// Images per GEMM: the columns of several images side by side make one
+// wide matrix, so that late layers with few output pixels (AlexNet's conv3-5
+// have 13x13 or fewer) still give the GEMM enough columns. The chunk depends
+// only on the shapes, so results do not depend on the thread count.
+int64_t ImagesPerChunk(const conv::ConvGeometry& g, int64_t batch) {
+  constexpr int64_t kColBudget = int64_t{1} << 22;  // floats in the column buffer (16 MiB)
+  return std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, g.col_rows() * g.col_cols()), 1, batch);
+}
+
+// Moves [out_per_group, count * pixels] (images side by side) to or from
+// the NCHW tensor's group slice.
+void ScatterToNchw(const Conv2dProblem& p, int64_t n0, int64_t count, int64_t grp, const float* wide, float* y) {
+  const int64_t pixels = p.geometry.col_cols(), ld = count * pixels;
+  for (int64_t j = 0; j < count; ++j) {
+    for (int64_t o = 0; o < p.out_per_group; ++o) {
+      const float* src = wide + o * ld + j * pixels;
+      std::copy(src, src + pixels, y + (n0 + j) * p.out_size() + (grp * p.out_per_group + o) * pixels);
+    }
+  }
+}
+
+void GatherFromNchw(const Conv2dProblem& p, int64_t n0, int64_t count, int64_t grp, const float* y, float* wide) {
+  const int64_t pixels = p.geometry.col_cols(), ld = count * pixels;
+  for (int64_t j = 0; j < count; ++j) {
+    for (int64_t o = 0; o < p.out_per_group; ++o) {
+      const float* src = y + (n0 + j) * p.out_size() + (grp * p.out_per_group + o) * pixels;
+      std::copy(src, src + pixels, wide + o * ld + j * pixels);
+    }
+  }
+}
+
 absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
                            std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, in[0], in[1], out[0]));
   const conv::ConvGeometry& g = p.geometry;
-  std::vector<float> col(g.col_rows() * g.col_cols());
-  for (int64_t n = 0; n < p.batch; ++n) {
+  const int64_t chunk = ImagesPerChunk(g, p.batch), pixels = g.col_cols();
+  std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);
+  for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
+    const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
     for (int64_t grp = 0; grp < p.groups; ++grp) {
-      conv::Im2col(g, in[0].data() + n * p.image_size() + grp * g.image_size(), col.data());
-      float* y = out[0].data() + n * p.out_size() + grp * p.out_per_group * g.col_cols();
-      Gemm(false, false, p.out_per_group, g.col_cols(), g.col_rows(),
-           in[1].data() + grp * p.weight_group_size(), col.data(), y, false);
+      for (int64_t j = 0; j < count; ++j) {
+        conv::Im2col(g, in[0].data() + (n0 + j) * p.image_size() + grp * g.image_size(), col.data() + j * pixels,
+                     ld);
+      }
+      Gemm(false, false, p.out_per_group, ld, g.col_rows(), in[1].data() + grp * p.weight_group_size(),
+           col.data(), wide.data(), false);
+      ScatterToNchw(p, n0, count, grp, wide.data(), out[0].data());
     }
   }
   if (in.size() == 3) {
@@ -129,25 +166,31 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
   const Tensor& dy = args.output_grads[0];
   TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, x, w, dy));
   const conv::ConvGeometry& g = p.geometry;
-  std::vector<float> col(g.col_rows() * g.col_cols());
+  const int64_t chunk = ImagesPerChunk(g, p.batch), pixels = g.col_cols();
+  std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);
   Tensor& dx = args.input_grads[0];
   Tensor& dw = args.input_grads[1];
-  for (int64_t n = 0; n < p.batch; ++n) {
+  for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
+    const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
     for (int64_t grp = 0; grp < p.groups; ++grp) {
-      const float* dy_ng = dy.data() + n * p.out_size() + grp * p.out_per_group * g.col_cols();
-      const int64_t image_offset = n * p.image_size() + grp * g.image_size();
+      GatherFromNchw(p, n0, count, grp, dy.data(), wide.data());
       const int64_t weight_offset = grp * p.weight_group_size();
       if (dx.defined()) {
         // d col = W_g^T dy, then scattered back onto the pixels it read.
-        Gemm(true, false, g.col_rows(), g.col_cols(), p.out_per_group, w.data() + weight_offset,
-             dy_ng, col.data(), false);
-        conv::Col2im(g, col.data(), dx.data() + image_offset);
+        Gemm(true, false, g.col_rows(), ld, p.out_per_group, w.data() + weight_offset, wide.data(), col.data(),
+             false);
+        for (int64_t j = 0; j < count; ++j) {
+          conv::Col2im(g, col.data() + j * pixels, dx.data() + (n0 + j) * p.image_size() + grp * g.image_size(),
+                       ld);
+        }
       }
       if (dw.defined()) {
-        // Images are summed in order (n = 0 overwrites), so dW is deterministic.
-        conv::Im2col(g, x.data() + image_offset, col.data());
-        Gemm(false, true, p.out_per_group, g.col_rows(), g.col_cols(), dy_ng, col.data(),
-             dw.data() + weight_offset, n > 0);
+        // Chunks are summed in order (the first overwrites), so dW is deterministic.
+        for (int64_t j = 0; j < count; ++j) {
+          conv::Im2col(g, x.data() + (n0 + j) * p.image_size() + grp * g.image_size(), col.data() + j * pixels, ld);
+        }
+        Gemm(false, true, p.out_per_group, g.col_rows(), ld, wide.data(), col.data(), dw.data() + weight_offset,
+             n0 > 0);
       }
     }
   }

@@ -104,9 +104,11 @@ inline int64_t MinChannelsPerChunk(const ConvGeometry& g) {
   return std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, per_channel));
 }
 
-// col = im2col(image); image is [channels, in_h, in_w], col as above.
-inline void Im2col(const ConvGeometry& g, const float* image, float* col) {
-  const int64_t cols = g.col_cols();
+// col = im2col(image); image is [channels, in_h, in_w], col as above with
+// rows `ld` floats apart (default col_cols(); larger when several images'
+// columns sit side by side in one matrix).
+inline void Im2col(const ConvGeometry& g, const float* image, float* col, int64_t ld = 0) {
+  const int64_t cols = ld > 0 ? ld : g.col_cols();
   const auto& a = g.attrs;
   ParallelFor(g.channels, MinChannelsPerChunk(g), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
@@ -136,8 +138,8 @@ inline void Im2col(const ConvGeometry& g, const float* image, float* col) {
 // image = col2im(col): overwrites image with the sum of the col entries that
 // im2col would read from each pixel. Each channel is summed by one thread in
 // a fixed order, so the result is deterministic.
-inline void Col2im(const ConvGeometry& g, const float* col, float* image) {
-  const int64_t cols = g.col_cols();
+inline void Col2im(const ConvGeometry& g, const float* col, float* image, int64_t ld = 0) {
+  const int64_t cols = ld > 0 ? ld : g.col_cols();
   const auto& a = g.attrs;
   ParallelFor(g.channels, MinChannelsPerChunk(g), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {

@@ -158,6 +158,13 @@ def elementwise_cases():
     case("add", "matrix", [uniform(r, (6, 7)), uniform(r, (6, 7))], [0, 1],
          lambda t: [t[0] + t[1]])
 
+    r = rng_for("mul", "nchw")
+    case("mul", "nchw", [uniform(r, (2, 3, 4, 5)), uniform(r, (2, 3, 4, 5))], [0, 1],
+         lambda t: [t[0] * t[1]])
+    r = rng_for("mul", "matrix")
+    case("mul", "matrix", [uniform(r, (6, 7)), uniform(r, (6, 7))], [0, 1],
+         lambda t: [t[0] * t[1]])
+
     r = rng_for("bias_add", "nchw")
     case("bias_add", "nchw", [uniform(r, (2, 4, 3, 5)), uniform(r, (4,))], [0, 1],
          lambda t: [t[0] + t[1].view(1, -1, 1, 1)])
@@ -376,6 +383,11 @@ def pool_cases():
     r = rng_for("avgpool2d", "global")
     case("avgpool2d", "global", [uniform(r, (2, 4, 5, 3))], [0],
          lambda t: [F.adaptive_avg_pool2d(t[0], 1)], attrs=[bool_("global", True)])
+    for name, shape, size in [("7x5_to_3x2", (2, 3, 7, 5), (3, 2)), ("1x1_to_6x6", (2, 4, 1, 1), (6, 6)),
+                              ("5x9_to_4x4", (1, 2, 5, 9), (4, 4))]:
+        r = rng_for("adaptive_avgpool2d", name)
+        case("adaptive_avgpool2d", name, [uniform(r, shape)], [0],
+             lambda t, size=size: [F.adaptive_avg_pool2d(t[0], size)], attrs=[ints("output_size", *size)])
 
     def up(scale, mode, align_corners=None):
         return lambda t: [F.interpolate(t[0], scale_factor=scale, mode=mode,
