@@ -30,14 +30,16 @@ ABSL_FLAG(double, weight_decay, -1, "L2 weight decay.");
 ABSL_FLAG(std::string, device, "cpu", "cpu | gpu.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed for initialisation, shuffling and dropout.");
 ABSL_FLAG(int, threads, 0, "CPU threads (0: all cores).");
-ABSL_FLAG(std::string, checkpoint_dir, "", "Where checkpoints go (relative to where bazel run was called).");
+ABSL_FLAG(std::string, checkpoint_dir, "",
+          "Where checkpoints go (relative to where bazel run was called); none: no checkpoints.");
 ABSL_FLAG(int, keep_checkpoints, 3, "How many of the newest checkpoints to keep.");
 ABSL_FLAG(int, checkpoint_every, 0, "Also save every N steps (0: each epoch end only).");
 ABSL_FLAG(bool, resume, false, "Continue from the newest checkpoint in --checkpoint_dir.");
 ABSL_FLAG(bool, eval_only, false, "Evaluate the newest checkpoint and exit.");
 ABSL_FLAG(bool, check_numerics, false, "Stop at the first op producing NaN or Inf.");
 ABSL_FLAG(int64_t, max_steps, 0, "Stop (with a checkpoint) after this many steps; 0: no limit.");
-ABSL_FLAG(std::string, curve, "", "Write the learning curve to this PNG (and a .csv beside it).");
+ABSL_FLAG(std::string, curve, "",
+          "Write the learning curve to this PNG (and a .csv beside it); none: don't.");
 
 namespace tessera {
 namespace {
@@ -101,14 +103,15 @@ int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& d) {
   config.seed = absl::GetFlag(FLAGS_seed);
   config.threads = absl::GetFlag(FLAGS_threads);
   const std::string checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
-  config.checkpoint_dir = checkpoint_dir.empty() ? "" : ResolveUserPath(checkpoint_dir);
+  config.checkpoint_dir = checkpoint_dir == "none" ? "" : ResolveUserPath(checkpoint_dir);
   config.keep_checkpoints = absl::GetFlag(FLAGS_keep_checkpoints);
   config.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every);
   config.resume = absl::GetFlag(FLAGS_resume);
   config.eval_only = absl::GetFlag(FLAGS_eval_only);
   config.check_numerics = absl::GetFlag(FLAGS_check_numerics);
   config.max_steps = absl::GetFlag(FLAGS_max_steps);
-  const std::string curve = absl::GetFlag(FLAGS_curve).empty() ? "" : ResolveUserPath(absl::GetFlag(FLAGS_curve));
+  const std::string curve_flag = absl::GetFlag(FLAGS_curve);
+  const std::string curve = curve_flag.empty() || curve_flag == "none" ? "" : ResolveUserPath(curve_flag);
   if (!curve.empty()) {
     config.on_epoch_end = [curve](const std::vector<EpochStats>& history) {
       WriteCurveCsv(curve + ".csv", history);
