@@ -1,5 +1,6 @@
 #include "models/classifier_main.h"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
@@ -8,6 +9,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "models/trainer.h"
+#include "tools/image/canvas.h"
+#include "tools/image/png.h"
 
 ABSL_FLAG(std::string, graph, "", "Graph to train (.pbtxt).");
 ABSL_FLAG(std::string, dataset, "",
@@ -50,13 +53,43 @@ void Default(absl::Flag<T>& flag, const T& unset, const T& value) {
   if (absl::GetFlag(flag) == unset) absl::SetFlag(&flag, value);
 }
 
-void WriteCurveCsv(const std::string& path, const std::vector<EpochStats>& history) {
+void WriteCurveCsv(const std::string& path, const TrainingCurve& curve) {
   std::ofstream csv(path);
   csv << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n";
-  for (const EpochStats& e : history) {
+  for (const EpochStats& e : curve.epochs) {
     csv << e.epoch << "," << e.train_loss << "," << e.train_accuracy << "," << e.test_loss << ","
         << e.test_accuracy << "," << e.seconds << "\n";
   }
+}
+
+// Loss on the left, accuracy on the right; train (running, ~10 points an
+// epoch) against test (each epoch end), as on a course's overfitting slide.
+void WriteCurvePng(const std::string& path, const std::string& title, const TrainingCurve& curve) {
+  PlotSeries train_loss{"train", colors::kBlue, {}}, test_loss{"test", colors::kOrange, {}};
+  PlotSeries train_acc{"train", colors::kBlue, {}}, test_acc{"test", colors::kOrange, {}};
+  train_loss.points.push_back({0, std::nan("")});
+  for (const auto& p : curve.train) {
+    train_loss.points.push_back({p.epoch, p.loss});
+    train_acc.points.push_back({p.epoch, p.accuracy});
+  }
+  for (const EpochStats& e : curve.epochs) {
+    test_loss.points.push_back({static_cast<double>(e.epoch), e.test_loss});
+    test_acc.points.push_back({static_cast<double>(e.epoch), e.test_accuracy});
+  }
+  absl::StatusOr<Image> loss = RenderLinePlot(title + ": loss", "epoch", "loss", {train_loss, test_loss});
+  absl::StatusOr<Image> accuracy =
+      RenderLinePlot(title + ": accuracy", "epoch", "accuracy", {train_acc, test_acc});
+  if (!loss.ok() || !accuracy.ok()) return;
+  Image both(loss->width + accuracy->width, std::max(loss->height, accuracy->height), 3, 255);
+  for (const Image* part : {&*loss, &*accuracy}) {
+    const int x0 = part == &*loss ? 0 : loss->width;
+    for (int y = 0; y < part->height; ++y) {
+      std::copy(part->pixels.begin() + static_cast<size_t>(y) * part->width * 3,
+                part->pixels.begin() + static_cast<size_t>(y + 1) * part->width * 3, both.at(x0, y));
+    }
+  }
+  absl::Status status = WritePng(path, both);
+  if (!status.ok()) fprintf(stderr, "cannot write the learning curve: %s\n", std::string(status.message()).c_str());
 }
 
 }  // namespace
@@ -113,8 +146,10 @@ int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& d) {
   const std::string curve_flag = absl::GetFlag(FLAGS_curve);
   const std::string curve = curve_flag.empty() || curve_flag == "none" ? "" : ResolveUserPath(curve_flag);
   if (!curve.empty()) {
-    config.on_epoch_end = [curve](const std::vector<EpochStats>& history) {
+    const std::string title = d.program;
+    config.on_epoch_end = [curve, title](const TrainingCurve& history) {
       WriteCurveCsv(curve + ".csv", history);
+      WriteCurvePng(curve, title, history);
     };
   }
   absl::StatusOr<TrainResult> result = TrainClassifier(config);

@@ -222,8 +222,8 @@ absl::StatusOr<TrainResult> Session::Run() {
       batcher.SkipBatches(start_batch);
       batch_index = start_batch;
     }
-    double loss_sum = 0;
-    int64_t loss_count = 0, correct = 0;
+    double loss_sum = 0, window_loss = 0;
+    int64_t loss_count = 0, correct = 0, window_steps = 0;
     const auto epoch_start = Clock::now();
     for (; batch_index < steps_per_epoch; ++batch_index) {
       if (config_.max_steps > 0 && optimizer_->steps() >= config_.max_steps) g_stop_signal.store(-1);
@@ -263,6 +263,16 @@ absl::StatusOr<TrainResult> Session::Run() {
       }
       loss_sum += loss;
       ++loss_count;
+      window_loss += loss;
+      ++window_steps;
+      if (window_steps == std::max<int64_t>(1, steps_per_epoch / 10) || batch_index + 1 == steps_per_epoch) {
+        // Accuracy of the window is approximated by the epoch's so far.
+        result.curve.train.push_back({epoch + static_cast<double>(batch_index + 1) / steps_per_epoch,
+                                      window_loss / window_steps,
+                                      static_cast<double>(correct) / (loss_count * config_.batch_size)});
+        window_loss = 0;
+        window_steps = 0;
+      }
       images_this_run += config_.batch_size;
       if (config_.checkpoint_every_steps > 0 && optimizer_->steps() % config_.checkpoint_every_steps == 0) {
         TS_RETURN_IF_ERROR(Save(epoch, batch_index + 1));
@@ -297,8 +307,8 @@ absl::StatusOr<TrainResult> Session::Run() {
     stats.test_loss = test.loss;
     stats.test_accuracy = test.accuracy;
     stats.seconds = Seconds(Clock::now() - epoch_start);
-    result.history.push_back(stats);
-    if (config_.on_epoch_end) config_.on_epoch_end(result.history);
+    result.curve.epochs.push_back(stats);
+    if (config_.on_epoch_end) config_.on_epoch_end(result.curve);
     result.test_accuracy = test.accuracy;
     result.test_loss = test.loss;
   }

@@ -24,6 +24,17 @@ struct EpochStats {
   double seconds = 0;  // wall time of the epoch's training steps
 };
 
+// What a learning-curve picture needs: the running training loss and
+// accuracy about ten times an epoch (x in fractional epochs), and the
+// per-epoch results.
+struct TrainingCurve {
+  struct Point {
+    double epoch, loss, accuracy;
+  };
+  std::vector<Point> train;
+  std::vector<EpochStats> epochs;
+};
+
 struct TrainConfig {
   std::string graph_path;
   std::string dataset = "mnist";  // mnist | fashion
@@ -35,7 +46,7 @@ struct TrainConfig {
   int image_size = 0;
   Device device = Device::kCpu;
   // Called after every epoch with the curve so far (e.g. to draw it).
-  std::function<void(const std::vector<EpochStats>&)> on_epoch_end;
+  std::function<void(const TrainingCurve&)> on_epoch_end;
   OptimizerConfig optimizer;
   LrSchedule schedule;
   uint64_t seed = 1;
@@ -55,7 +66,7 @@ struct TrainResult {
   double test_accuracy = 0;
   double test_loss = 0;
   bool interrupted = false;
-  std::vector<EpochStats> history;  // epochs completed in this run
+  TrainingCurve curve;  // of this run
 };
 
 absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config);
