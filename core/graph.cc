@@ -224,10 +224,22 @@ absl::StatusOr<Shape> Graph::InputShape(const std::string& name, int64_t batch_s
   return absl::NotFoundError(absl::StrCat("graph has no input named '", name, "'"));
 }
 
+namespace {
+absl::Status CheckSize(const Shape& shape, const std::string& what) {
+  if (CheckedNumElements(shape) < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " has shape ", ShapeToString(shape),
+                                                   ", beyond Tessera's limits (dimensions <= 2^31, "
+                                                   "at most 2^40 elements)"));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
 absl::StatusOr<std::map<std::string, Shape>> Graph::InferShapes(int64_t batch_size) const {
   std::map<std::string, Shape> shapes;
   for (const auto& input : def_.input()) {
     TS_ASSIGN_OR_RETURN(shapes[input.name()], InputShape(input.name(), batch_size));
+    TS_RETURN_IF_ERROR(CheckSize(shapes[input.name()], absl::StrCat("input '", input.name(), "'")));
   }
   for (const auto& param : def_.parameter()) {
     shapes[param.name()] = Shape(param.shape().begin(), param.shape().end());
@@ -245,7 +257,10 @@ absl::StatusOr<std::map<std::string, Shape>> Graph::InferShapes(int64_t batch_si
           absl::StrCat("node '", node.name, "' (op ", node.schema->name(), "): ",
                        out.status().message(), " [inputs: ", absl::StrJoin(described, ", "), "]"));
     }
-    for (size_t k = 0; k < out->size(); ++k) shapes[node.outputs[k]] = (*out)[k];
+    for (size_t k = 0; k < out->size(); ++k) {
+      TS_RETURN_IF_ERROR(CheckSize((*out)[k], absl::StrCat("node '", node.name, "' output ", k)));
+      shapes[node.outputs[k]] = (*out)[k];
+    }
   }
   return shapes;
 }

@@ -34,6 +34,13 @@ absl::Status ValidateParameter(const ParameterDef& param) {
   for (int64_t d : param.shape()) {
     if (d <= 0) return fail(absl::StrCat("dimension ", d, " is not positive"));
   }
+  // 2^31 floats (8 GiB) per parameter: far beyond any model here, and small
+  // enough that allocating it cannot overflow.
+  const Shape shape(param.shape().begin(), param.shape().end());
+  const int64_t elements = CheckedNumElements(shape);
+  if (elements < 0 || elements > kMaxDimension) {
+    return fail(absl::StrCat("shape ", ShapeToString(shape), " is too large (at most 2^31 values)"));
+  }
   const InitializerDef& init = param.init();
   const std::string& type = init.type();
   if (type.empty() || type == "constant") return absl::OkStatus();

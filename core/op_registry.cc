@@ -138,6 +138,21 @@ absl::StatusOr<Attrs> OpSchema::ResolveAttrs(const std::map<std::string, AttrVal
           "attribute '", name, "' of op ", name_, " must be a ", AttrTypeName(def->type),
           ", got ", type ? AttrTypeName(*type) : "no value"));
     }
+    // Bounded so that shape functions can multiply attributes and
+    // dimensions without overflowing int64.
+    std::vector<int64_t> ints;
+    if (*type == AttrType::kInt) ints.push_back(value.i());
+    if (*type == AttrType::kInts) ints.assign(value.ints().v().begin(), value.ints().v().end());
+    for (int64_t v : ints) {
+      if (v > kMaxDimension || v < -kMaxDimension) {
+        return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' of op ", name_, ": ", v,
+                                                       " is out of range (|value| <= 2^31)"));
+      }
+    }
+    if (*type == AttrType::kInts && value.ints().v_size() > 64) {
+      return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' of op ", name_,
+                                                     " has more than 64 values"));
+    }
     resolved[name] = value;
   }
   for (const AttrDef& d : attrs_) {

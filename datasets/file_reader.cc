@@ -73,6 +73,12 @@ absl::StatusOr<std::string> ReadFileMaybeGzipped(
   }
   while (true) {
     const size_t old_size = contents.size();
+    // Checked before growing, so a gzip bomb costs at most the limit.
+    if (static_cast<int64_t>(old_size) >= kMaxDatasetFileBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("Dataset file ", path, " is larger than ",
+                       kMaxDatasetFileBytes, " bytes (after decompression)"));
+    }
     contents.resize(old_size + kChunkBytes);
     const int bytes_read = gzread(file.get(), contents.data() + old_size,
                                   kChunkBytes);

@@ -12,7 +12,7 @@ namespace tessera::datasets {
 // Refuse to read more than this many (decompressed) bytes, so a corrupt or
 // hostile gzip file cannot exhaust memory. The largest file we read today,
 // Fashion-MNIST's train images, is 47 MB.
-inline constexpr int64_t kMaxDatasetFileBytes = int64_t{1} << 30;
+inline constexpr int64_t kMaxDatasetFileBytes = int64_t{256} << 20;
 
 // Returns the whole contents of `path`. A gzip file (one starting with the
 // 0x1f 0x8b magic) is decompressed; any other file is returned as is.

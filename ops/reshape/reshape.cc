@@ -31,6 +31,9 @@ absl::StatusOr<std::vector<Shape>> ReshapeShape(const std::vector<Shape>& in, co
     } else if (d < 0) {
       return absl::InvalidArgumentError(absl::StrCat("shape[", i, "] = ", d, " is invalid"));
     }
+    if (d != 0 && known > kMaxElements / d) {
+      return absl::InvalidArgumentError(absl::StrCat("shape ", ShapeToString(spec), " is too large"));
+    }
     known *= d;
     out.push_back(d);
   }
