@@ -18,35 +18,13 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/common/pool.h"
 
 namespace tessera {
 namespace {
 
-struct Pool {
-  int64_t kh, kw, sh, sw, ph, pw;
-};
-
-// Reads a [h, w] attribute; `empty_ok` lets an empty list mean "unset".
-absl::Status ReadPair(const Attrs& attrs, const std::string& name, bool empty_ok, int64_t min,
-                      int64_t* h, int64_t* w) {
-  const std::vector<int64_t> v = attrs.GetInts(name);
-  if (empty_ok && v.empty()) return absl::OkStatus();
-  if (v.size() != 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("attribute '", name, "' must have 2 values [h, w], got ", v.size()));
-  }
-  if (v[0] < min || v[1] < min) {
-    return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' must be >= ", min,
-                                                   ", got ", ShapeToString(v)));
-  }
-  *h = v[0];
-  *w = v[1];
-  return absl::OkStatus();
-}
-
 // The pooling geometry for input `x` [N, C, H, W].
-absl::StatusOr<Pool> ReadPool(const Attrs& attrs, const Shape& x) {
-  Pool p;
+absl::StatusOr<pool::Window> ReadPool(const Attrs& attrs, const Shape& x) {
   if (attrs.GetBool("global")) {
     if (!attrs.GetInts("kernel").empty() || !attrs.GetInts("stride").empty() ||
         attrs.GetInts("padding") != std::vector<int64_t>{0, 0}) {
@@ -57,40 +35,20 @@ absl::StatusOr<Pool> ReadPool(const Attrs& attrs, const Shape& x) {
       return absl::InvalidArgumentError(
           absl::StrCat("global pooling of input ", ShapeToString(x), ", which has an empty image"));
     }
-    return Pool{x[2], x[3], x[2], x[3], 0, 0};
+    return pool::Window{x[2], x[3], x[2], x[3], 0, 0};
   }
   if (attrs.GetInts("kernel").empty()) {
     return absl::InvalidArgumentError("attribute 'kernel' is required unless global is true");
   }
-  TS_RETURN_IF_ERROR(ReadPair(attrs, "kernel", false, 1, &p.kh, &p.kw));
-  p.sh = p.kh;
-  p.sw = p.kw;
-  TS_RETURN_IF_ERROR(ReadPair(attrs, "stride", true, 1, &p.sh, &p.sw));
-  TS_RETURN_IF_ERROR(ReadPair(attrs, "padding", false, 0, &p.ph, &p.pw));
-  if (2 * p.ph > p.kh || 2 * p.pw > p.kw) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("padding [", p.ph, ",", p.pw, "] must be at most half of kernel [", p.kh, ",",
-                     p.kw, "]"));
-  }
-  return p;
-}
-
-// PyTorch's pooling_output_shape. Floor division: the numerator can be
-// negative when the kernel exceeds the padded input.
-int64_t PooledSize(int64_t in, int64_t k, int64_t s, int64_t pad, bool ceil_mode) {
-  const int64_t num = in + 2 * pad - k + (ceil_mode ? s - 1 : 0);
-  int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
-  // The last window must start inside the input or the left padding.
-  if (ceil_mode && (out - 1) * s >= in + pad) --out;
-  return out;
+  return pool::ReadWindow(attrs);
 }
 
 absl::StatusOr<std::vector<Shape>> AvgPoolShape(const std::vector<Shape>& in, const Attrs& attrs) {
   TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
-  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(attrs, in[0]));
+  TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(attrs, in[0]));
   const bool ceil_mode = attrs.GetBool("ceil_mode");
-  const int64_t oh = PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
-  const int64_t ow = PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
+  const int64_t oh = pool::PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
+  const int64_t ow = pool::PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
   if (oh < 1 || ow < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw,
@@ -114,17 +72,17 @@ TESSERA_REGISTER_OP("avgpool2d")
 
 // One output's window clipped to the input, [h0, h1) x [w0, w1), and the
 // number it divides by.
-struct Window {
+struct ClippedWindow {
   int64_t h0, h1, w0, w1;
   float divisor;
 };
 
-Window WindowAt(const Pool& p, int64_t h, int64_t w, bool count_include_pad, int64_t i, int64_t j) {
+ClippedWindow WindowAt(const pool::Window& p, int64_t h, int64_t w, bool count_include_pad, int64_t i, int64_t j) {
   const int64_t h0 = i * p.sh - p.ph, w0 = j * p.sw - p.pw;
   // PyTorch clips first to the padded input (for the padded count), then to
   // the input itself.
   const int64_t h1 = std::min(h0 + p.kh, h + p.ph), w1 = std::min(w0 + p.kw, w + p.pw);
-  Window win{std::max<int64_t>(h0, 0), std::min(h1, h), std::max<int64_t>(w0, 0), std::min(w1, w),
+  ClippedWindow win{std::max<int64_t>(h0, 0), std::min(h1, h), std::max<int64_t>(w0, 0), std::min(w1, w),
              0};
   win.divisor = static_cast<float>(count_include_pad ? (h1 - h0) * (w1 - w0)
                                                      : (win.h1 - win.h0) * (win.w1 - win.w0));
@@ -132,7 +90,7 @@ Window WindowAt(const Pool& p, int64_t h, int64_t w, bool count_include_pad, int
 }
 
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
-  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(ctx.attrs, in[0].shape()));
+  TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(ctx.attrs, in[0].shape()));
   const bool include_pad = ctx.attrs.GetBool("count_include_pad");
   const int64_t planes = in[0].dim(0) * in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
   const int64_t oh = out[0].dim(2), ow = out[0].dim(3);
@@ -143,7 +101,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
       const float* xc = x + c * h * w;
       for (int64_t i = 0; i < oh; ++i) {
         for (int64_t j = 0; j < ow; ++j) {
-          const Window win = WindowAt(p, h, w, include_pad, i, j);
+          const ClippedWindow win = WindowAt(p, h, w, include_pad, i, j);
           float sum = 0;
           for (int64_t r = win.h0; r < win.h1; ++r) {
             for (int64_t s = win.w0; s < win.w1; ++s) sum += xc[r * w + s];
@@ -159,7 +117,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
 absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   if (!args.input_grads[0].defined()) return absl::OkStatus();
   Tensor& dx = args.input_grads[0];
-  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(ctx.attrs, dx.shape()));
+  TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(ctx.attrs, dx.shape()));
   const bool include_pad = ctx.attrs.GetBool("count_include_pad");
   const Tensor& dy = args.output_grads[0];
   const int64_t planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3);
@@ -173,7 +131,7 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
       std::fill(dc, dc + h * w, 0.0f);
       for (int64_t i = 0; i < oh; ++i) {
         for (int64_t j = 0; j < ow; ++j) {
-          const Window win = WindowAt(p, h, w, include_pad, i, j);
+          const ClippedWindow win = WindowAt(p, h, w, include_pad, i, j);
           const float share = g[(c * oh + i) * ow + j] / win.divisor;
           for (int64_t r = win.h0; r < win.h1; ++r) {
             for (int64_t s = win.w0; s < win.w1; ++s) dc[r * w + s] += share;

@@ -19,63 +19,17 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/common/pool.h"
 
 namespace tessera {
 namespace {
 
-struct Pool {
-  int64_t kh, kw, sh, sw, ph, pw;
-};
-
-// Reads a [h, w] attribute; `empty_ok` lets an empty list mean "unset".
-absl::Status ReadPair(const Attrs& attrs, const std::string& name, bool empty_ok, int64_t min,
-                      int64_t* h, int64_t* w) {
-  const std::vector<int64_t> v = attrs.GetInts(name);
-  if (empty_ok && v.empty()) return absl::OkStatus();
-  if (v.size() != 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("attribute '", name, "' must have 2 values [h, w], got ", v.size()));
-  }
-  if (v[0] < min || v[1] < min) {
-    return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' must be >= ", min,
-                                                   ", got ", ShapeToString(v)));
-  }
-  *h = v[0];
-  *w = v[1];
-  return absl::OkStatus();
-}
-
-absl::StatusOr<Pool> ReadPool(const Attrs& attrs) {
-  Pool p;
-  TS_RETURN_IF_ERROR(ReadPair(attrs, "kernel", false, 1, &p.kh, &p.kw));
-  p.sh = p.kh;
-  p.sw = p.kw;
-  TS_RETURN_IF_ERROR(ReadPair(attrs, "stride", true, 1, &p.sh, &p.sw));
-  TS_RETURN_IF_ERROR(ReadPair(attrs, "padding", false, 0, &p.ph, &p.pw));
-  if (2 * p.ph > p.kh || 2 * p.pw > p.kw) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("padding [", p.ph, ",", p.pw, "] must be at most half of kernel [", p.kh, ",",
-                     p.kw, "]"));
-  }
-  return p;
-}
-
-// PyTorch's pooling_output_shape. Floor division: the numerator can be
-// negative when the kernel exceeds the padded input.
-int64_t PooledSize(int64_t in, int64_t k, int64_t s, int64_t pad, bool ceil_mode) {
-  const int64_t num = in + 2 * pad - k + (ceil_mode ? s - 1 : 0);
-  int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
-  // The last window must start inside the input or the left padding.
-  if (ceil_mode && (out - 1) * s >= in + pad) --out;
-  return out;
-}
-
 absl::StatusOr<std::vector<Shape>> MaxPoolShape(const std::vector<Shape>& in, const Attrs& attrs) {
   TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
-  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(attrs));
+  TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(attrs));
   const bool ceil_mode = attrs.GetBool("ceil_mode");
-  const int64_t oh = PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
-  const int64_t ow = PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
+  const int64_t oh = pool::PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
+  const int64_t ow = pool::PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
   if (oh < 1 || ow < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw,
@@ -102,7 +56,7 @@ TESSERA_REGISTER_OP("maxpool2d")
     .ShapeFn(MaxPoolShape);
 
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
-  TS_ASSIGN_OR_RETURN(Pool p, ReadPool(ctx.attrs));
+  TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
   const int64_t planes = in[0].dim(0) * in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
   const int64_t oh = out[0].dim(2), ow = out[0].dim(3);
   Tensor argmax = Tensor::Empty(out[0].shape());
