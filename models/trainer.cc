@@ -98,23 +98,21 @@ class Session {
   Executor executor_;
   std::unique_ptr<Optimizer> optimizer_;
   const int64_t height_, width_;
-  std::vector<float> resized_;
 };
 
 std::map<std::string, Tensor> Session::Feeds(const std::vector<float>& images,
                                              const std::vector<float>& labels, int64_t n,
                                              const datasets::ImageDataset& data) {
-  const Shape shape{n, data.channels, height_, width_};
-  Tensor image;
+  // Written straight into the tensors: no intermediate vectors.
+  Tensor image = Tensor::Empty({n, data.channels, height_, width_});
   if (height_ == data.height && width_ == data.width) {
-    image = Tensor::FromVector(shape, std::vector<float>(images.begin(), images.begin() + NumElements(shape)));
+    std::copy(images.begin(), images.begin() + image.num_elements(), image.data());
   } else {
-    resized_.resize(NumElements(shape));
-    datasets::ResizeBilinear(images.data(), n, data.channels, data.height, data.width, resized_.data(),
+    datasets::ResizeBilinear(images.data(), n, data.channels, data.height, data.width, image.data(),
                              height_, width_);
-    image = Tensor::FromVector(shape, resized_);
   }
-  Tensor label = Tensor::FromVector({n}, std::vector<float>(labels.begin(), labels.begin() + n));
+  Tensor label = Tensor::Empty({n});
+  std::copy(labels.begin(), labels.begin() + n, label.data());
   if (config_.device != Device::kCpu) {
     image = image.CopyTo(config_.device);
     label = label.CopyTo(config_.device);
