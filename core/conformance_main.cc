@@ -3,6 +3,7 @@
 // gtest tests on every backend present. See core/op_test_case.h.
 
 #include <cmath>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -16,8 +17,10 @@
 namespace tessera {
 namespace {
 
-// GPU against CPU: float reductions run in another order on the GPU, so
-// agreement is to |gpu - cpu| <= 1e-4 + 1e-4 * |cpu|.
+// GPU against CPU, forward outputs and input gradients alike: float
+// reductions run in another order on the GPU (and cuDNN picks its own
+// algorithms, with FMA contraction), so agreement is to
+// |gpu - cpu| <= 1e-4 + 1e-4 * |cpu|, for the O(1) values of the test cases.
 constexpr float kCrossDeviceAbsTol = 1e-4f;
 constexpr float kCrossDeviceRelTol = 1e-4f;
 
@@ -73,6 +76,26 @@ class OpCaseTest : public testing::Test {
       }
     }
 
+    // 2b. The gradient kernels on both devices, for the same output gradients.
+    if (device_ != Device::kCpu && case_.check_gradient) {
+      std::vector<Tensor> output_grads;
+      for (size_t k = 0; k < run->outputs.size(); ++k) {
+        output_grads.push_back(RandomTensor(run->outputs[k].shape(), 99 + k));
+      }
+      absl::StatusOr<std::vector<Tensor>> gpu = RunOpGradient(
+          op_, *attrs, case_.inputs, device_, case_.training, case_.seed, output_grads, case_.grad.skip_inputs);
+      ASSERT_TRUE(gpu.ok()) << gpu.status();
+      absl::StatusOr<std::vector<Tensor>> cpu = RunOpGradient(
+          op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed, output_grads, case_.grad.skip_inputs);
+      ASSERT_TRUE(cpu.ok()) << cpu.status();
+      for (size_t i = 0; i < cpu->size(); ++i) {
+        ASSERT_EQ((*gpu)[i].defined(), (*cpu)[i].defined());
+        if (!(*cpu)[i].defined()) continue;
+        ExpectClose((*gpu)[i].ToVector(), (*cpu)[i].ToVector(), kCrossDeviceAbsTol, kCrossDeviceRelTol,
+                    absl::StrCat(DeviceName(device_), " vs cpu gradient of input ", i));
+      }
+    }
+
     // 3. Gradients by central differences.
     if (!case_.check_gradient) return;
     absl::StatusOr<GradCheckReport> report =
@@ -123,8 +146,15 @@ TEST(Conformance, EveryExpectedOpIsRegistered) {
   }
 }
 
+// tools/gpu_check.sh sets TESSERA_REQUIRE_GPU=1: there, a missing GPU (or
+// a CUDA library that did not load) is a failure, not a skip.
 TEST(Conformance, GpuBackendPresent) {
   if (GetBackend(Device::kCuda) == nullptr) {
+    const char* require = std::getenv("TESSERA_REQUIRE_GPU");
+    if (require != nullptr && std::string(require) == "1") {
+      FAIL() << "TESSERA_REQUIRE_GPU=1 but no CUDA device is usable in this process (a build "
+                "without --config=cuda, no GPU, or cuBLAS/cuDNN not found)";
+    }
     GTEST_SKIP() << "no CUDA device in this process: GPU cases were not run";
   }
 }

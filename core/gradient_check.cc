@@ -47,13 +47,40 @@ absl::StatusOr<OpRun> RunOpForward(const std::string& op, const Attrs& attrs,
   return run;
 }
 
+absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string& op, const Attrs& attrs,
+                                                  const std::vector<Tensor>& inputs, Device device,
+                                                  bool training, uint64_t seed,
+                                                  const std::vector<Tensor>& output_grads,
+                                                  const std::vector<int>& skip_inputs) {
+  TS_ASSIGN_OR_RETURN(const KernelDef* kernel, FindKernel(op, device));
+  const OpSchema& schema = *OpRegistry::Global().Find(op);
+  TS_ASSIGN_OR_RETURN(OpRun base, RunOpForward(op, attrs, inputs, device, training, seed));
+  if (output_grads.size() != base.outputs.size()) {
+    return absl::InvalidArgumentError("RunOpGradient: one output gradient per output is needed");
+  }
+  std::vector<Tensor> device_output_grads;
+  for (const Tensor& g : output_grads) device_output_grads.push_back(g.CopyTo(device));
+  std::vector<Tensor> device_inputs, input_grads(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    device_inputs.push_back(inputs[i].CopyTo(device));
+    const bool skipped =
+        std::find(skip_inputs.begin(), skip_inputs.end(), static_cast<int>(i)) != skip_inputs.end();
+    if (schema.inputs()[i].differentiable && !skipped) {
+      input_grads[i] = Tensor::Empty(inputs[i].shape(), device);
+    }
+  }
+  KernelContext ctx{attrs, *GetBackend(device), training, seed, base.saved};
+  GradientArgs args{device_inputs, base.outputs, device_output_grads, input_grads};
+  TS_RETURN_IF_ERROR(kernel->gradient(ctx, args));
+  return input_grads;
+}
+
 absl::StatusOr<GradCheckReport> CheckGradients(const std::string& op, const Attrs& attrs,
                                                const std::vector<Tensor>& inputs, Device device,
                                                bool training, uint64_t seed,
                                                const GradCheckOptions& options) {
-  TS_ASSIGN_OR_RETURN(const KernelDef* kernel, FindKernel(op, device));
-  const OpSchema& schema = *OpRegistry::Global().Find(op);
   TS_ASSIGN_OR_RETURN(OpRun base, RunOpForward(op, attrs, inputs, device, training, seed));
+  const OpSchema& schema = *OpRegistry::Global().Find(op);
 
   // Fixed projection weights, one per output element.
   std::mt19937 rng(1234);
@@ -63,22 +90,12 @@ absl::StatusOr<GradCheckReport> CheckGradients(const std::string& op, const Attr
   for (const Tensor& out : base.outputs) {
     weights.emplace_back(out.num_elements());
     for (float& w : weights.back()) w = uniform(rng);
-    output_grads.push_back(Tensor::FromVector(out.shape(), weights.back()).CopyTo(device));
+    output_grads.push_back(Tensor::FromVector(out.shape(), weights.back()));
   }
-
-  auto wanted = [&](size_t i) {
-    return schema.inputs()[i].differentiable &&
-           std::find(options.skip_inputs.begin(), options.skip_inputs.end(), i) ==
-               options.skip_inputs.end();
-  };
-  std::vector<Tensor> device_inputs, input_grads(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    device_inputs.push_back(inputs[i].CopyTo(device));
-    if (wanted(i)) input_grads[i] = Tensor::Empty(inputs[i].shape(), device);
-  }
-  KernelContext ctx{attrs, *GetBackend(device), training, seed, base.saved};
-  GradientArgs args{device_inputs, base.outputs, output_grads, input_grads};
-  TS_RETURN_IF_ERROR(kernel->gradient(ctx, args));
+  TS_ASSIGN_OR_RETURN(std::vector<Tensor> input_grads,
+                      RunOpGradient(op, attrs, inputs, device, training, seed, output_grads,
+                                    options.skip_inputs));
+  auto wanted = [&](size_t i) { return input_grads[i].defined(); };
 
   GradCheckReport report;
   for (size_t i = 0; i < inputs.size(); ++i) {

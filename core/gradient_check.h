@@ -55,6 +55,16 @@ absl::StatusOr<OpRun> RunOpForward(const std::string& op, const Attrs& attrs,
                                    const std::vector<Tensor>& inputs, Device device, bool training,
                                    uint64_t seed);
 
+// The op's gradient kernel on `device`, after its forward kernel, for the
+// given output gradients (one per output, on any device). One gradient per
+// input, on `device`; undefined for inputs that are not differentiable or
+// listed in `skip_inputs`.
+absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string& op, const Attrs& attrs,
+                                                  const std::vector<Tensor>& inputs, Device device,
+                                                  bool training, uint64_t seed,
+                                                  const std::vector<Tensor>& output_grads,
+                                                  const std::vector<int>& skip_inputs = {});
+
 absl::StatusOr<GradCheckReport> CheckGradients(const std::string& op, const Attrs& attrs,
                                                const std::vector<Tensor>& inputs, Device device,
                                                bool training, uint64_t seed,

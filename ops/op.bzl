@@ -5,7 +5,9 @@ In ops/<name>/BUILD:
     load("//ops:op.bzl", "tessera_op")
     tessera_op(name = "relu")
 
-expects <name>.cc (schema + CPU kernels) and <name>_test.cc (conformance
+expects <name>.cc (schema, CPU kernels, and inside `#if TESSERA_CUDA` the
+registration of its GPU kernels), optionally <name>.cu (CUDA device code,
+compiled by nvcc only with --config=cuda), and <name>_test.cc (conformance
 cases), and makes:
   :<name>        the op library, always linked so that its static
                  registrations survive the linker (Caffe's and TensorFlow's
@@ -16,14 +18,27 @@ cases), and makes:
 Then add the name to OPS in ops/BUILD.
 """
 
-def tessera_op(name, srcs = None, hdrs = [], deps = [], test_deps = []):
+load("//third_party/cuda:cuda.bzl", "cuda_objects")
+
+def tessera_op(name, srcs = None, hdrs = [], deps = [], test_deps = [], cuda_srcs = None):
+    cuda_srcs = cuda_srcs if cuda_srcs != None else native.glob([name + ".cu"])
+    cuda_deps = ["//core/cuda"]
+    if cuda_srcs:
+        cuda_objects(name = name + "_cu", srcs = cuda_srcs, hdrs = native.glob(["*.cuh"]))
+        cuda_deps.append(":" + name + "_cu")
     native.cc_library(
         name = name,
         srcs = srcs if srcs != None else [name + ".cc"],
         hdrs = hdrs,
         alwayslink = 1,
         visibility = ["//visibility:public"],
-        deps = ["//core"] + deps,
+        # With --config=cuda the op also gets its GPU kernels: <name>.cu
+        # (device code, nvcc) and the `#if TESSERA_CUDA` part of <name>.cc
+        # that registers them for Device::kCuda.
+        deps = ["//core"] + deps + select({
+            "//third_party/cuda:enabled": cuda_deps,
+            "//conditions:default": [],
+        }),
     )
     native.cc_library(
         name = name + "_cases",

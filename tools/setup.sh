@@ -67,5 +67,24 @@ if [[ ! -f "$MNIST_DIR/9.json" ]]; then
   fi
 fi
 
+# CUDA: GPU kernels are built when the toolkit is here (a GPU is not needed
+# to build, only to run them). TESSERA_CUDA=0 turns this off.
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCAL_RC="$REPO_ROOT/.bazelrc.local"
+if [[ -x /usr/local/cuda/bin/nvcc && "${TESSERA_CUDA:-1}" != 0 ]]; then
+  want_rc="build --config=cuda"
+else
+  want_rc="build --config=nocuda"
+fi
+if [[ "$(cat "$LOCAL_RC" 2>/dev/null)" != "$want_rc" ]]; then
+  if ((check_only)); then
+    echo "setup: .bazelrc.local should say '$want_rc'"
+    missing+=("bazelrc.local")
+  else
+    echo "setup: writing .bazelrc.local: $want_rc"
+    echo "$want_rc" >"$LOCAL_RC"
+  fi
+fi
+
 if ((check_only)) && ((${#missing[@]})); then exit 1; fi
 echo "setup: ready"

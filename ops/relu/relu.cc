@@ -5,6 +5,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -35,4 +39,30 @@ absl::Status ReluGradient(KernelContext&, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("relu", Device::kCpu, ReluForward, ReluGradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in relu.cu.
+namespace cuda {
+void ReluForward(const float* x, float* y, int64_t n, cudaStream_t stream);
+void ReluGradient(const float* x, const float* dy, float* dx, int64_t n, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ReluForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  cuda::ReluForward(in[0].data(), out[0].data(), in[0].num_elements(), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("relu forward");
+}
+
+absl::Status ReluGradientGpu(KernelContext& ctx, GradientArgs& args) {
+  cuda::ReluGradient(args.inputs[0].data(), args.output_grads[0].data(), args.input_grads[0].data(),
+                     args.inputs[0].num_elements(), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("relu gradient");
+}
+
+TESSERA_REGISTER_KERNEL("relu", Device::kCuda, ReluForwardGpu, ReluGradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

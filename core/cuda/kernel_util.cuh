@@ -1,0 +1,62 @@
+// Helpers for device code in .cu files (ops/<name>/<name>.cu and the CUDA
+// backend's own kernels). Only CUDA headers here: .cu files are compiled by
+// nvcc without Abseil or protobuf on their include path.
+#ifndef TESSERA_CORE_CUDA_KERNEL_UTIL_CUH_
+#define TESSERA_CORE_CUDA_KERNEL_UTIL_CUH_
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace tessera {
+namespace cuda {
+
+constexpr int kThreadsPerBlock = 256;
+// Grid-stride loops cover any n; more blocks than this only add scheduling.
+constexpr int64_t kMaxBlocks = 65535;
+
+inline int BlocksFor(int64_t n, int threads = kThreadsPerBlock) {
+  int64_t blocks = (n + threads - 1) / threads;
+  if (blocks < 1) blocks = 1;
+  return static_cast<int>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
+}
+
+// for (int64_t i : GridStride(n)) visits each index once across the grid.
+struct GridStride {
+  int64_t n;
+  struct Iterator {
+    int64_t i, step;
+    __device__ int64_t operator*() const { return i; }
+    __device__ Iterator& operator++() {
+      i += step;
+      return *this;
+    }
+    __device__ bool operator!=(const Iterator& end) const { return i < end.i; }
+  };
+  __device__ Iterator begin() const {
+    return {static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x,
+            static_cast<int64_t>(gridDim.x) * blockDim.x};
+  }
+  __device__ Iterator end() const { return {n, 0}; }
+};
+
+// Sum of `value` over the block; the result is valid in thread 0. blockDim.x
+// must be a multiple of 32 and at most 1024.
+__device__ inline float BlockSum(float value) {
+  __shared__ float warp_sums[32];
+  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) warp_sums[warp] = value;
+  __syncthreads();
+  value = threadIdx.x < blockDim.x / 32 ? warp_sums[lane] : 0.0f;
+  if (warp == 0) {
+    for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+  }
+  __syncthreads();  // warp_sums may be reused by the next call
+  return value;
+}
+
+}  // namespace cuda
+}  // namespace tessera
+
+#endif  // TESSERA_CORE_CUDA_KERNEL_UTIL_CUH_
