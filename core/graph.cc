@@ -64,11 +64,20 @@ absl::StatusOr<Graph> Graph::FromText(const std::string& text, const std::string
 }
 
 absl::StatusOr<Graph> Graph::FromTextFile(const std::string& path) {
+  TS_ASSIGN_OR_RETURN(GraphDef def, ReadGraphTextFile(path));
+  absl::StatusOr<Graph> graph = Build(def);
+  if (!graph.ok()) {
+    return absl::Status(graph.status().code(), absl::StrCat(path, ": ", graph.status().message()));
+  }
+  return graph;
+}
+
+absl::StatusOr<GraphDef> ReadGraphTextFile(const std::string& path) {
   std::ifstream file(path);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot open graph file ", path));
   std::stringstream text;
   text << file.rdbuf();
-  return FromText(text.str(), path);
+  return ParseGraphText(text.str(), path);
 }
 
 absl::StatusOr<Graph> Graph::Build(const GraphDef& def) {

@@ -56,6 +56,8 @@ class Graph {
 
 // Parses a .pbtxt; errors name the file, line and column.
 absl::StatusOr<GraphDef> ParseGraphText(const std::string& text, const std::string& source_name);
+// Reads and parses a .pbtxt file (without building it: callers may edit it).
+absl::StatusOr<GraphDef> ReadGraphTextFile(const std::string& path);
 
 }  // namespace tessera
 

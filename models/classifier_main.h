@@ -6,20 +6,13 @@
 
 #include <string>
 
+#include "models/loop_flags.h"
+
 namespace tessera {
 
-struct ClassifierDefaults {
+struct ClassifierDefaults : LoopFlagDefaults {
   std::string program;
-  std::string graph;
-  std::string dataset = "mnist";
   int image_size = 0;
-  int epochs = 20;
-  int batch_size = 64;
-  double lr = 0.05;
-  std::string lr_schedule = "cosine";
-  std::string optimizer = "sgd";
-  double weight_decay = 1e-4;
-  std::string checkpoint_dir;
   std::string curve;  // learning-curve PNG; empty: none
 };
 

@@ -1,25 +1,15 @@
 #include "models/inpainting.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <csignal>
-#include <cstdarg>
 #include <cstdio>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/checkpoint.h"
 #include "core/executor.h"
 #include "core/graph.h"
 #include "core/thread_pool.h"
-#include "datasets/batcher.h"
-#include "datasets/idx.h"
-#include "datasets/mnist_digits.h"
 
 namespace tessera {
 
@@ -130,16 +120,6 @@ std::vector<int64_t> GridImageIndices(int64_t num_images, int rows) {
 
 namespace {
 
-std::atomic<int> g_stop_signal{0};
-
-void OnStopSignal(int signal) { g_stop_signal.store(signal); }
-
-absl::StatusOr<datasets::ImageDataset> LoadDataset(const std::string& name, datasets::Split split) {
-  if (name == "mnist") return datasets::LoadMnistDigits(datasets::DefaultMnistDigitsDir(), split);
-  if (name == "fashion") return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), split);
-  return absl::InvalidArgumentError(absl::StrCat("unknown dataset '", name, "' (known: mnist, fashion)"));
-}
-
 // `count` images evenly spaced across `data` (all of it if count is 0 or
 // at least its size).
 datasets::ImageDataset Subset(datasets::ImageDataset data, int64_t count) {
@@ -158,15 +138,6 @@ datasets::ImageDataset Subset(datasets::ImageDataset data, int64_t count) {
   return out;
 }
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string FormatDuration(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds + 0.5);
-  return absl::StrFormat("%d:%02d", s / 60, s % 60);
-}
-
 std::string MaskDescription(const datasets::MaskSpec& mask) {
   return mask.min_size == mask.max_size ? absl::StrCat(mask.min_size)
                                         : absl::StrCat(mask.min_size, "-", mask.max_size);
@@ -174,46 +145,67 @@ std::string MaskDescription(const datasets::MaskSpec& mask) {
 
 std::string Score(const MaskedError& e) { return absl::StrFormat("%.4f (%.2f dB)", e.mse(), e.psnr()); }
 
-class Session {
+// Inpainting: "masked" (the image with a hole) and "target" in; the masked
+// MSE of the graph's first output, next to the baselines, out.
+class InpaintingTask final : public TrainingTask {
  public:
-  Session(const InpaintingConfig& config, Graph graph, datasets::ImageDataset train,
-          datasets::ImageDataset test)
+  InpaintingTask(const InpaintingConfig& config, const Graph& graph, const datasets::ImageDataset& train,
+                 const datasets::ImageDataset& test)
       : config_(config),
-        graph_(std::move(graph)),
-        train_(std::move(train)),
-        test_(std::move(test)),
-        params_(ParameterStore::Initialize(graph_, config.seed, Device::kCpu)),
-        executor_(graph_, params_, {Device::kCpu, config.check_numerics}) {}
+        graph_(graph),
+        train_(train),
+        test_(test),
+        mean_image_(MeanImage(train)),
+        masked_(config.batch_size * train.image_size()) {}
 
-  absl::StatusOr<InpaintingResult> Run();
+  absl::Status CheckGraphMatchesData() const;
 
- private:
-  absl::Status CheckGraphMatchesData();
+  std::string Description(int64_t parameters) const {
+    const datasets::MaskSpec& m = config_.mask;
+    const std::string holes =
+        m.min_size == m.max_size
+            ? absl::StrCat(m.min_size, "x", m.min_size, " holes")
+            : absl::StrCat("holes with sides of ", m.min_size, " to ", m.max_size, " pixels");
+    return absl::StrFormat("training %s on %s to fill %s: %d train / %d test images, %d parameters, batch %d, "
+                           "%s, %d threads",
+                           graph_.def().name(), config_.dataset, holes, train_.num_images, test_.num_images,
+                           parameters, config_.batch_size, DeviceName(config_.device),
+                           CpuThreadPool().num_threads());
+  }
+
+  std::map<std::string, Tensor> TrainFeeds(std::vector<float>& images, const std::vector<float>& labels,
+                                           int64_t step, Device device) override {
+    // The holes depend only on (seed, step): a resumed run redraws them.
+    datasets::MaskImages(images.data(), config_.batch_size, train_.channels, train_.height, train_.width,
+                         config_.mask, datasets::TrainMaskSeed(config_.seed, step), 0, masked_.data(),
+                         nullptr);
+    const Shape shape{config_.batch_size, train_.channels, train_.height, train_.width};
+    return {{"masked", Tensor::FromVector(shape, masked_).CopyTo(device)},
+            {"target", Tensor::FromVector(shape, images).CopyTo(device)}};
+  }
+
   // Scores the model and the baselines on the test set with its fixed
   // masks, and writes the grid if asked.
-  absl::StatusOr<InpaintingScores> Evaluate();
-  absl::Status Save(int64_t epoch, int64_t batch_in_epoch);
-  void Print(const char* format, ...) const;
+  absl::StatusOr<std::string> Evaluate(Executor& executor) override;
 
+  std::string FinalSummary() const override {
+    return absl::StrCat(", test masked MSE ", Score(scores_.model),
+                        config_.out_grid.empty() ? "" : ", grid in ", config_.out_grid);
+  }
+
+  const InpaintingScores& scores() const { return scores_; }
+
+ private:
   const InpaintingConfig& config_;
-  Graph graph_;
-  datasets::ImageDataset train_, test_;
-  ParameterStore params_;
-  Executor executor_;
-  std::unique_ptr<Optimizer> optimizer_;
-  std::vector<float> mean_image_;
+  const Graph& graph_;
+  const datasets::ImageDataset& train_;
+  const datasets::ImageDataset& test_;
+  const std::vector<float> mean_image_;
+  std::vector<float> masked_;  // a training batch with its holes
+  InpaintingScores scores_;
 };
 
-void Session::Print(const char* format, ...) const {
-  if (!config_.verbose) return;
-  va_list args;
-  va_start(args, format);
-  vprintf(format, args);
-  va_end(args);
-  fflush(stdout);
-}
-
-absl::Status Session::CheckGraphMatchesData() {
+absl::Status InpaintingTask::CheckGraphMatchesData() const {
   if (graph_.def().output_size() == 0) {
     return absl::InvalidArgumentError("the graph must list its predicted image as its first `output`");
   }
@@ -242,10 +234,9 @@ absl::Status Session::CheckGraphMatchesData() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<InpaintingScores> Session::Evaluate() {
+absl::StatusOr<std::string> InpaintingTask::Evaluate(Executor& executor) {
   const int64_t batch = 500;
   const int64_t size = test_.image_size();
-  const Shape one{1, test_.channels, test_.height, test_.width};
   std::vector<float> masked(batch * size), mask(batch * size), filled(batch * size);
   const std::vector<int64_t> grid = GridImageIndices(test_.num_images, config_.grid_rows);
   const int64_t grid_rows = static_cast<int64_t>(grid.size());
@@ -259,16 +250,16 @@ absl::StatusOr<InpaintingScores> Session::Evaluate() {
     const float* target = test_.images.data() + start * size;
     datasets::MaskImages(target, n, test_.channels, test_.height, test_.width, config_.mask,
                          datasets::kTestMaskSeed, start, masked.data(), mask.data());
-    masked.resize(n * size);
     const Shape shape{n, test_.channels, test_.height, test_.width};
-    const Tensor masked_tensor = Tensor::FromVector(shape, masked);
-    const Tensor target_tensor = Tensor::FromVector(
-        shape, std::vector<float>(target, target + n * size));
-    masked.resize(batch * size);
-    TS_RETURN_IF_ERROR(executor_.Forward({{"masked", masked_tensor}, {"target", target_tensor}},
-                                         /*training=*/false));
-    TS_ASSIGN_OR_RETURN(float loss, executor_.Loss());
-    TS_ASSIGN_OR_RETURN(Tensor prediction, executor_.Value(output));
+    Tensor masked_tensor = Tensor::Empty(shape), target_tensor = Tensor::Empty(shape);
+    std::copy_n(masked.data(), n * size, masked_tensor.data());
+    std::copy_n(target, n * size, target_tensor.data());
+    TS_RETURN_IF_ERROR(executor.Forward({{"masked", masked_tensor.CopyTo(executor.device())},
+                                         {"target", target_tensor.CopyTo(executor.device())}},
+                                        /*training=*/false));
+    TS_ASSIGN_OR_RETURN(float loss, executor.Loss());
+    TS_ASSIGN_OR_RETURN(Tensor prediction_tensor, executor.Value(output));
+    const std::vector<float> prediction = prediction_tensor.ToVector();
     loss_sum += static_cast<double>(loss) * n;
     scores.model.Add(prediction.data(), target, mask.data(), n * size);
     scores.copy_input.Add(masked.data(), target, mask.data(), n * size);
@@ -290,202 +281,34 @@ absl::StatusOr<InpaintingScores> Session::Evaluate() {
                                                    grid_prediction.data(), grid_target.data(), grid_rows,
                                                    test_.channels, test_.height, test_.width)));
   }
-  return scores;
-}
-
-absl::Status Session::Save(int64_t epoch, int64_t batch_in_epoch) {
-  if (config_.checkpoint_dir.empty()) return absl::OkStatus();
-  CheckpointProto checkpoint = CaptureCheckpoint(params_, *optimizer_);
-  checkpoint.set_graph_name(graph_.def().name());
-  checkpoint.set_epoch(epoch);
-  checkpoint.set_batch_in_epoch(batch_in_epoch);
-  (*checkpoint.mutable_metadata())["dataset"] = config_.dataset;
-  (*checkpoint.mutable_metadata())["mask_size"] = MaskDescription(config_.mask);
-  (*checkpoint.mutable_metadata())["seed"] = absl::StrCat(config_.seed);
-  TS_ASSIGN_OR_RETURN(std::string path,
-                      SaveCheckpointInDir(config_.checkpoint_dir, checkpoint, config_.keep_checkpoints));
-  return absl::OkStatus();
-}
-
-absl::StatusOr<InpaintingResult> Session::Run() {
-  TS_RETURN_IF_ERROR(CheckGraphMatchesData());
-  TS_RETURN_IF_ERROR(datasets::ValidateMaskSpec(config_.mask, train_.height, train_.width));
-  TS_RETURN_IF_ERROR(config_.schedule.Validate());
-  TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, Device::kCpu));
-  mean_image_ = MeanImage(train_);
-  datasets::Batcher batcher(train_, config_.batch_size, /*shuffle=*/true, config_.seed, /*drop_last=*/true);
-  const int64_t steps_per_epoch = batcher.batches_per_epoch();
-  if (steps_per_epoch == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("batch size ", config_.batch_size,
-                                                   " exceeds the training set (", train_.num_images, ")"));
-  }
-  LrSchedule schedule = config_.schedule;
-  if (schedule.type == "cosine") schedule.total_steps = steps_per_epoch * config_.epochs;
-
-  int64_t start_epoch = 0, start_batch = 0;
-  if (config_.resume || config_.eval_only) {
-    std::vector<std::string> found = ListCheckpoints(config_.checkpoint_dir);
-    if (found.empty()) {
-      return absl::NotFoundError(absl::StrCat("--resume/--eval_only: no checkpoint in ", config_.checkpoint_dir));
-    }
-    TS_ASSIGN_OR_RETURN(CheckpointProto checkpoint, ReadCheckpointFile(found.back()));
-    TS_RETURN_IF_ERROR(RestoreCheckpoint(checkpoint, params_, optimizer_.get()));
-    start_epoch = checkpoint.epoch();
-    start_batch = checkpoint.batch_in_epoch();
-    Print("resumed from %s: epoch %lld, batch %lld, step %lld\n", found.back().c_str(),
-          static_cast<long long>(start_epoch + 1), static_cast<long long>(start_batch),
-          static_cast<long long>(optimizer_->steps()));
-    const auto& metadata = checkpoint.metadata();
-    for (const auto& [key, value] : {std::pair<std::string, std::string>{"dataset", config_.dataset},
-                                     {"mask_size", MaskDescription(config_.mask)},
-                                     {"seed", absl::StrCat(config_.seed)}}) {
-      auto it = metadata.find(key);
-      if (it != metadata.end() && it->second != value) {
-        Print("note: the checkpoint was trained with --%s=%s, this run uses %s\n", key.c_str(),
-              it->second.c_str(), value.c_str());
-      }
-    }
-  }
-  InpaintingResult result;
-  const char* clear = isatty(fileno(stdout)) ? "\r\033[K" : "";
-  auto print_scores = [&](const std::string& prefix, const InpaintingScores& s) {
-    Print("%s%stest masked MSE %s; baselines: mean image %s, copy input %s\n", clear, prefix.c_str(),
-          Score(s.model).c_str(), Score(s.mean_image).c_str(), Score(s.copy_input).c_str());
-  };
-  if (!config_.eval_only && start_epoch >= config_.epochs) {
-    Print("the checkpoint has finished %lld epochs, --epochs is %d: nothing left to train; "
-          "evaluating it instead\n", static_cast<long long>(start_epoch), config_.epochs);
-  }
-  if (config_.eval_only || start_epoch >= config_.epochs) {
-    TS_ASSIGN_OR_RETURN(result.test, Evaluate());
-    print_scores(absl::StrFormat("test loss %.4f, ", result.test.loss), result.test);
-    result.steps = optimizer_->steps();
-    return result;
-  }
-
-  const std::string holes =
-      config_.mask.min_size == config_.mask.max_size
-          ? absl::StrCat(config_.mask.min_size, "x", config_.mask.min_size, " holes")
-          : absl::StrCat("holes with sides of ", config_.mask.min_size, " to ", config_.mask.max_size,
-                         " pixels");
-  Print("training %s on %s to fill %s: %lld train / %lld test images, %lld parameters, "
-        "batch %d, %d threads\n",
-        graph_.def().name().c_str(), config_.dataset.c_str(), holes.c_str(),
-        static_cast<long long>(train_.num_images),
-        static_cast<long long>(test_.num_images), static_cast<long long>(params_.TotalElements()),
-        config_.batch_size, CpuThreadPool().num_threads());
-  const bool interactive = isatty(fileno(stdout));
-  const int64_t size = train_.image_size();
-  std::vector<float> images(config_.batch_size * size), labels(config_.batch_size),
-      masked(config_.batch_size * size);
-  const Shape shape{config_.batch_size, train_.channels, train_.height, train_.width};
-  const auto run_start = Clock::now();
-  double eval_seconds = 0;
-  int64_t images_this_run = 0;
-  auto last_print = Clock::now() - std::chrono::seconds(1);
-
-  for (int64_t epoch = start_epoch; epoch < config_.epochs; ++epoch) {
-    batcher.SetEpoch(epoch);
-    batcher.StartEpoch();
-    int64_t batch_index = 0;
-    if (epoch == start_epoch && start_batch > 0) {
-      batcher.SkipBatches(start_batch);
-      batch_index = start_batch;
-    }
-    double loss_sum = 0;
-    int64_t loss_count = 0;
-    for (; batch_index < steps_per_epoch; ++batch_index) {
-      if (config_.max_steps > 0 && optimizer_->steps() >= config_.max_steps) g_stop_signal.store(-1);
-      if (g_stop_signal.load() != 0) {
-        TS_RETURN_IF_ERROR(Save(epoch, batch_index));
-        Print("\nstopped at epoch %lld, batch %lld, step %lld%s\n", static_cast<long long>(epoch + 1),
-              static_cast<long long>(batch_index), static_cast<long long>(optimizer_->steps()),
-              config_.checkpoint_dir.empty() ? "" : "; checkpoint saved, continue with --resume");
-        result.interrupted = true;
-        result.steps = optimizer_->steps();
-        result.train_seconds = Seconds(Clock::now() - run_start) - eval_seconds;
-        return result;
-      }
-      batcher.Next(images.data(), labels.data());
-      const int64_t step = optimizer_->steps();
-      // The holes depend only on (seed, step): a resumed run redraws them.
-      datasets::MaskImages(images.data(), config_.batch_size, train_.channels, train_.height,
-                           train_.width, config_.mask, datasets::TrainMaskSeed(config_.seed, step),
-                           0, masked.data(), nullptr);
-      const Tensor masked_tensor = Tensor::FromVector(shape, masked);
-      const Tensor target_tensor = Tensor::FromVector(shape, images);
-      TS_RETURN_IF_ERROR(executor_.Forward({{"masked", masked_tensor}, {"target", target_tensor}},
-                                           /*training=*/true, config_.seed * 1000003 + step));
-      TS_ASSIGN_OR_RETURN(float loss, executor_.Loss());
-      if (!std::isfinite(loss)) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "training diverged: loss is %g at epoch %d, step %d. Lower the learning rate (--lr=%g now), "
-            "or run with --check_numerics to find the first op that overflows",
-            loss, epoch + 1, step, config_.schedule.base_lr));
-      }
-      TS_RETURN_IF_ERROR(executor_.Backward());
-      optimizer_->Step(schedule.At(step, steps_per_epoch));
-      loss_sum += loss;
-      ++loss_count;
-      images_this_run += config_.batch_size;
-      if (config_.checkpoint_every_steps > 0 && optimizer_->steps() % config_.checkpoint_every_steps == 0) {
-        TS_RETURN_IF_ERROR(Save(epoch, batch_index + 1));
-      }
-      const auto now = Clock::now();
-      if (Seconds(now - last_print) >= (interactive ? 0.2 : 10.0) || batch_index + 1 == steps_per_epoch) {
-        last_print = now;
-        const double elapsed = Seconds(now - run_start) - eval_seconds;
-        const double rate = images_this_run / std::max(1e-9, elapsed);
-        const int64_t steps_left = (config_.epochs - epoch) * steps_per_epoch - (batch_index + 1);
-        Print("%sepoch %lld/%d  step %lld/%lld  loss %.4f  %.0f images/s  ETA %s%s",
-              interactive ? "\r\033[K" : "", static_cast<long long>(epoch + 1), config_.epochs,
-              static_cast<long long>(batch_index + 1), static_cast<long long>(steps_per_epoch),
-              loss_sum / loss_count, rate,
-              FormatDuration(steps_left * config_.batch_size / std::max(1e-9, rate)).c_str(),
-              interactive ? "" : "\n");
-      }
-    }
-    const auto eval_start = Clock::now();
-    TS_ASSIGN_OR_RETURN(result.test, Evaluate());
-    eval_seconds += Seconds(Clock::now() - eval_start);
-    print_scores(absl::StrFormat("epoch %lld/%d: train loss %.4f, test loss %.4f, ",
-                                 static_cast<long long>(epoch + 1), config_.epochs,
-                                 loss_sum / std::max<int64_t>(1, loss_count), result.test.loss),
-                 result.test);
-    TS_RETURN_IF_ERROR(Save(epoch + 1, 0));
-  }
-  result.steps = optimizer_->steps();
-  result.train_seconds = Seconds(Clock::now() - run_start) - eval_seconds;
-  Print("done: %lld steps in %s (%s training), test masked MSE %s%s%s%s%s\n",
-        static_cast<long long>(result.steps), FormatDuration(Seconds(Clock::now() - run_start)).c_str(),
-        FormatDuration(result.train_seconds).c_str(), Score(result.test.model).c_str(),
-        config_.out_grid.empty() ? "" : ", grid in ", config_.out_grid.c_str(),
-        config_.checkpoint_dir.empty() ? "" : ", checkpoints in ", config_.checkpoint_dir.c_str());
-  return result;
+  scores_ = scores;
+  return absl::StrFormat("test loss %.4f, test masked MSE %s; baselines: mean image %s, copy input %s",
+                         scores.loss, Score(scores.model), Score(scores.mean_image), Score(scores.copy_input));
 }
 
 }  // namespace
 
 absl::StatusOr<InpaintingResult> TrainInpainting(const InpaintingConfig& config) {
   if (config.threads > 0) SetNumCpuThreads(config.threads);
-  if (config.batch_size <= 0) return absl::InvalidArgumentError("batch size must be positive");
-  if (config.epochs <= 0) return absl::InvalidArgumentError("epochs must be positive");
-  if ((config.resume || config.eval_only) && config.checkpoint_dir.empty()) {
-    return absl::InvalidArgumentError("--resume and --eval_only need --checkpoint_dir");
-  }
+  TS_RETURN_IF_ERROR(config.Validate());
   TS_ASSIGN_OR_RETURN(Graph graph, Graph::FromTextFile(config.graph_path));
   TS_ASSIGN_OR_RETURN(datasets::ImageDataset train, LoadDataset(config.dataset, datasets::Split::kTrain));
   TS_ASSIGN_OR_RETURN(datasets::ImageDataset test, LoadDataset(config.dataset, datasets::Split::kTest));
   train = Subset(std::move(train), config.train_images);
-  g_stop_signal.store(0);
-  struct sigaction action = {};
-  action.sa_handler = OnStopSignal;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  Session session(config, std::move(graph), std::move(train), std::move(test));
-  absl::StatusOr<InpaintingResult> result = session.Run();
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
+  TS_RETURN_IF_ERROR(datasets::ValidateMaskSpec(config.mask, train.height, train.width));
+  InpaintingTask task(config, graph, train, test);
+  TS_RETURN_IF_ERROR(task.CheckGraphMatchesData());
+  TrainingLoop loop(config, graph, train);
+  TS_ASSIGN_OR_RETURN(LoopResult run,
+                      loop.Run(task, task.Description(loop.params().TotalElements()),
+                               {{"dataset", config.dataset},
+                                {"mask_size", MaskDescription(config.mask)},
+                                {"seed", absl::StrCat(config.seed)}}));
+  InpaintingResult result;
+  result.steps = run.steps;
+  result.interrupted = run.interrupted;
+  result.train_seconds = run.train_seconds;
+  if (!run.interrupted) result.test = task.scores();
   return result;
 }
 

@@ -3,9 +3,8 @@
 
 // Inpainting: a graph learns to fill a random rectangular hole in an image
 // (datasets/masking.h). The library behind models/inpainting_train: the
-// training loop (progress line, checkpoints with exact resume, clean stop on
-// SIGINT/SIGTERM, as models/trainer.h), the metrics over the hole, the two
-// baselines and the picture grid.
+// task for the shared training loop (models/training_loop.h), the metrics
+// over the hole, the two baselines and the picture grid.
 //
 // An inpainting graph declares inputs "masked" and "target", both
 // [-1, C, H, W] like the dataset's images: "masked" is the image with the
@@ -25,6 +24,7 @@
 #include "core/optimizer.h"
 #include "datasets/dataset.h"
 #include "datasets/masking.h"
+#include "models/training_loop.h"
 #include "tools/image/png.h"
 
 namespace tessera {
@@ -74,31 +74,13 @@ Image MakeInpaintingGrid(const float* masked, const float* mask, const float* pr
                          const float* target, int64_t rows, int64_t channels, int64_t height,
                          int64_t width, int scale = 3, int border = 2);
 
-struct InpaintingConfig {
-  std::string graph_path;
-  std::string dataset = "mnist";  // mnist | fashion
-  int epochs = 10;
-  int batch_size = 64;
+struct InpaintingConfig : LoopConfig {
   datasets::MaskSpec mask;
-  OptimizerConfig optimizer;
-  LrSchedule schedule;
-  uint64_t seed = 1;
-  int threads = 0;  // 0: all cores
-  std::string checkpoint_dir;  // empty: no checkpoints
-  int keep_checkpoints = 3;
-  int checkpoint_every_steps = 0;  // 0: only at the end of each epoch
-  bool resume = false;
-  bool eval_only = false;
-  bool check_numerics = false;
   std::string out_grid;  // PNG written after each evaluation; empty: none
   int grid_rows = 16;
-  // Stop after this many optimizer steps (0: no limit); for tests of resume.
-  int64_t max_steps = 0;
   // Train on only this many training images (0: all), taken evenly spaced
   // across the set so that every class is present; for short test runs.
   int64_t train_images = 0;
-  // Print the progress line and per-epoch results.
-  bool verbose = true;
 };
 
 struct InpaintingResult {

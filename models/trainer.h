@@ -1,9 +1,9 @@
 #ifndef TESSERA_MODELS_TRAINER_H_
 #define TESSERA_MODELS_TRAINER_H_
 
-// The training loop shared by the image-classifier binaries: data, SGD or
-// Adam with a schedule, a progress line, per-epoch evaluation, checkpoints
-// with exact resume, and a clean stop on SIGINT/SIGTERM.
+// Training image classifiers (mlp_train, alexnet_train): the loop of
+// models/training_loop.h with classification data, accuracy, a learning
+// curve and optional resizing and shifting of the images.
 //
 // A classifier graph declares inputs "image" [-1, C, H, W] and "label" [-1],
 // a scalar loss, and its logits as the first `output`.
@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "core/optimizer.h"
+#include "models/training_loop.h"
 
 namespace tessera {
 
@@ -35,30 +36,13 @@ struct TrainingCurve {
   std::vector<EpochStats> epochs;
 };
 
-struct TrainConfig {
-  std::string graph_path;
-  std::string dataset = "mnist";  // mnist | fashion
-  int epochs = 10;
-  int batch_size = 64;
+struct TrainConfig : LoopConfig {
   int augment_shift = 0;  // random translation of training images, in pixels
   // Square input size the images are resized to (bilinear); 0 keeps the
   // dataset's. The graph's "image" input is rewritten to match.
   int image_size = 0;
-  Device device = Device::kCpu;
   // Called after every epoch with the curve so far (e.g. to draw it).
   std::function<void(const TrainingCurve&)> on_epoch_end;
-  OptimizerConfig optimizer;
-  LrSchedule schedule;
-  uint64_t seed = 1;
-  int threads = 0;  // 0: all cores
-  std::string checkpoint_dir;  // empty: no checkpoints
-  int keep_checkpoints = 3;
-  int checkpoint_every_steps = 0;  // 0: only at the end of each epoch
-  bool resume = false;
-  bool eval_only = false;
-  bool check_numerics = false;
-  // Stop after this many optimizer steps (0: no limit); for tests of resume.
-  int64_t max_steps = 0;
 };
 
 struct TrainResult {
@@ -70,11 +54,6 @@ struct TrainResult {
 };
 
 absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config);
-
-// Resolves a relative path given on the command line of `bazel run`, whose
-// working directory is the runfiles tree: a path that exists there is kept,
-// otherwise it is taken relative to the directory bazel run was called from.
-std::string ResolveUserPath(const std::string& path);
 
 }  // namespace tessera
 

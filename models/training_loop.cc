@@ -1,0 +1,239 @@
+#include "models/training_loop.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/backend.h"
+#include "core/checkpoint.h"
+#include "datasets/batcher.h"
+#include "datasets/idx.h"
+#include "datasets/mnist_digits.h"
+
+namespace tessera {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+void OnStopSignal(int signal) { g_stop_signal.store(signal); }
+
+// SIGINT/SIGTERM ask the loop to save and stop, for the guard's lifetime.
+class StopSignalGuard {
+ public:
+  StopSignalGuard() {
+    g_stop_signal.store(0);
+    struct sigaction action = {};
+    action.sa_handler = OnStopSignal;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+  }
+  ~StopSignalGuard() {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+  }
+};
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string FormatDuration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  return absl::StrFormat("%d:%02d", s / 60, s % 60);
+}
+
+}  // namespace
+
+absl::Status LoopConfig::Validate() const {
+  if (batch_size <= 0) return absl::InvalidArgumentError("batch size must be positive");
+  if (epochs <= 0) return absl::InvalidArgumentError("epochs must be positive");
+  if ((resume || eval_only) && checkpoint_dir.empty()) {
+    return absl::InvalidArgumentError("--resume and --eval_only need --checkpoint_dir");
+  }
+  if (device != Device::kCpu && GetBackend(device) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--device=", DeviceName(device),
+        ": no such device in this process (no GPU, or a build without CUDA: see README, GPU)"));
+  }
+  return schedule.Validate();
+}
+
+absl::StatusOr<datasets::ImageDataset> LoadDataset(const std::string& name, datasets::Split split) {
+  if (name == "mnist") return datasets::LoadMnistDigits(datasets::DefaultMnistDigitsDir(), split);
+  if (name == "fashion") return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), split);
+  return absl::InvalidArgumentError(absl::StrCat("unknown dataset '", name, "' (known: mnist, fashion)"));
+}
+
+std::string ResolveUserPath(const std::string& path) {
+  if (path.empty() || path[0] == '/' || std::filesystem::exists(path)) return path;
+  const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  return user_dir ? absl::StrCat(user_dir, "/", path) : path;
+}
+
+TrainingLoop::TrainingLoop(const LoopConfig& config, const Graph& graph, const datasets::ImageDataset& train)
+    : config_(config),
+      graph_(graph),
+      train_(train),
+      params_(ParameterStore::Initialize(graph, config.seed, config.device)),
+      executor_(graph, params_, {config.device, config.check_numerics}) {}
+
+void TrainingLoop::Print(const char* format, ...) const {
+  if (!config_.verbose) return;
+  va_list args;
+  va_start(args, format);
+  vprintf(format, args);
+  va_end(args);
+  fflush(stdout);
+}
+
+absl::Status TrainingLoop::Save(int64_t epoch, int64_t batch_in_epoch,
+                                const std::map<std::string, std::string>& metadata) {
+  if (config_.checkpoint_dir.empty()) return absl::OkStatus();
+  CheckpointProto checkpoint = CaptureCheckpoint(params_, *optimizer_);
+  checkpoint.set_graph_name(graph_.def().name());
+  checkpoint.set_epoch(epoch);
+  checkpoint.set_batch_in_epoch(batch_in_epoch);
+  for (const auto& [key, value] : metadata) (*checkpoint.mutable_metadata())[key] = value;
+  return SaveCheckpointInDir(config_.checkpoint_dir, checkpoint, config_.keep_checkpoints).status();
+}
+
+absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::string& description,
+                                             const std::map<std::string, std::string>& metadata) {
+  TS_RETURN_IF_ERROR(config_.Validate());
+  TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, config_.device));
+  datasets::Batcher batcher(train_, config_.batch_size, /*shuffle=*/true, config_.seed, /*drop_last=*/true);
+  const int64_t steps_per_epoch = batcher.batches_per_epoch();
+  if (steps_per_epoch == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("batch size ", config_.batch_size,
+                                                   " exceeds the training set (", train_.num_images, ")"));
+  }
+  LrSchedule schedule = config_.schedule;
+  if (schedule.type == "cosine") schedule.total_steps = steps_per_epoch * config_.epochs;
+
+  int64_t start_epoch = 0, start_batch = 0;
+  if (config_.resume || config_.eval_only) {
+    std::vector<std::string> found = ListCheckpoints(config_.checkpoint_dir);
+    if (found.empty()) {
+      return absl::NotFoundError(absl::StrCat("--resume/--eval_only: no checkpoint in ", config_.checkpoint_dir));
+    }
+    TS_ASSIGN_OR_RETURN(CheckpointProto checkpoint, ReadCheckpointFile(found.back()));
+    TS_RETURN_IF_ERROR(RestoreCheckpoint(checkpoint, params_, optimizer_.get()));
+    start_epoch = checkpoint.epoch();
+    start_batch = checkpoint.batch_in_epoch();
+    Print("resumed from %s: epoch %lld, batch %lld, step %lld\n", found.back().c_str(),
+          static_cast<long long>(start_epoch + 1), static_cast<long long>(start_batch),
+          static_cast<long long>(optimizer_->steps()));
+    for (const auto& [key, value] : metadata) {
+      auto it = checkpoint.metadata().find(key);
+      if (it != checkpoint.metadata().end() && it->second != value) {
+        Print("note: the checkpoint was trained with --%s=%s, this run uses %s\n", key.c_str(),
+              it->second.c_str(), value.c_str());
+      }
+    }
+  }
+  LoopResult result;
+  if (!config_.eval_only && start_epoch >= config_.epochs) {
+    Print("the checkpoint has finished %lld epochs, --epochs is %d: nothing left to train; "
+          "evaluating it instead\n", static_cast<long long>(start_epoch), config_.epochs);
+  }
+  if (config_.eval_only || start_epoch >= config_.epochs) {
+    TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(executor_));
+    Print("%s\n", scores.c_str());
+    result.steps = optimizer_->steps();
+    return result;
+  }
+
+  StopSignalGuard stop_signals;
+  Print("%s\n", description.c_str());
+  const bool interactive = isatty(fileno(stdout));
+  const char* clear = interactive ? "\r\033[K" : "";
+  std::vector<float> images(config_.batch_size * train_.image_size()), labels(config_.batch_size);
+  const auto run_start = Clock::now();
+  double eval_seconds = 0;
+  int64_t images_this_run = 0;
+  auto last_print = Clock::now() - std::chrono::seconds(1);
+  auto stop = [&](int64_t epoch, int64_t batch_index) -> absl::StatusOr<LoopResult> {
+    TS_RETURN_IF_ERROR(Save(epoch, batch_index, metadata));
+    Print("\nstopped at epoch %lld, batch %lld, step %lld%s\n", static_cast<long long>(epoch + 1),
+          static_cast<long long>(batch_index), static_cast<long long>(optimizer_->steps()),
+          config_.checkpoint_dir.empty() ? "" : "; checkpoint saved, continue with --resume");
+    result.interrupted = true;
+    result.steps = optimizer_->steps();
+    result.train_seconds = Seconds(Clock::now() - run_start) - eval_seconds;
+    return result;
+  };
+
+  for (int64_t epoch = start_epoch; epoch < config_.epochs; ++epoch) {
+    batcher.SetEpoch(epoch);
+    batcher.StartEpoch();
+    int64_t batch_index = 0;
+    if (epoch == start_epoch && start_batch > 0) {
+      batcher.SkipBatches(start_batch);
+      batch_index = start_batch;
+    }
+    double loss_sum = 0;
+    int64_t loss_count = 0;
+    const auto epoch_start = Clock::now();
+    for (; batch_index < steps_per_epoch; ++batch_index) {
+      if (config_.max_steps > 0 && optimizer_->steps() >= config_.max_steps) g_stop_signal.store(-1);
+      if (g_stop_signal.load() != 0) return stop(epoch, batch_index);
+      batcher.Next(images.data(), labels.data());
+      const int64_t step = optimizer_->steps();
+      TS_RETURN_IF_ERROR(executor_.Forward(task.TrainFeeds(images, labels, step, config_.device),
+                                           /*training=*/true, config_.seed * 1000003 + step));
+      TS_ASSIGN_OR_RETURN(float loss, executor_.Loss());
+      if (!std::isfinite(loss)) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "training diverged: loss is %g at epoch %d, step %d. Lower the learning rate (--lr=%g now), "
+            "or run with --check_numerics to find the first op that overflows",
+            loss, epoch + 1, step, config_.schedule.base_lr));
+      }
+      TS_RETURN_IF_ERROR(executor_.Backward());
+      optimizer_->Step(schedule.At(step, steps_per_epoch));
+      TS_RETURN_IF_ERROR(task.AfterStep(executor_, labels, {epoch, batch_index, steps_per_epoch, loss}));
+      loss_sum += loss;
+      ++loss_count;
+      images_this_run += config_.batch_size;
+      if (config_.checkpoint_every_steps > 0 && optimizer_->steps() % config_.checkpoint_every_steps == 0) {
+        TS_RETURN_IF_ERROR(Save(epoch, batch_index + 1, metadata));
+      }
+      const auto now = Clock::now();
+      if (Seconds(now - last_print) >= (interactive ? 0.2 : 10.0) || batch_index + 1 == steps_per_epoch) {
+        last_print = now;
+        const double rate = images_this_run / std::max(1e-9, Seconds(now - run_start) - eval_seconds);
+        const int64_t steps_left = (config_.epochs - epoch) * steps_per_epoch - (batch_index + 1);
+        Print("%sepoch %lld/%d  step %lld/%lld  loss %.4f  %.0f images/s  ETA %s%s", clear,
+              static_cast<long long>(epoch + 1), config_.epochs, static_cast<long long>(batch_index + 1),
+              static_cast<long long>(steps_per_epoch), loss_sum / loss_count, rate,
+              FormatDuration(steps_left * config_.batch_size / std::max(1e-9, rate)).c_str(),
+              interactive ? "" : "\n");
+      }
+    }
+    const double train_loss = loss_sum / std::max<int64_t>(1, loss_count);
+    const double epoch_seconds = Seconds(Clock::now() - epoch_start);
+    const auto eval_start = Clock::now();
+    TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(executor_));
+    eval_seconds += Seconds(Clock::now() - eval_start);
+    Print("%sepoch %lld/%d: train loss %.4f, %s%s\n", clear, static_cast<long long>(epoch + 1),
+          config_.epochs, train_loss, task.EpochTrainMetrics().c_str(), scores.c_str());
+    TS_RETURN_IF_ERROR(Save(epoch + 1, 0, metadata));
+    task.EpochDone(epoch, train_loss, epoch_seconds);
+  }
+  result.steps = optimizer_->steps();
+  result.train_seconds = Seconds(Clock::now() - run_start) - eval_seconds;
+  Print("done: %lld steps in %s (%s training)%s%s%s\n", static_cast<long long>(result.steps),
+        FormatDuration(Seconds(Clock::now() - run_start)).c_str(), FormatDuration(result.train_seconds).c_str(),
+        task.FinalSummary().c_str(), config_.checkpoint_dir.empty() ? "" : ", checkpoints in ",
+        config_.checkpoint_dir.c_str());
+  return result;
+}
+
+}  // namespace tessera
