@@ -40,20 +40,26 @@ struct GridStride {
   __device__ Iterator end() const { return {n, 0}; }
 };
 
-// Sum of `value` over the block; the result is valid in thread 0. blockDim.x
-// must be a multiple of 32 and at most 1024.
-__device__ inline float BlockSum(float value) {
-  __shared__ float warp_sums[32];
+// Sum of `value` over the block, returned to every thread (float or
+// double). blockDim.x must be a multiple of 32 and at most 1024, and every
+// thread of the block must call it (it synchronises the block).
+template <typename T>
+__device__ T BlockSum(T value) {
+  __shared__ T warp_sums[32];
+  __shared__ T total;
   for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_sums[warp] = value;
   __syncthreads();
-  value = threadIdx.x < blockDim.x / 32 ? warp_sums[lane] : 0.0f;
   if (warp == 0) {
+    value = lane < static_cast<int>(blockDim.x / 32) ? warp_sums[lane] : T(0);
     for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+    if (lane == 0) total = value;
   }
-  __syncthreads();  // warp_sums may be reused by the next call
-  return value;
+  __syncthreads();
+  const T result = total;
+  __syncthreads();  // warp_sums and total may be reused by the next call
+  return result;
 }
 
 }  // namespace cuda

@@ -8,6 +8,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -49,4 +53,37 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("add", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in add.cu.
+namespace cuda {
+void AddForward(const float* x, const float* y, float* z, int64_t n, cudaStream_t stream);
+// dx and dy may be null (that gradient is not wanted).
+void AddGradient(const float* dz, float* dx, float* dy, int64_t n, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  cuda::AddForward(in[0].data(), in[1].data(), out[0].data(), in[0].num_elements(),
+                   CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("add forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  Tensor& dx = args.input_grads[0];
+  Tensor& dy = args.input_grads[1];
+  if (!dx.defined() && !dy.defined()) return absl::OkStatus();
+  cuda::AddGradient(args.output_grads[0].data(), dx.defined() ? dx.data() : nullptr,
+                    dy.defined() ? dy.data() : nullptr, args.output_grads[0].num_elements(),
+                    CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("add gradient");
+}
+
+TESSERA_REGISTER_KERNEL("add", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

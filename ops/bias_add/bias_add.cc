@@ -8,6 +8,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -85,4 +89,42 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("bias_add", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in bias_add.cu.
+namespace cuda {
+void BiasAddForward(const float* x, const float* bias, float* y, int64_t batch, int64_t channels,
+                    int64_t inner, cudaStream_t stream);
+// dx = dy and dbias[c] = sum of dy over channel c (in double); either may be
+// null (that gradient is not wanted).
+void BiasAddGradient(const float* dy, float* dx, float* dbias, int64_t batch, int64_t channels,
+                     int64_t inner, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  const Layout l = LayoutOf(in[0]);
+  cuda::BiasAddForward(in[0].data(), in[1].data(), out[0].data(), l.batch, l.channels, l.inner,
+                       CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("bias_add forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  const Layout l = LayoutOf(args.inputs[0]);
+  Tensor& dx = args.input_grads[0];
+  Tensor& dbias = args.input_grads[1];
+  if (!dx.defined() && !dbias.defined()) return absl::OkStatus();
+  cuda::BiasAddGradient(args.output_grads[0].data(), dx.defined() ? dx.data() : nullptr,
+                        dbias.defined() ? dbias.data() : nullptr, l.batch, l.channels, l.inner,
+                        CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("bias_add gradient");
+}
+
+TESSERA_REGISTER_KERNEL("bias_add", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

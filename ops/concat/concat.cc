@@ -12,6 +12,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -117,4 +121,59 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("concat", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in concat.cu. Part k (of count, 1 to 8) holds `outer` rows of
+// widths[k] floats, which sit side by side in the output's rows.
+namespace cuda {
+void ConcatForward(const float* const* parts, const int64_t* widths, int count, int64_t outer,
+                   float* y, cudaStream_t stream);
+// grads[k] may be null (that gradient is not wanted).
+void ConcatGradient(const float* dy, float* const* grads, const int64_t* widths, int count,
+                    int64_t outer, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+constexpr size_t kMaxParts = 8;
+
+absl::Status CheckPartCount(size_t count) {
+  if (count < 1 || count > kMaxParts) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the CUDA concat kernel takes 1 to 8 inputs, got ", count));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(Layout l, LayoutOf(ctx.attrs, in));
+  TS_RETURN_IF_ERROR(CheckPartCount(in.size()));
+  std::vector<const float*> parts;
+  for (const Tensor& t : in) parts.push_back(t.data());
+  cuda::ConcatForward(parts.data(), l.width.data(), static_cast<int>(parts.size()), l.outer,
+                      out[0].data(), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("concat forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  TS_ASSIGN_OR_RETURN(Layout l, LayoutOf(ctx.attrs, args.inputs));
+  TS_RETURN_IF_ERROR(CheckPartCount(args.inputs.size()));
+  std::vector<float*> grads;
+  bool any = false;
+  for (Tensor& g : args.input_grads) {
+    grads.push_back(g.defined() ? g.data() : nullptr);
+    any = any || g.defined();
+  }
+  if (!any) return absl::OkStatus();
+  cuda::ConcatGradient(args.output_grads[0].data(), grads.data(), l.width.data(),
+                       static_cast<int>(grads.size()), l.outer, CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("concat gradient");
+}
+
+TESSERA_REGISTER_KERNEL("concat", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

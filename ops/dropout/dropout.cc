@@ -19,6 +19,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -93,4 +97,58 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("dropout", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in dropout.cu.
+namespace cuda {
+// The CPU kernel's mask (same seed, same counter-based stream), written to
+// `mask`, and y = x * mask.
+void DropoutForward(const float* x, float* mask, float* y, int64_t n, uint64_t seed, float rate,
+                    float scale, cudaStream_t stream);
+void DropoutGradient(const float* dy, const float* mask, float* dx, int64_t n, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status DeviceCopy(const Tensor& src, Tensor& dst, cudaStream_t stream, const char* what) {
+  const size_t bytes = static_cast<size_t>(src.num_elements()) * sizeof(float);
+  if (bytes == 0) return absl::OkStatus();
+  return CudaStatus(
+      cudaMemcpyAsync(dst.data(), src.data(), bytes, cudaMemcpyDeviceToDevice, stream), what);
+}
+
+// The same contract as the CPU kernels: training saves the mask (a GPU
+// tensor here) in ctx.saved; evaluation copies and saves nothing, and the
+// gradient reads an empty ctx.saved as evaluation.
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  cudaStream_t stream = CudaContextOf(ctx.backend).stream;
+  if (!ctx.training) return DeviceCopy(in[0], out[0], stream, "dropout forward (evaluation)");
+  const float rate = ctx.attrs.GetFloat("rate");
+  const float scale = 1.0f / (1.0f - rate);
+  Tensor mask = Tensor::Empty(in[0].shape(), Device::kCuda);
+  cuda::DropoutForward(in[0].data(), mask.data(), out[0].data(), in[0].num_elements(), ctx.seed,
+                       rate, scale, stream);
+  TS_RETURN_IF_ERROR(CudaLaunchStatus("dropout forward"));
+  ctx.saved = {mask};
+  return absl::OkStatus();
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  const Tensor& dy = args.output_grads[0];
+  cudaStream_t stream = CudaContextOf(ctx.backend).stream;
+  if (ctx.saved.empty()) {
+    return DeviceCopy(dy, args.input_grads[0], stream, "dropout gradient (evaluation)");
+  }
+  cuda::DropoutGradient(dy.data(), ctx.saved[0].data(), args.input_grads[0].data(),
+                        dy.num_elements(), stream);
+  return CudaLaunchStatus("dropout gradient");
+}
+
+TESSERA_REGISTER_KERNEL("dropout", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

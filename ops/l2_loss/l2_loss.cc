@@ -7,6 +7,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -60,4 +64,49 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("l2_loss", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in l2_loss.cu.
+namespace cuda {
+// How many doubles of device scratch L2LossForward needs for n elements.
+int64_t L2LossScratchDoubles(int64_t n);
+// loss[0] = 0.5 * sum((y - t)^2) / batch, summed in double in a fixed order.
+void L2LossForward(const float* y, const float* t, int64_t n, int64_t batch, double* scratch,
+                   float* loss, cudaStream_t stream);
+// dloss: the loss's output gradient (one float on the device); dy, dt may be
+// null (that gradient is not wanted).
+void L2LossGradient(const float* y, const float* t, const float* dloss, int64_t n, int64_t batch,
+                    float* dy, float* dt, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  const int64_t n = in[0].num_elements();
+  // The per-block partial sums, as doubles in float storage (device
+  // allocations are 256-byte aligned).
+  Tensor scratch = Tensor::Empty({2 * cuda::L2LossScratchDoubles(n)}, Device::kCuda);
+  cuda::L2LossForward(in[0].data(), in[1].data(), n, in[0].dim(0),
+                      reinterpret_cast<double*>(scratch.data()), out[0].data(),
+                      CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("l2_loss forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  Tensor& dy = args.input_grads[0];
+  Tensor& dt = args.input_grads[1];
+  if (!dy.defined() && !dt.defined()) return absl::OkStatus();
+  cuda::L2LossGradient(args.inputs[0].data(), args.inputs[1].data(), args.output_grads[0].data(),
+                       args.inputs[0].num_elements(), args.inputs[0].dim(0),
+                       dy.defined() ? dy.data() : nullptr, dt.defined() ? dt.data() : nullptr,
+                       CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("l2_loss gradient");
+}
+
+TESSERA_REGISTER_KERNEL("l2_loss", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

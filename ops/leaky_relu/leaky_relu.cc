@@ -9,6 +9,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -53,4 +57,35 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("leaky_relu", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in leaky_relu.cu.
+namespace cuda {
+void LeakyReluForward(const float* x, float* y, int64_t n, float slope, cudaStream_t stream);
+void LeakyReluGradient(const float* x, const float* dy, float* dx, int64_t n, float slope,
+                       cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  cuda::LeakyReluForward(in[0].data(), out[0].data(), in[0].num_elements(),
+                         ctx.attrs.GetFloat("negative_slope"), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("leaky_relu forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  cuda::LeakyReluGradient(args.inputs[0].data(), args.output_grads[0].data(),
+                          args.input_grads[0].data(), args.inputs[0].num_elements(),
+                          ctx.attrs.GetFloat("negative_slope"), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("leaky_relu gradient");
+}
+
+TESSERA_REGISTER_KERNEL("leaky_relu", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

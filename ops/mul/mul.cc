@@ -12,6 +12,10 @@
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -70,5 +74,38 @@ TESSERA_REGISTER_OP("mul")
     .ShapeFn(MulShape);
 
 TESSERA_REGISTER_KERNEL("mul", Device::kCpu, MulForward, MulGradient);
+
+#if TESSERA_CUDA
+// Defined in mul.cu.
+namespace cuda {
+void MulForward(const float* x, const float* y, float* z, int64_t n, cudaStream_t stream);
+// dx and dy may be null (that gradient is not wanted).
+void MulGradient(const float* x, const float* y, const float* dz, float* dx, float* dy, int64_t n,
+                 cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status MulForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                           std::vector<Tensor>& out) {
+  cuda::MulForward(in[0].data(), in[1].data(), out[0].data(), out[0].num_elements(),
+                   CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("mul forward");
+}
+
+absl::Status MulGradientGpu(KernelContext& ctx, GradientArgs& args) {
+  Tensor& dx = args.input_grads[0];
+  Tensor& dy = args.input_grads[1];
+  if (!dx.defined() && !dy.defined()) return absl::OkStatus();
+  cuda::MulGradient(args.inputs[0].data(), args.inputs[1].data(), args.output_grads[0].data(),
+                    dx.defined() ? dx.data() : nullptr, dy.defined() ? dy.data() : nullptr,
+                    args.output_grads[0].num_elements(), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("mul gradient");
+}
+
+}  // namespace
+
+TESSERA_REGISTER_KERNEL("mul", Device::kCuda, MulForwardGpu, MulGradientGpu);
+#endif  // TESSERA_CUDA
 
 }  // namespace tessera

@@ -11,6 +11,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -50,4 +54,35 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("sigmoid", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in sigmoid.cu.
+namespace cuda {
+void SigmoidForward(const float* x, float* y, int64_t n, cudaStream_t stream);
+// From the forward's output y.
+void SigmoidGradient(const float* y, const float* dy, float* dx, int64_t n, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  cuda::SigmoidForward(in[0].data(), out[0].data(), in[0].num_elements(),
+                       CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("sigmoid forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  cuda::SigmoidGradient(args.outputs[0].data(), args.output_grads[0].data(),
+                        args.input_grads[0].data(), args.outputs[0].num_elements(),
+                        CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("sigmoid gradient");
+}
+
+TESSERA_REGISTER_KERNEL("sigmoid", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

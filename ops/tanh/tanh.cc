@@ -7,6 +7,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -37,4 +41,35 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("tanh", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in tanh.cu.
+namespace cuda {
+void TanhForward(const float* x, float* y, int64_t n, cudaStream_t stream);
+// From the forward's output y.
+void TanhGradient(const float* y, const float* dy, float* dx, int64_t n, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  cuda::TanhForward(in[0].data(), out[0].data(), in[0].num_elements(),
+                    CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("tanh forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  cuda::TanhGradient(args.outputs[0].data(), args.output_grads[0].data(),
+                     args.input_grads[0].data(), args.outputs[0].num_elements(),
+                     CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("tanh gradient");
+}
+
+TESSERA_REGISTER_KERNEL("tanh", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera
