@@ -10,6 +10,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -87,4 +91,35 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("adaptive_avgpool2d", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in adaptive_avgpool2d.cu: the same windows as ForEachWindow above.
+namespace cuda {
+void AdaptiveAvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                            int64_t ow, cudaStream_t stream);
+void AdaptiveAvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                             int64_t ow, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  cuda::AdaptiveAvgPoolForward(in[0].data(), out[0].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
+                               in[0].dim(3), out[0].dim(2), out[0].dim(3), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("adaptive_avgpool2d forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  const Tensor& x = args.inputs[0];
+  cuda::AdaptiveAvgPoolGradient(args.output_grads[0].data(), args.input_grads[0].data(), x.dim(0) * x.dim(1),
+                                x.dim(2), x.dim(3), args.outputs[0].dim(2), args.outputs[0].dim(3),
+                                CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("adaptive_avgpool2d gradient");
+}
+
+TESSERA_REGISTER_KERNEL("adaptive_avgpool2d", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
 }  // namespace tessera

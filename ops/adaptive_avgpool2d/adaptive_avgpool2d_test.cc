@@ -50,7 +50,11 @@ std::vector<OpTestCase> Cases() {
     c.expected = {{5, 5, 5, 5, 5, 5, -1, -1, -1, -1, -1, -1}};
     cases.push_back(c);
   }
-  const int64_t shapes[][6] = {{2, 3, 7, 5, 3, 2}, {1, 5, 6, 6, 6, 6}, {2, 2, 5, 9, 4, 4}};
+  const int64_t shapes[][6] = {{2, 3, 7, 5, 3, 2},
+                               {1, 5, 6, 6, 6, 6},
+                               {2, 2, 5, 9, 4, 4},
+                               // More than one GPU block of threads.
+                               {2, 4, 19, 23, 5, 7}};
   for (const auto& s : shapes) {
     OpTestCase c;
     c.name = "n" + std::to_string(s[0]) + "c" + std::to_string(s[1]) + "_" + std::to_string(s[2]) + "x" +

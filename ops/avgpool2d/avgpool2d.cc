@@ -20,6 +20,10 @@
 #include "core/thread_pool.h"
 #include "ops/common/pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -146,4 +150,41 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("avgpool2d", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in avgpool2d.cu: the same windows and divisors as WindowAt above.
+namespace cuda {
+void AvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                    int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                    bool count_include_pad, cudaStream_t stream);
+void AvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                     int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                     bool count_include_pad, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(ctx.attrs, in[0].shape()));
+  cuda::AvgPoolForward(in[0].data(), out[0].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2), in[0].dim(3),
+                       out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
+                       ctx.attrs.GetBool("count_include_pad"), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("avgpool2d forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  Tensor& dx = args.input_grads[0];
+  TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(ctx.attrs, dx.shape()));
+  const Tensor& dy = args.output_grads[0];
+  cuda::AvgPoolGradient(dy.data(), dx.data(), dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), dy.dim(2),
+                        dy.dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, ctx.attrs.GetBool("count_include_pad"),
+                        CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("avgpool2d gradient");
+}
+
+TESSERA_REGISTER_KERNEL("avgpool2d", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
 }  // namespace tessera

@@ -119,6 +119,8 @@ std::vector<OpTestCase> Cases() {
       {"ceil_k3_s2_p1_batch2_c3_6x5", {2, 3, 6, 5}, {3, 3}, {2, 2}, {1, 1}, true, true},
       {"ceil_k3_s2_p1_exclude_pad_batch2_c3_6x5", {2, 3, 6, 5}, {3, 3}, {2, 2}, {1, 1}, true, false},
       {"ceil_k2_no_pad_batch3_c1_5x7", {3, 1, 5, 7}, {2, 2}, {}, {0, 0}, true, true},
+      // More outputs and inputs than one GPU block of threads.
+      {"ceil_k3_s2_p1_exclude_pad_batch2_c4_17x15", {2, 4, 17, 15}, {3, 3}, {2, 2}, {1, 1}, true, false},
   };
   uint64_t seed = 200;
   for (const Spec& s : specs) {

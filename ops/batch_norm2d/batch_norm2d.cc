@@ -35,6 +35,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -211,4 +215,66 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("batch_norm2d", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in batch_norm2d.cu: the same statistics, running-stat update and
+// gradient as above.
+namespace cuda {
+void BatchNormForward(const float* x, const float* gamma, const float* beta, const float* running_mean,
+                      const float* running_var, float* y, float* new_mean, float* new_var, float* mean_out,
+                      float* inv_std_out, int64_t batch, int64_t channels, int64_t plane, bool training,
+                      float momentum, float epsilon, cudaStream_t stream);
+void BatchNormGradient(const float* x, const float* gamma, const float* mean, const float* inv_std,
+                       const float* training_flag, const float* dy, const float* d_new_mean,
+                       const float* d_new_var, float* dx, float* dgamma, float* dbeta, float* stats,
+                       int64_t batch, int64_t channels, int64_t plane, float momentum, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+// Saves what the CPU forward saves (mean, inv_std, training flag; see
+// Saved), all on the GPU. One difference: in evaluation the CPU rejects a
+// running_var with running_var + epsilon <= 0 or NaN; checking that here
+// would copy running_var to the host and wait for the stream at every
+// layer, so the GPU does not, and such a channel's outputs come out NaN.
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const int64_t batch = in[0].dim(0), channels = in[0].dim(1);
+  const int64_t plane = in[0].dim(2) * in[0].dim(3), count = batch * plane;
+  if (ctx.training && count < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training needs more than one value per channel (N*H*W = ", count, ") for the variance"));
+  }
+  Tensor mean_t = Tensor::Empty({channels}, Device::kCuda),
+         inv_std_t = Tensor::Empty({channels}, Device::kCuda);
+  cuda::BatchNormForward(in[0].data(), in[1].data(), in[2].data(), in[3].data(), in[4].data(), out[0].data(),
+                         out[1].data(), out[2].data(), mean_t.data(), inv_std_t.data(), batch, channels,
+                         plane, ctx.training, ctx.attrs.GetFloat("momentum"), ctx.attrs.GetFloat("epsilon"),
+                         CudaContextOf(ctx.backend).stream);
+  TS_RETURN_IF_ERROR(CudaLaunchStatus("batch_norm2d forward"));
+  ctx.saved = {mean_t, inv_std_t, Tensor::Filled({1}, ctx.training ? 1.0f : 0.0f, Device::kCuda)};
+  return absl::OkStatus();
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  const Tensor& x = args.inputs[0];
+  const int64_t batch = x.dim(0), channels = x.dim(1), plane = x.dim(2) * x.dim(3);
+  float* dx = args.input_grads[0].defined() ? args.input_grads[0].data() : nullptr;
+  float* dgamma = args.input_grads[1].defined() ? args.input_grads[1].data() : nullptr;
+  float* dbeta = args.input_grads[2].defined() ? args.input_grads[2].data() : nullptr;
+  if (dx == nullptr && dgamma == nullptr && dbeta == nullptr) return absl::OkStatus();
+  // mean(dy) and mean(dy * xhat) per channel, for dx.
+  Tensor stats;
+  if (dx != nullptr) stats = Tensor::Empty({2 * channels}, Device::kCuda);
+  cuda::BatchNormGradient(
+      x.data(), args.inputs[1].data(), ctx.saved.at(kMean).data(), ctx.saved.at(kInvStd).data(),
+      ctx.saved.at(kTrainingFlag).data(), args.output_grads[0].data(), args.output_grads[1].data(),
+      args.output_grads[2].data(), dx, dgamma, dbeta, dx != nullptr ? stats.data() : nullptr, batch, channels,
+      plane, ctx.attrs.GetFloat("momentum"), CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("batch_norm2d gradient");
+}
+
+TESSERA_REGISTER_KERNEL("batch_norm2d", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
 }  // namespace tessera

@@ -25,6 +25,10 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -150,4 +154,43 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("lrn", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in lrn.cu: the same window, s and formulas as above.
+namespace cuda {
+void LrnForward(const float* x, float* s, float* y, int64_t batch, int64_t channels, int64_t inner,
+                int64_t back, int64_t forward, float alpha_over_size, float beta, float k,
+                cudaStream_t stream);
+void LrnGradient(const float* x, const float* y, const float* s, const float* dy, float* t, float* dx,
+                 int64_t batch, int64_t channels, int64_t inner, int64_t back, int64_t forward, float beta,
+                 float coeff, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const Params p = ParamsFor(in[0], ctx.attrs);
+  Tensor s = Tensor::Empty(in[0].shape(), Device::kCuda);  // saved for the gradient, as on the CPU
+  cuda::LrnForward(in[0].data(), s.data(), out[0].data(), p.batch, p.channels, p.inner, p.back, p.forward,
+                   p.alpha_over_size, p.beta, p.k, CudaContextOf(ctx.backend).stream);
+  TS_RETURN_IF_ERROR(CudaLaunchStatus("lrn forward"));
+  ctx.saved = {s};
+  return absl::OkStatus();
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  const Params p = ParamsFor(args.inputs[0], ctx.attrs);
+  Tensor t = Tensor::Empty(args.inputs[0].shape(), Device::kCuda);
+  cuda::LrnGradient(args.inputs[0].data(), args.outputs[0].data(), ctx.saved.at(0).data(),
+                    args.output_grads[0].data(), t.data(), args.input_grads[0].data(), p.batch, p.channels,
+                    p.inner, p.back, p.forward, p.beta, 2.0f * p.alpha_over_size * p.beta,
+                    CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("lrn gradient");
+}
+
+TESSERA_REGISTER_KERNEL("lrn", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
 }  // namespace tessera

@@ -49,6 +49,8 @@ OpTestCase RandomCase(const std::string& name, const Shape& shape, int64_t size,
 
 std::vector<OpTestCase> Cases() {
   std::vector<OpTestCase> cases;
+  // More elements than one GPU block of threads.
+  cases.push_back(RandomCase("size5_batch2_c7_12x11", {2, 7, 12, 11}, 5, 0.5f, 950));
   {
     OpTestCase c;
     c.name = "hand_computed_size3";

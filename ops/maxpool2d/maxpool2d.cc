@@ -21,6 +21,10 @@
 #include "core/thread_pool.h"
 #include "ops/common/pool.h"
 
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -121,4 +125,45 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("maxpool2d", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in maxpool2d.cu: the same windows, argmax and tie rule as above.
+namespace cuda {
+void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                    int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                    cudaStream_t stream);
+void MaxPoolGradient(const float* dy, const float* argmax, float* dx, int64_t planes, int64_t h, int64_t w,
+                     int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                     int64_t pw, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
+  // Saved like the CPU's: per output, the plane index of its maximum.
+  Tensor argmax = Tensor::Empty(out[0].shape(), Device::kCuda);
+  cuda::MaxPoolForward(in[0].data(), out[0].data(), argmax.data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
+                       in[0].dim(3), out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
+                       CudaContextOf(ctx.backend).stream);
+  TS_RETURN_IF_ERROR(CudaLaunchStatus("maxpool2d forward"));
+  ctx.saved = {argmax};
+  return absl::OkStatus();
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
+  const Tensor& dy = args.output_grads[0];
+  Tensor& dx = args.input_grads[0];
+  cuda::MaxPoolGradient(dy.data(), ctx.saved.at(0).data(), dx.data(), dx.dim(0) * dx.dim(1), dx.dim(2),
+                        dx.dim(3), dy.dim(2), dy.dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
+                        CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("maxpool2d gradient");
+}
+
+TESSERA_REGISTER_KERNEL("maxpool2d", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
 }  // namespace tessera

@@ -1,7 +1,10 @@
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
+#include "core/backend.h"
 #include "core/op_test_case.h"
+#include "gtest/gtest.h"
 
 namespace tessera {
 namespace {
@@ -101,6 +104,8 @@ std::vector<OpTestCase> Cases() {
       // window would start in the right padding and is dropped.
       {"ceil_k3x2_s2x3_p1_batch2_c3_6x4", {2, 3, 6, 4}, {3, 2}, {2, 3}, {1, 1}, true},
       {"k3_s1_p1_batch3_c1_5x5", {3, 1, 5, 5}, {3, 3}, {1, 1}, {1, 1}, false},
+      // More outputs and inputs than one GPU block of threads.
+      {"ceil_k3_s2_p1_batch2_c4_20x18", {2, 4, 20, 18}, {3, 3}, {2, 2}, {1, 1}, true},
   };
   uint64_t seed = 100;
   for (const Spec& s : specs) {
@@ -119,6 +124,50 @@ std::vector<OpTestCase> Cases() {
 }
 
 TESSERA_OP_TEST_CASES("maxpool2d", Cases);
+
+void ExpectSameValues(const std::vector<float>& actual, const std::vector<float>& expected,
+                      const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(actual[i])) << what << "[" << i << "]: got " << actual[i];
+    } else {
+      EXPECT_EQ(actual[i], expected[i]) << what << "[" << i << "]";
+    }
+  }
+}
+
+// Ties (the first maximum wins) and NaNs (a NaN wins and propagates) are
+// outside the conformance cases, whose spaced values keep the gradient check
+// valid: every device must pick the CPU's cell, in y, the saved argmax and
+// the gradient.
+TEST(MaxPool2d, TiesAndNanPickTheCpuCellOnEveryDevice) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x(2 * 5 * 5, 1.0f);                           // channel 0: all tied
+  for (int i = 25; i < 50; ++i) x[i] = static_cast<float>(i % 3);  // channel 1: ties of 0, 1, 2
+  x[25 + 7] = nan;
+  x[25 + 18] = nan;
+  const std::vector<Tensor> in = {Tensor::FromVector({1, 2, 5, 5}, x)};
+  const OpSchema* schema = OpRegistry::Global().Find("maxpool2d");
+  const Attrs attrs = *schema->ResolveAttrs(
+      {{"kernel", IntsAttr({3, 3})}, {"padding", IntsAttr({1, 1})}, {"stride", IntsAttr({1, 1})}});
+  absl::StatusOr<OpRun> cpu = RunOpForward("maxpool2d", attrs, in, Device::kCpu, true, 0);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  const std::vector<Tensor> dy = {RandomTensor(cpu->outputs[0].shape(), 5)};
+  absl::StatusOr<std::vector<Tensor>> cpu_grad =
+      RunOpGradient("maxpool2d", attrs, in, Device::kCpu, true, 0, dy);
+  ASSERT_TRUE(cpu_grad.ok()) << cpu_grad.status();
+  for (Device device : AvailableDevices()) {
+    if (device == Device::kCpu) continue;
+    absl::StatusOr<OpRun> run = RunOpForward("maxpool2d", attrs, in, device, true, 0);
+    ASSERT_TRUE(run.ok()) << run.status();
+    ExpectSameValues(run->outputs[0].ToVector(), cpu->outputs[0].ToVector(), "y");
+    ExpectSameValues(run->saved.at(0).ToVector(), cpu->saved.at(0).ToVector(), "argmax");
+    absl::StatusOr<std::vector<Tensor>> grad = RunOpGradient("maxpool2d", attrs, in, device, true, 0, dy);
+    ASSERT_TRUE(grad.ok()) << grad.status();
+    ExpectSameValues((*grad)[0].ToVector(), (*cpu_grad)[0].ToVector(), "dx");
+  }
+}
 
 }  // namespace
 }  // namespace tessera

@@ -52,9 +52,17 @@ std::vector<OpTestCase> Cases() {
     Shape shape;
     int64_t axis;
   };
-  const Config configs[] = {{{2, 3, 2, 3}, 1},  {{1, 5, 3, 2}, 1}, {{2, 3, 5}, -1},
-                            {{3, 4}, 0},        {{1, 5, 3, 2}, 2}, {{2, 5}, 1},
-                            {{2, 3, 2, 3}, -3}};
+  const Config configs[] = {{{2, 3, 2, 3}, 1},
+                            {{1, 5, 3, 2}, 1},
+                            {{2, 3, 5}, -1},
+                            {{3, 4}, 0},
+                            {{1, 5, 3, 2}, 2},
+                            {{2, 5}, 1},
+                            {{2, 3, 2, 3}, -3},
+                            // Longer and more vectors than one warp / block.
+                            {{3, 70}, -1},
+                            {{300, 7}, 1},
+                            {{4, 6, 10, 10}, 1}};
   uint64_t seed = 600;
   for (const Config& cfg : configs) {
     OpTestCase c;

@@ -6,12 +6,18 @@
 // answer. The forward saves the probabilities; the gradient with respect to
 // the logits is (softmax(z) - onehot(label)) / batch, times the loss grad.
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
 
 namespace tessera {
 namespace {
@@ -32,10 +38,8 @@ TESSERA_REGISTER_OP("softmax_cross_entropy")
     .Doc("Mean cross-entropy of softmax(logits) against integer class labels.")
     .ShapeFn(LossShape);
 
-absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
-  const int64_t batch = in[0].dim(0), classes = in[0].dim(1);
-  const float* z = in[0].data();
-  const float* labels = in[1].data();
+// Every label must be an integer class index in [0, classes).
+absl::Status CheckLabels(const float* labels, int64_t batch, int64_t classes) {
   for (int64_t i = 0; i < batch; ++i) {
     const float label = labels[i];
     if (!(label >= 0 && label < classes && label == std::floor(label))) {
@@ -43,6 +47,14 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
                                                      " is not a class index in [0, ", classes, ")"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const int64_t batch = in[0].dim(0), classes = in[0].dim(1);
+  const float* z = in[0].data();
+  const float* labels = in[1].data();
+  TS_RETURN_IF_ERROR(CheckLabels(labels, batch, classes));
   Tensor probs = Tensor::Empty(in[0].shape());
   float* p = probs.data();
   std::vector<double> row_loss(batch);
@@ -88,4 +100,48 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("softmax_cross_entropy", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in softmax_cross_entropy.cu: the same stable form, sums in double.
+namespace cuda {
+void SoftmaxCrossEntropyForward(const float* z, const float* labels, float* probs, double* row_loss,
+                                float* loss, int64_t batch, int64_t classes, cudaStream_t stream);
+void SoftmaxCrossEntropyGradient(const float* probs, const float* labels, const float* dloss, float* dz,
+                                 int64_t batch, int64_t classes, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const int64_t batch = in[0].dim(0), classes = in[0].dim(1);
+  // The labels are checked on the host, as on the CPU and with the same
+  // error: one copy of `batch` floats, which waits for the stream. The
+  // kernels then index with them unchecked.
+  const std::vector<float> labels = in[1].ToVector();
+  TS_RETURN_IF_ERROR(CheckLabels(labels.data(), batch, classes));
+  Tensor probs = Tensor::Empty(in[0].shape(), Device::kCuda);
+  // Scratch for the per-row losses in double: 2 floats per row (device
+  // allocations are at least 256-byte aligned).
+  Tensor row_loss = Tensor::Empty({2 * std::max<int64_t>(batch, 1)}, Device::kCuda);
+  cuda::SoftmaxCrossEntropyForward(in[0].data(), in[1].data(), probs.data(),
+                                   reinterpret_cast<double*>(row_loss.data()), out[0].data(), batch, classes,
+                                   CudaContextOf(ctx.backend).stream);
+  TS_RETURN_IF_ERROR(CudaLaunchStatus("softmax_cross_entropy forward"));
+  ctx.saved = {probs};
+  return absl::OkStatus();
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  const Tensor& probs = ctx.saved.at(0);
+  cuda::SoftmaxCrossEntropyGradient(probs.data(), args.inputs[1].data(), args.output_grads[0].data(),
+                                    args.input_grads[0].data(), probs.dim(0), probs.dim(1),
+                                    CudaContextOf(ctx.backend).stream);
+  return CudaLaunchStatus("softmax_cross_entropy gradient");
+}
+
+TESSERA_REGISTER_KERNEL("softmax_cross_entropy", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
 }  // namespace tessera

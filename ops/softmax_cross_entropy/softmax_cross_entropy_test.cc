@@ -1,6 +1,9 @@
 #include <cmath>
+#include <limits>
 
+#include "core/backend.h"
 #include "core/op_test_case.h"
+#include "gtest/gtest.h"
 
 namespace tessera {
 namespace {
@@ -44,10 +47,36 @@ std::vector<OpTestCase> Cases() {
     c.reference = Reference;
     cases.push_back(c);
   }
+  {
+    // More classes than a warp's lanes and more rows than a block's warps.
+    OpTestCase c;
+    c.name = "batch20_classes45";
+    std::vector<float> labels;
+    for (int i = 0; i < 20; ++i) labels.push_back(static_cast<float>((i * 7) % 45));
+    c.inputs = {RandomTensor({20, 45}, 32, -3, 3), Tensor::FromVector({20}, labels)};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
   return cases;
 }
 
 TESSERA_OP_TEST_CASES("softmax_cross_entropy", Cases);
+
+// Labels that are not class indices are an InvalidArgument on every device,
+// with the CPU's message.
+TEST(SoftmaxCrossEntropy, RejectsBadLabelsOnEveryDevice) {
+  const Attrs attrs = *OpRegistry::Global().Find("softmax_cross_entropy")->ResolveAttrs({});
+  for (float bad : {-1.0f, 3.0f, 1.5f, std::numeric_limits<float>::quiet_NaN()}) {
+    const std::vector<Tensor> in = {RandomTensor({2, 3}, 1), Tensor::FromVector({2}, {0, bad})};
+    absl::StatusOr<OpRun> cpu = RunOpForward("softmax_cross_entropy", attrs, in, Device::kCpu, true, 0);
+    ASSERT_EQ(cpu.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(cpu.status().message().find("of example 1"), std::string::npos) << cpu.status();
+    for (Device device : AvailableDevices()) {
+      absl::StatusOr<OpRun> run = RunOpForward("softmax_cross_entropy", attrs, in, device, true, 0);
+      EXPECT_EQ(run.status(), cpu.status()) << DeviceName(device);
+    }
+  }
+}
 
 }  // namespace
 }  // namespace tessera
