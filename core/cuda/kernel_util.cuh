@@ -40,6 +40,21 @@ struct GridStride {
   __device__ Iterator end() const { return {n, 0}; }
 };
 
+constexpr int kWarpSize = 32;
+constexpr unsigned kFullWarpMask = 0xffffffffu;
+
+// Over the 32 lanes of a warp, every lane getting the result; all 32 lanes
+// must call it.
+template <typename T>
+__device__ T WarpSum(T v) {
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullWarpMask, v, offset);
+  return v;
+}
+__device__ inline float WarpMax(float v) {
+  for (int offset = 16; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(kFullWarpMask, v, offset));
+  return v;
+}
+
 // Sum of `value` over the block, returned to every thread (float or
 // double). blockDim.x must be a multiple of 32 and at most 1024, and every
 // thread of the block must call it (it synchronises the block).

@@ -19,6 +19,10 @@
 #include "ops/common/gemm.h"
 #include "ops/conv2d/im2col.h"
 
+#if TESSERA_CUDA
+#include "ops/conv2d/cudnn_conv.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -204,4 +208,53 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("conv2d", Device::kCpu, Conv2dForward, Conv2dGradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+namespace {
+
+// cuDNN computes exactly the CPU's convolution: cross-correlation with
+// symmetric zero padding, stride, dilation and groups, the weight in the same
+// [O, C/groups, kH, kW] layout, and the same output size (the shape function
+// already checked it; MakeCudnnConv checks that cuDNN agrees).
+absl::Status Conv2dForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                              std::vector<Tensor>& out) {
+  CudaContext& cuda = CudaContextOf(ctx.backend);
+  TS_ASSIGN_OR_RETURN(const conv::ConvAttrs a, conv::ReadConvAttrs(ctx.attrs));
+  TS_ASSIGN_OR_RETURN(const conv::CudnnConv c,
+                      conv::MakeCudnnConv(in[0].shape(), in[1].shape(), out[0].shape(), a));
+  TS_RETURN_IF_ERROR(conv::CudnnConvForward(cuda, c, in[0].data(), in[1].data(), out[0].data()));
+  if (in.size() == 3) {
+    TS_RETURN_IF_ERROR(conv::CudnnAddBias(cuda, out[0].shape(), in[2].data(), out[0].data()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Conv2dGradientGpu(KernelContext& ctx, GradientArgs& args) {
+  CudaContext& cuda = CudaContextOf(ctx.backend);
+  const Tensor& x = args.inputs[0];
+  const Tensor& w = args.inputs[1];
+  const Tensor& dy = args.output_grads[0];
+  Tensor& dx = args.input_grads[0];
+  Tensor& dw = args.input_grads[1];
+  if (dx.defined() || dw.defined()) {
+    TS_ASSIGN_OR_RETURN(const conv::ConvAttrs a, conv::ReadConvAttrs(ctx.attrs));
+    TS_ASSIGN_OR_RETURN(const conv::CudnnConv c,
+                        conv::MakeCudnnConv(x.shape(), w.shape(), dy.shape(), a));
+    if (dx.defined())
+      TS_RETURN_IF_ERROR(conv::CudnnConvBackwardData(cuda, c, w.data(), dy.data(), dx.data()));
+    if (dw.defined())
+      TS_RETURN_IF_ERROR(conv::CudnnConvBackwardFilter(cuda, c, x.data(), dy.data(), dw.data()));
+  }
+  if (args.input_grads.size() == 3 && args.input_grads[2].defined()) {
+    TS_RETURN_IF_ERROR(
+        conv::CudnnBiasGradient(cuda, dy.shape(), dy.data(), args.input_grads[2].data()));
+  }
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("conv2d", Device::kCuda, Conv2dForwardGpu, Conv2dGradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

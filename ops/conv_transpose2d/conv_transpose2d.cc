@@ -20,6 +20,10 @@
 #include "ops/common/gemm.h"
 #include "ops/conv2d/im2col.h"
 
+#if TESSERA_CUDA
+#include "ops/conv2d/cudnn_conv.h"
+#endif
+
 namespace tessera {
 namespace {
 
@@ -174,4 +178,121 @@ TESSERA_REGISTER_KERNEL("conv_transpose2d", Device::kCpu, ConvTranspose2dForward
                         ConvTranspose2dGradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in conv_transpose2d.cu.
+namespace cuda {
+// dst [planes, dst_h, dst_w] = src [planes, src_h, src_w] zero-padded or
+// cropped at the bottom and right.
+void ConvTranspose2dCopyWindow(const float* src, float* dst, int64_t planes, int64_t src_h,
+                               int64_t src_w, int64_t dst_h, int64_t dst_w, cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+// conv_transpose2d(x, W) is the adjoint of the convolution conv2d(., W) that
+// maps an image the size of y onto x's pixels, with the same padding, stride,
+// dilation and groups. So cuDNN computes the forward pass as that
+// convolution's backward data (x in the role of its output gradient), the
+// input gradient as its forward pass over dy, and the weight gradient as its
+// backward filter with dy as the image and x as the output gradient. The
+// weight [Cin, Cout/groups, kH, kW] is exactly cuDNN's filter [K, C/groups,
+// R, S] of that convolution.
+//
+// cuDNN derives the convolution's output size from the image:
+//   Ho = floor((Hy + 2 pad - dil (kH - 1) - 1) / stride) + 1
+//      = H + floor(output_padding / stride),
+// larger than x when output_padding >= stride (allowed while it is below the
+// dilation), likewise Wo. The CPU's operator is then the adjoint of the
+// convolution restricted to its first H rows and W columns (the others read
+// pixels that no x pixel reaches). So x is zero-padded to [Ho, Wo] wherever
+// it is read, and the input gradient, computed at [Ho, Wo], is cropped to x's
+// size: the extra rows and columns contribute nothing and receive nothing.
+struct TransposeProblem {
+  conv::CudnnConv c;  // image: y's shape, out: conv_out
+  Shape conv_out;     // [N, Cin, Ho, Wo]
+  bool padded;        // conv_out is larger than x
+};
+
+absl::StatusOr<TransposeProblem> MakeTransposeProblem(const Attrs& attrs, const Tensor& x,
+                                                      const Tensor& w, const Shape& y) {
+  TS_ASSIGN_OR_RETURN(const conv::ConvAttrs a, conv::ReadConvAttrs(attrs));
+  TransposeProblem p;
+  p.conv_out = {x.dim(0), x.dim(1),
+                conv::ConvOutputSize(y[2], w.dim(2), a.stride[0], a.padding[0], a.dilation[0]),
+                conv::ConvOutputSize(y[3], w.dim(3), a.stride[1], a.padding[1], a.dilation[1])};
+  if (p.conv_out[2] < x.dim(2) || p.conv_out[3] < x.dim(3)) {
+    return absl::InternalError(absl::StrCat("conv_transpose2d: the convolution over ",
+                                            ShapeToString(y), " gives ", ShapeToString(p.conv_out),
+                                            ", smaller than x ", ShapeToString(x.shape())));
+  }
+  p.padded = p.conv_out != x.shape();
+  TS_ASSIGN_OR_RETURN(p.c, conv::MakeCudnnConv(y, w.shape(), p.conv_out, a));
+  return p;
+}
+
+// x as the convolution's output gradient: x itself, or x zero-padded to
+// conv_out.
+absl::StatusOr<Tensor> ConvOutputFromX(CudaContext& context, const TransposeProblem& p,
+                                       const Tensor& x) {
+  if (!p.padded) return x;
+  Tensor padded = Tensor::Empty(p.conv_out, Device::kCuda);
+  cuda::ConvTranspose2dCopyWindow(x.data(), padded.data(), x.dim(0) * x.dim(1), x.dim(2), x.dim(3),
+                                  p.conv_out[2], p.conv_out[3], context.stream);
+  TS_RETURN_IF_ERROR(CudaLaunchStatus("conv_transpose2d: zero-pad x"));
+  return padded;
+}
+
+absl::Status ConvTranspose2dForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                                       std::vector<Tensor>& out) {
+  CudaContext& context = CudaContextOf(ctx.backend);
+  TS_ASSIGN_OR_RETURN(const TransposeProblem p,
+                      MakeTransposeProblem(ctx.attrs, in[0], in[1], out[0].shape()));
+  TS_ASSIGN_OR_RETURN(const Tensor x, ConvOutputFromX(context, p, in[0]));
+  TS_RETURN_IF_ERROR(
+      conv::CudnnConvBackwardData(context, p.c, in[1].data(), x.data(), out[0].data()));
+  if (in.size() == 3) {
+    TS_RETURN_IF_ERROR(conv::CudnnAddBias(context, out[0].shape(), in[2].data(), out[0].data()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConvTranspose2dGradientGpu(KernelContext& ctx, GradientArgs& args) {
+  CudaContext& context = CudaContextOf(ctx.backend);
+  const Tensor& x = args.inputs[0];
+  const Tensor& w = args.inputs[1];
+  const Tensor& dy = args.output_grads[0];
+  Tensor& dx = args.input_grads[0];
+  Tensor& dw = args.input_grads[1];
+  if (dx.defined() || dw.defined()) {
+    TS_ASSIGN_OR_RETURN(const TransposeProblem p,
+                        MakeTransposeProblem(ctx.attrs, x, w, dy.shape()));
+    if (dx.defined() && !p.padded) {
+      TS_RETURN_IF_ERROR(conv::CudnnConvForward(context, p.c, dy.data(), w.data(), dx.data()));
+    } else if (dx.defined()) {
+      Tensor full = Tensor::Empty(p.conv_out, Device::kCuda);
+      TS_RETURN_IF_ERROR(conv::CudnnConvForward(context, p.c, dy.data(), w.data(), full.data()));
+      cuda::ConvTranspose2dCopyWindow(full.data(), dx.data(), x.dim(0) * x.dim(1), p.conv_out[2],
+                                      p.conv_out[3], x.dim(2), x.dim(3), context.stream);
+      TS_RETURN_IF_ERROR(CudaLaunchStatus("conv_transpose2d: crop dx"));
+    }
+    if (dw.defined()) {
+      TS_ASSIGN_OR_RETURN(const Tensor conv_out_grad, ConvOutputFromX(context, p, x));
+      TS_RETURN_IF_ERROR(
+          conv::CudnnConvBackwardFilter(context, p.c, dy.data(), conv_out_grad.data(), dw.data()));
+    }
+  }
+  if (args.input_grads.size() == 3 && args.input_grads[2].defined()) {
+    TS_RETURN_IF_ERROR(
+        conv::CudnnBiasGradient(context, dy.shape(), dy.data(), args.input_grads[2].data()));
+  }
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("conv_transpose2d", Device::kCuda, ConvTranspose2dForwardGpu,
+                        ConvTranspose2dGradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

@@ -4,11 +4,18 @@
 // move between the frameworks unchanged) and the optional bias b is [out].
 // Gradients: dx = dy W, dW = dy^T x, db = sum over the batch of dy.
 
+#include <algorithm>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 #include "ops/common/gemm.h"
+
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
 
 namespace tessera {
 namespace {
@@ -74,4 +81,86 @@ absl::Status MatmulGradient(KernelContext&, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("matmul", Device::kCpu, MatmulForward, MatmulGradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in matmul.cu.
+namespace cuda {
+// y[i, :] = b for every row of y [batch, units].
+void MatmulBroadcastBias(const float* b, float* y, int64_t batch, int64_t units,
+                         cudaStream_t stream);
+// db[j] = sum over i of dy[i, j], dy [batch, units].
+void MatmulBiasGradient(const float* dy, float* db, int64_t batch, int64_t units,
+                        cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+// The GPU twin of Gemm (ops/common/gemm.h), same arguments, by cuBLAS in its
+// default math mode (no TF32). cuBLAS is column-major, and a row-major matrix
+// read column-major is its transpose, so row-major C = op(A) op(B) is computed
+// as the column-major C^T = op(B)^T op(A)^T: the operands swap places and keep
+// their transpose flags.
+absl::Status GemmGpu(cublasHandle_t handle, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                     int64_t k, const float* a, const float* b, float* c, bool accumulate) {
+  for (int64_t d : {m, n, k}) {
+    if (d > std::numeric_limits<int>::max()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("matmul: dimension ", d, " exceeds cuBLAS's int"));
+    }
+  }
+  // Leading dimensions: the row lengths of the row-major A [m, k] or [k, m],
+  // B [k, n] or [n, k] and C [m, n]; at least 1 as cuBLAS demands even when a
+  // dimension is 0.
+  const int lda = static_cast<int>(std::max<int64_t>(1, trans_a ? m : k));
+  const int ldb = static_cast<int>(std::max<int64_t>(1, trans_b ? k : n));
+  const int ldc = static_cast<int>(std::max<int64_t>(1, n));
+  const float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
+  TS_CUBLAS_RETURN_IF_ERROR(
+      cublasSgemm(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                  static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha, b, ldb, a,
+                  lda, &beta, c, ldc),
+      "matmul: cublasSgemm");
+  return absl::OkStatus();
+}
+
+absl::Status MatmulForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                              std::vector<Tensor>& out) {
+  CudaContext& context = CudaContextOf(ctx.backend);
+  const int64_t batch = in[0].dim(0), features = in[0].dim(1), units = in[1].dim(0);
+  float* y = out[0].data();
+  const bool bias = in.size() == 3;
+  if (bias) {
+    cuda::MatmulBroadcastBias(in[2].data(), y, batch, units, context.stream);
+    TS_RETURN_IF_ERROR(CudaLaunchStatus("matmul: broadcast bias"));
+  }
+  return GemmGpu(context.cublas, false, true, batch, units, features, in[0].data(), in[1].data(), y,
+                 bias);
+}
+
+absl::Status MatmulGradientGpu(KernelContext& ctx, GradientArgs& args) {
+  CudaContext& context = CudaContextOf(ctx.backend);
+  const Tensor& x = args.inputs[0];
+  const Tensor& w = args.inputs[1];
+  const Tensor& dy = args.output_grads[0];
+  const int64_t batch = x.dim(0), features = x.dim(1), units = w.dim(0);
+  if (args.input_grads[0].defined()) {  // dx = dy W
+    TS_RETURN_IF_ERROR(GemmGpu(context.cublas, false, false, batch, features, units, dy.data(),
+                               w.data(), args.input_grads[0].data(), false));
+  }
+  if (args.input_grads[1].defined()) {  // dW = dy^T x
+    TS_RETURN_IF_ERROR(GemmGpu(context.cublas, true, false, units, features, batch, dy.data(),
+                               x.data(), args.input_grads[1].data(), false));
+  }
+  if (args.input_grads.size() == 3 && args.input_grads[2].defined()) {
+    cuda::MatmulBiasGradient(dy.data(), args.input_grads[2].data(), batch, units, context.stream);
+    TS_RETURN_IF_ERROR(CudaLaunchStatus("matmul: bias gradient"));
+  }
+  return absl::OkStatus();
+}
+
+TESSERA_REGISTER_KERNEL("matmul", Device::kCuda, MatmulForwardGpu, MatmulGradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera

@@ -6,10 +6,6 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 
-#if TESSERA_CUDA
-#include "core/cuda/cuda_context.h"
-#endif
-
 namespace tessera {
 namespace {
 
@@ -69,40 +65,19 @@ absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<
 }
 
 absl::Status Gradient(KernelContext&, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
   args.output_grads[0].CopyInto(args.input_grads[0]);
   return absl::OkStatus();
 }
 
+// CopyInto copies on the tensors' device (on the GPU: on the backend's
+// stream), so the same kernels serve both devices.
 TESSERA_REGISTER_KERNEL("reshape", Device::kCpu, Forward, Gradient);
-
-}  // namespace
-
 #if TESSERA_CUDA
-namespace {
-
-// Like the CPU kernels, a copy into the output the executor allocated (no
-// buffer sharing): one device-to-device copy on the backend's stream.
-absl::Status DeviceCopy(KernelContext& ctx, const Tensor& src, Tensor& dst, const char* what) {
-  const size_t bytes = static_cast<size_t>(src.num_elements()) * sizeof(float);
-  if (bytes == 0) return absl::OkStatus();
-  return CudaStatus(cudaMemcpyAsync(dst.data(), src.data(), bytes, cudaMemcpyDeviceToDevice,
-                                    CudaContextOf(ctx.backend).stream),
-                    what);
-}
-
-absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
-                        std::vector<Tensor>& out) {
-  return DeviceCopy(ctx, in[0], out[0], "reshape forward");
-}
-
-absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
-  if (!args.input_grads[0].defined()) return absl::OkStatus();
-  return DeviceCopy(ctx, args.output_grads[0], args.input_grads[0], "reshape gradient");
-}
-
-TESSERA_REGISTER_KERNEL("reshape", Device::kCuda, ForwardGpu, GradientGpu);
+TESSERA_REGISTER_KERNEL("reshape", Device::kCuda, Forward, Gradient);
+#endif
 
 }  // namespace
-#endif  // TESSERA_CUDA
+
 
 }  // namespace tessera

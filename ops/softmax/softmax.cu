@@ -19,19 +19,6 @@ namespace tessera {
 namespace cuda {
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
-constexpr int kWarpSize = 32;
-
-// Over the 32 lanes of a warp; every lane gets the result.
-__device__ float WarpMax(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(kFullMask, v, offset));
-  return v;
-}
-__device__ double WarpSum(double v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
-  return v;
-}
-
 // Warp w of the grid takes vectors w, w + warps, ...; the loop condition is
 // the same for all lanes of a warp, so the full-mask shuffles are safe.
 __global__ void SoftmaxRowsKernel(const float* x, float* y, int64_t rows, int64_t n) {

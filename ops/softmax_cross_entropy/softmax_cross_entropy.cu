@@ -14,18 +14,6 @@ namespace tessera {
 namespace cuda {
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
-constexpr int kWarpSize = 32;
-
-__device__ float WarpMax(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(kFullMask, v, offset));
-  return v;
-}
-__device__ double WarpSum(double v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
-  return v;
-}
-
 // One warp per row (the loop condition is uniform within a warp, so the
 // full-mask shuffles are safe). Writes the probabilities and row_loss[row].
 __global__ void RowsKernel(const float* z, const float* labels, float* probs, double* row_loss, int64_t batch,
@@ -61,13 +49,13 @@ __global__ void MeanKernel(const double* row_loss, int64_t batch, float* loss) {
   __shared__ double warp_sums[32];
   double v = 0;
   for (int64_t i = threadIdx.x; i < batch; i += blockDim.x) v += row_loss[i];
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(kFullMask, v, offset);
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(kFullWarpMask, v, offset);
   const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
   if (lane == 0) warp_sums[warp] = v;
   __syncthreads();
   if (warp == 0) {
     v = lane < static_cast<int>(blockDim.x / kWarpSize) ? warp_sums[lane] : 0.0;
-    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(kFullMask, v, offset);
+    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(kFullWarpMask, v, offset);
     if (lane == 0) loss[0] = static_cast<float>(v / batch);
   }
 }

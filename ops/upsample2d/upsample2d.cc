@@ -13,11 +13,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
 
 namespace tessera {
 namespace {
@@ -165,4 +170,76 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
 TESSERA_REGISTER_KERNEL("upsample2d", Device::kCpu, Forward, Gradient);
 
 }  // namespace
+
+#if TESSERA_CUDA
+// Defined in upsample2d.cu. Images are `planes` planes of h x w, the output
+// h * sh x w * sw.
+namespace cuda {
+void UpsampleNearestForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w,
+                            int64_t sh, int64_t sw, cudaStream_t stream);
+void UpsampleNearestGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w,
+                             int64_t sh, int64_t sw, cudaStream_t stream);
+// The bilinear kernels tabulate the taps of BilinearTaps (and which output
+// rows and columns read each input one) on the device, in `taps`: scratch of
+// UpsampleBilinearTapWords(h, sh) + UpsampleBilinearTapWords(w, sw) floats.
+int64_t UpsampleBilinearTapWords(int64_t in, int64_t scale);
+void UpsampleBilinearForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w,
+                             int64_t sh, int64_t sw, bool align_corners, float* taps,
+                             cudaStream_t stream);
+void UpsampleBilinearGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w,
+                              int64_t sh, int64_t sw, bool align_corners, float* taps,
+                              cudaStream_t stream);
+}  // namespace cuda
+
+namespace {
+
+// Scratch for the bilinear taps. Their indices are stored as int.
+absl::StatusOr<Tensor> BilinearTapScratch(const Dims& d) {
+  if (d.oh > std::numeric_limits<int>::max() || d.ow > std::numeric_limits<int>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("upsample2d: output ", d.oh, " x ", d.ow,
+                     " is too large for the GPU kernel's int indices"));
+  }
+  const int64_t words = cuda::UpsampleBilinearTapWords(d.h, d.oh / d.h) +
+                        cuda::UpsampleBilinearTapWords(d.w, d.ow / d.w);
+  return Tensor::Empty({words}, Device::kCuda);
+}
+
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  const Dims d = DimsOf(in[0], out[0]);
+  const int64_t sh = d.oh / d.h, sw = d.ow / d.w;
+  cudaStream_t stream = CudaContextOf(ctx.backend).stream;
+  if (ctx.attrs.GetString("mode") == "nearest") {
+    cuda::UpsampleNearestForward(in[0].data(), out[0].data(), d.planes, d.h, d.w, sh, sw, stream);
+    return CudaLaunchStatus("upsample2d nearest forward");
+  }
+  TS_ASSIGN_OR_RETURN(Tensor taps, BilinearTapScratch(d));
+  cuda::UpsampleBilinearForward(in[0].data(), out[0].data(), d.planes, d.h, d.w, sh, sw,
+                                ctx.attrs.GetBool("align_corners"), taps.data(), stream);
+  return CudaLaunchStatus("upsample2d bilinear forward");
+}
+
+absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
+  Tensor& dx = args.input_grads[0];
+  const Dims d = DimsOf(dx, args.output_grads[0]);
+  const int64_t sh = d.oh / d.h, sw = d.ow / d.w;
+  cudaStream_t stream = CudaContextOf(ctx.backend).stream;
+  if (ctx.attrs.GetString("mode") == "nearest") {
+    cuda::UpsampleNearestGradient(args.output_grads[0].data(), dx.data(), d.planes, d.h, d.w, sh,
+                                  sw, stream);
+    return CudaLaunchStatus("upsample2d nearest gradient");
+  }
+  TS_ASSIGN_OR_RETURN(Tensor taps, BilinearTapScratch(d));
+  cuda::UpsampleBilinearGradient(args.output_grads[0].data(), dx.data(), d.planes, d.h, d.w, sh, sw,
+                                 ctx.attrs.GetBool("align_corners"), taps.data(), stream);
+  return CudaLaunchStatus("upsample2d bilinear gradient");
+}
+
+TESSERA_REGISTER_KERNEL("upsample2d", Device::kCuda, ForwardGpu, GradientGpu);
+
+}  // namespace
+#endif  // TESSERA_CUDA
+
 }  // namespace tessera
