@@ -154,6 +154,18 @@ TEST(Conformance, EveryRegisteredOpHasCasesAndKernels) {
   }
 }
 
+// In a build with GPU kernels (--config=cuda), every op has them, whether
+// or not this machine has a GPU to run them.
+TEST(Conformance, EveryOpHasGpuKernelsInACudaBuild) {
+  const std::vector<std::string> ops = OpRegistry::Global().Names();
+  std::vector<std::string> with_gpu, without_gpu;
+  for (const std::string& op : ops) {
+    (KernelRegistry::Global().Has(op, Device::kCuda) ? with_gpu : without_gpu).push_back(op);
+  }
+  if (with_gpu.empty()) GTEST_SKIP() << "a build without GPU kernels";
+  EXPECT_TRUE(without_gpu.empty()) << "ops without a CUDA kernel: " << absl::StrJoin(without_gpu, ", ");
+}
+
 // Ops the build promised (from the OPS list in ops/BUILD); an op library
 // that is listed but dropped by the linker shows up here.
 std::vector<std::string> &ExpectedOps() {
