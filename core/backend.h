@@ -35,14 +35,13 @@ class Backend {
   virtual bool AllFinite(const Tensor& x) = 0;
 
   // One SGD step: v <- momentum*v + (g + wd*w); w <- w - lr*v.
-  virtual void SgdMomentumUpdate(Tensor& weights, const Tensor& grad, Tensor& velocity,
-                                 float lr, float momentum, float weight_decay) = 0;
+  virtual void SgdMomentumUpdate(Tensor& weights, const Tensor& grad, Tensor& velocity, float lr,
+                                 float momentum, float weight_decay) = 0;
   // One Adam step (bias-corrected by the caller through lr_t):
   // g' = g + wd*w; m <- b1*m + (1-b1)g'; v <- b2*v + (1-b2)g'^2;
   // w <- w - lr_t * m / (sqrt(v) + eps).
-  virtual void AdamUpdate(Tensor& weights, const Tensor& grad, Tensor& m, Tensor& v,
-                          float lr_t, float beta1, float beta2, float eps,
-                          float weight_decay) = 0;
+  virtual void AdamUpdate(Tensor& weights, const Tensor& grad, Tensor& m, Tensor& v, float lr_t,
+                          float beta1, float beta2, float eps, float weight_decay) = 0;
 };
 
 // The backend for a device, or nullptr when that device is not present (no

@@ -24,13 +24,15 @@ constexpr size_t kHeaderBytes = 8 + 4 + 8 + 4;
 
 template <typename T>
 void AppendLe(std::string& out, T value) {
-  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  for (size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
 template <typename T>
 T ReadLe(const char* p) {
   T value = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) value |= static_cast<T>(static_cast<uint8_t>(p[i])) << (8 * i);
+  for (size_t i = 0; i < sizeof(T); ++i)
+    value |= static_cast<T>(static_cast<uint8_t>(p[i])) << (8 * i);
   return value;
 }
 
@@ -81,16 +83,16 @@ void ToProto(const std::string& name, const Tensor& t, TensorProto* proto) {
 }
 
 // Finds `name` in `tensors` and checks its shape against `target`.
-absl::StatusOr<const TensorProto*> Match(const google::protobuf::RepeatedPtrField<TensorProto>& tensors,
-                                         const std::string& name, const Tensor& target,
-                                         const char* kind) {
+absl::StatusOr<const TensorProto*> Match(
+    const google::protobuf::RepeatedPtrField<TensorProto>& tensors, const std::string& name,
+    const Tensor& target, const char* kind) {
   for (const TensorProto& t : tensors) {
     if (t.name() != name) continue;
     const Shape shape(t.shape().begin(), t.shape().end());
     if (shape != target.shape() || t.values_size() != target.num_elements()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "checkpoint ", kind, " '", name, "' has shape ", ShapeToString(shape), " (", t.values_size(),
-          " values), the model expects ", ShapeToString(target.shape())));
+          "checkpoint ", kind, " '", name, "' has shape ", ShapeToString(shape), " (",
+          t.values_size(), " values), the model expects ", ShapeToString(target.shape())));
     }
     return &t;
   }
@@ -127,7 +129,8 @@ absl::Status WriteCheckpointFile(const std::string& path, const CheckpointProto&
   return absl::OkStatus();
 }
 
-absl::StatusOr<CheckpointProto> ParseCheckpoint(const std::string& bytes, const std::string& source) {
+absl::StatusOr<CheckpointProto> ParseCheckpoint(const std::string& bytes,
+                                                const std::string& source) {
   auto fail = [&](const std::string& problem) {
     return absl::DataLossError(absl::StrCat("checkpoint ", source, ": ", problem));
   };
@@ -139,13 +142,14 @@ absl::StatusOr<CheckpointProto> ParseCheckpoint(const std::string& bytes, const 
   }
   const uint32_t version = ReadLe<uint32_t>(bytes.data() + 8);
   if (version != kVersion) {
-    return fail(absl::StrCat("format version ", version, " is not supported (expected ", kVersion, ")"));
+    return fail(
+        absl::StrCat("format version ", version, " is not supported (expected ", kVersion, ")"));
   }
   const uint64_t length = ReadLe<uint64_t>(bytes.data() + 12);
   const uint32_t crc = ReadLe<uint32_t>(bytes.data() + 20);
   if (length != bytes.size() - kHeaderBytes) {
-    return fail(absl::StrCat("truncated or padded: header says ", length, " payload bytes, file has ",
-                             bytes.size() - kHeaderBytes));
+    return fail(absl::StrCat("truncated or padded: header says ", length,
+                             " payload bytes, file has ", bytes.size() - kHeaderBytes));
   }
   const std::string payload = bytes.substr(kHeaderBytes);
   if (Crc32(payload) != crc) return fail("checksum mismatch: the file is corrupt");
@@ -165,7 +169,8 @@ absl::StatusOr<CheckpointProto> ReadCheckpointFile(const std::string& path) {
 CheckpointProto CaptureCheckpoint(const ParameterStore& params, Optimizer& optimizer) {
   CheckpointProto checkpoint;
   for (const auto& [name, p] : params.all()) ToProto(name, p.value, checkpoint.add_parameter());
-  for (const auto& [name, t] : optimizer.State()) ToProto(name, *t, checkpoint.add_optimizer_state());
+  for (const auto& [name, t] : optimizer.State())
+    ToProto(name, *t, checkpoint.add_optimizer_state());
   checkpoint.set_optimizer(optimizer.type());
   checkpoint.set_step(optimizer.steps());
   return checkpoint;
@@ -176,7 +181,8 @@ absl::Status RestoreCheckpoint(const CheckpointProto& checkpoint, ParameterStore
   // Validate everything first, so a bad checkpoint leaves the model as it was.
   std::vector<std::pair<const TensorProto*, Tensor*>> plan;
   for (auto& [name, p] : params.all()) {
-    TS_ASSIGN_OR_RETURN(const TensorProto* t, Match(checkpoint.parameter(), name, p.value, "parameter"));
+    TS_ASSIGN_OR_RETURN(const TensorProto* t,
+                        Match(checkpoint.parameter(), name, p.value, "parameter"));
     plan.push_back({t, &p.value});
   }
   if (checkpoint.parameter_size() != static_cast<int>(params.all().size())) {
@@ -201,8 +207,9 @@ absl::Status RestoreCheckpoint(const CheckpointProto& checkpoint, ParameterStore
       plan.push_back({proto, t});
     }
     if (checkpoint.optimizer_state_size() != static_cast<int>(state.size())) {
-      return absl::InvalidArgumentError(absl::StrCat("checkpoint has ", checkpoint.optimizer_state_size(),
-                                                     " optimizer state tensors, the run has ", state.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("checkpoint has ", checkpoint.optimizer_state_size(),
+                       " optimizer state tensors, the run has ", state.size()));
     }
   }
   for (auto& [proto, tensor] : plan) Assign(*proto, *tensor);
@@ -231,7 +238,8 @@ absl::StatusOr<std::string> SaveCheckpointInDir(const std::string& dir,
                                                 const CheckpointProto& checkpoint, int keep) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create directory ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot create directory ", dir, ": ", ec.message()));
   const std::string path = CheckpointPath(dir, checkpoint.step());
   TS_RETURN_IF_ERROR(WriteCheckpointFile(path, checkpoint));
   std::vector<std::string> all = ListCheckpoints(dir);

@@ -23,7 +23,8 @@ absl::Status WriteCheckpointFile(const std::string& path, const CheckpointProto&
 // Verifies magic, version, length and checksum; errors name the file.
 absl::StatusOr<CheckpointProto> ReadCheckpointFile(const std::string& path);
 // The same check on bytes in memory (what the fuzzer drives).
-absl::StatusOr<CheckpointProto> ParseCheckpoint(const std::string& bytes, const std::string& source);
+absl::StatusOr<CheckpointProto> ParseCheckpoint(const std::string& bytes,
+                                                const std::string& source);
 
 // Copies parameters and optimizer state (from any device) into a proto.
 CheckpointProto CaptureCheckpoint(const ParameterStore& params, Optimizer& optimizer);

@@ -24,67 +24,55 @@ namespace {
 constexpr float kCrossDeviceAbsTol = 1e-4f;
 constexpr float kCrossDeviceRelTol = 1e-4f;
 
-void ExpectClose(const std::vector<float> &actual,
-                 const std::vector<float> &expected, float abs_tol,
-                 float rel_tol, const std::string &what) {
-  ASSERT_EQ(actual.size(), expected.size())
-      << what << ": wrong number of values";
+void ExpectClose(const std::vector<float> &actual, const std::vector<float> &expected,
+                 float abs_tol, float rel_tol, const std::string &what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what << ": wrong number of values";
   int reported = 0;
   for (size_t i = 0; i < actual.size(); ++i) {
     const float tol = abs_tol + rel_tol * std::fabs(expected[i]);
     if (!(std::fabs(actual[i] - expected[i]) <= tol) && reported++ < 5) {
-      ADD_FAILURE() << what << "[" << i << "]: got " << actual[i]
-                    << ", expected " << expected[i] << " (tolerance " << tol
-                    << ")";
+      ADD_FAILURE() << what << "[" << i << "]: got " << actual[i] << ", expected " << expected[i]
+                    << " (tolerance " << tol << ")";
     }
   }
 }
 
 class OpCaseTest : public testing::Test {
-public:
+ public:
   OpCaseTest(std::string op, OpTestCase test_case, Device device)
       : op_(std::move(op)), case_(std::move(test_case)), device_(device) {}
 
   void TestBody() override {
     const OpSchema *schema = OpRegistry::Global().Find(op_);
-    ASSERT_NE(schema, nullptr)
-        << "op '" << op_ << "' has test cases but is not registered";
+    ASSERT_NE(schema, nullptr) << "op '" << op_ << "' has test cases but is not registered";
     absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(case_.attrs);
     ASSERT_TRUE(attrs.ok()) << attrs.status();
-    absl::StatusOr<OpRun> run = RunOpForward(op_, *attrs, case_.inputs, device_,
-                                             case_.training, case_.seed);
+    absl::StatusOr<OpRun> run =
+        RunOpForward(op_, *attrs, case_.inputs, device_, case_.training, case_.seed);
     ASSERT_TRUE(run.ok()) << run.status();
 
     // 1. Reference values.
-    ASSERT_TRUE(!case_.expected.empty() || case_.reference)
-        << "case has no reference values";
+    ASSERT_TRUE(!case_.expected.empty() || case_.reference) << "case has no reference values";
     for (const auto &source : {0, 1}) {
       std::vector<std::vector<float>> ref;
-      if (source == 0 && !case_.expected.empty())
-        ref = case_.expected;
-      if (source == 1 && case_.reference)
-        ref = case_.reference(case_.inputs, *attrs);
-      if (ref.empty())
-        continue;
-      ASSERT_EQ(ref.size(), run->outputs.size())
-          << "reference gives the wrong number of outputs";
+      if (source == 0 && !case_.expected.empty()) ref = case_.expected;
+      if (source == 1 && case_.reference) ref = case_.reference(case_.inputs, *attrs);
+      if (ref.empty()) continue;
+      ASSERT_EQ(ref.size(), run->outputs.size()) << "reference gives the wrong number of outputs";
       for (size_t k = 0; k < ref.size(); ++k) {
-        ExpectClose(run->outputs[k].ToVector(), ref[k], case_.output_abs_tol,
-                    case_.output_rel_tol,
-                    absl::StrCat(source == 0 ? "expected" : "reference",
-                                 " output ", k));
+        ExpectClose(run->outputs[k].ToVector(), ref[k], case_.output_abs_tol, case_.output_rel_tol,
+                    absl::StrCat(source == 0 ? "expected" : "reference", " output ", k));
       }
     }
 
     // 2. Another device against the CPU.
     if (device_ != Device::kCpu) {
-      absl::StatusOr<OpRun> cpu = RunOpForward(
-          op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed);
+      absl::StatusOr<OpRun> cpu =
+          RunOpForward(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed);
       ASSERT_TRUE(cpu.ok()) << cpu.status();
       for (size_t k = 0; k < cpu->outputs.size(); ++k) {
-        ExpectClose(run->outputs[k].ToVector(), cpu->outputs[k].ToVector(),
-                    kCrossDeviceAbsTol, kCrossDeviceRelTol,
-                    absl::StrCat(DeviceName(device_), " vs cpu output ", k));
+        ExpectClose(run->outputs[k].ToVector(), cpu->outputs[k].ToVector(), kCrossDeviceAbsTol,
+                    kCrossDeviceRelTol, absl::StrCat(DeviceName(device_), " vs cpu output ", k));
       }
     }
 
@@ -95,38 +83,34 @@ public:
         output_grads.push_back(RandomTensor(run->outputs[k].shape(), 99 + k));
       }
       absl::StatusOr<std::vector<Tensor>> gpu =
-          RunOpGradient(op_, *attrs, case_.inputs, device_, case_.training,
-                        case_.seed, output_grads, case_.grad.skip_inputs);
+          RunOpGradient(op_, *attrs, case_.inputs, device_, case_.training, case_.seed,
+                        output_grads, case_.grad.skip_inputs);
       ASSERT_TRUE(gpu.ok()) << gpu.status();
       absl::StatusOr<std::vector<Tensor>> cpu =
-          RunOpGradient(op_, *attrs, case_.inputs, Device::kCpu, case_.training,
-                        case_.seed, output_grads, case_.grad.skip_inputs);
+          RunOpGradient(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed,
+                        output_grads, case_.grad.skip_inputs);
       ASSERT_TRUE(cpu.ok()) << cpu.status();
       for (size_t i = 0; i < cpu->size(); ++i) {
         ASSERT_EQ((*gpu)[i].defined(), (*cpu)[i].defined());
-        if (!(*cpu)[i].defined())
-          continue;
-        ExpectClose(
-            (*gpu)[i].ToVector(), (*cpu)[i].ToVector(), kCrossDeviceAbsTol,
-            kCrossDeviceRelTol,
-            absl::StrCat(DeviceName(device_), " vs cpu gradient of input ", i));
+        if (!(*cpu)[i].defined()) continue;
+        ExpectClose((*gpu)[i].ToVector(), (*cpu)[i].ToVector(), kCrossDeviceAbsTol,
+                    kCrossDeviceRelTol,
+                    absl::StrCat(DeviceName(device_), " vs cpu gradient of input ", i));
       }
     }
 
     // 3. Gradients by central differences.
-    if (!case_.check_gradient)
-      return;
+    if (!case_.check_gradient) return;
     absl::StatusOr<GradCheckReport> report =
-        CheckGradients(op_, *attrs, case_.inputs, device_, case_.training,
-                       case_.seed, case_.grad);
+        CheckGradients(op_, *attrs, case_.inputs, device_, case_.training, case_.seed, case_.grad);
     ASSERT_TRUE(report.ok()) << report.status();
     EXPECT_GT(report->checked, 0) << "the gradient check checked no element";
     EXPECT_TRUE(report->failures.empty())
-        << "gradient check failed (" << report->checked
-        << " elements checked):\n  " << absl::StrJoin(report->failures, "\n  ");
+        << "gradient check failed (" << report->checked << " elements checked):\n  "
+        << absl::StrJoin(report->failures, "\n  ");
   }
 
-private:
+ private:
   std::string op_;
   OpTestCase case_;
   Device device_;
@@ -136,17 +120,14 @@ private:
 TEST(Conformance, EveryRegisteredOpHasCasesAndKernels) {
   const auto &cases = RegisteredOpTestCases();
   const std::vector<std::string> ops = OpRegistry::Global().Names();
-  ASSERT_FALSE(ops.empty())
-      << "no op is registered: are the op libraries alwayslink?";
+  ASSERT_FALSE(ops.empty()) << "no op is registered: are the op libraries alwayslink?";
   for (const std::string &op : ops) {
     auto it = cases.find(op);
     size_t count = 0;
     if (it != cases.end()) {
-      for (OpTestCaseFactory factory : it->second)
-        count += factory().size();
+      for (OpTestCaseFactory factory : it->second) count += factory().size();
     }
-    EXPECT_GT(count, 0u) << "op '" << op
-                         << "' is registered but has no conformance test case";
+    EXPECT_GT(count, 0u) << "op '" << op << "' is registered but has no conformance test case";
     for (Device device : AvailableDevices()) {
       EXPECT_TRUE(KernelRegistry::Global().Has(op, device))
           << "op '" << op << "' has no " << DeviceName(device) << " kernel";
@@ -159,11 +140,12 @@ TEST(Conformance, EveryRegisteredOpHasCasesAndKernels) {
 TEST(Conformance, EveryOpHasGpuKernelsInACudaBuild) {
   const std::vector<std::string> ops = OpRegistry::Global().Names();
   std::vector<std::string> with_gpu, without_gpu;
-  for (const std::string& op : ops) {
+  for (const std::string &op : ops) {
     (KernelRegistry::Global().Has(op, Device::kCuda) ? with_gpu : without_gpu).push_back(op);
   }
   if (with_gpu.empty()) GTEST_SKIP() << "a build without GPU kernels";
-  EXPECT_TRUE(without_gpu.empty()) << "ops without a CUDA kernel: " << absl::StrJoin(without_gpu, ", ");
+  EXPECT_TRUE(without_gpu.empty())
+      << "ops without a CUDA kernel: " << absl::StrJoin(without_gpu, ", ");
 }
 
 // Ops the build promised (from the OPS list in ops/BUILD); an op library
@@ -176,8 +158,7 @@ std::vector<std::string> &ExpectedOps() {
 TEST(Conformance, EveryExpectedOpIsRegistered) {
   for (const std::string &op : ExpectedOps()) {
     EXPECT_NE(OpRegistry::Global().Find(op), nullptr)
-        << "op '" << op
-        << "' is listed in ops/BUILD but not registered (not linked?)";
+        << "op '" << op << "' is listed in ops/BUILD but not registered (not linked?)";
   }
 }
 
@@ -200,22 +181,20 @@ void RegisterCaseTests() {
     for (OpTestCaseFactory factory : factories) {
       for (OpTestCase &test_case : factory()) {
         for (Device device : AvailableDevices()) {
-          const std::string name =
-              absl::StrCat(test_case.name, "_", DeviceName(device));
-          testing::RegisterTest(
-              absl::StrCat("Op_", op).c_str(), name.c_str(), nullptr, nullptr,
-              __FILE__, __LINE__,
-              [op = op, test_case, device]() -> testing::Test * {
-                return new OpCaseTest(op, test_case, device);
-              });
+          const std::string name = absl::StrCat(test_case.name, "_", DeviceName(device));
+          testing::RegisterTest(absl::StrCat("Op_", op).c_str(), name.c_str(), nullptr, nullptr,
+                                __FILE__, __LINE__,
+                                [op = op, test_case, device]() -> testing::Test * {
+                                  return new OpCaseTest(op, test_case, device);
+                                });
         }
       }
     }
   }
 }
 
-} // namespace
-} // namespace tessera
+}  // namespace
+}  // namespace tessera
 
 int main(int argc, char **argv) {
   testing::InitGoogleTest(&argc, argv);
@@ -223,8 +202,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.rfind(flag, 0) == 0) {
-      tessera::ExpectedOps() =
-          absl::StrSplit(arg.substr(flag.size()), ',', absl::SkipEmpty());
+      tessera::ExpectedOps() = absl::StrSplit(arg.substr(flag.size()), ',', absl::SkipEmpty());
     }
   }
   tessera::RegisterCaseTests();

@@ -69,8 +69,8 @@ Executor::Executor(const Graph& graph, ParameterStore& params, ExecutorOptions o
     absl::StatusOr<const KernelDef*> kernel =
         KernelRegistry::Global().Find(node.schema->name(), options_.device);
     if (!kernel.ok() && kernels_status_.ok()) {
-      kernels_status_ = absl::NotFoundError(
-          absl::StrCat("node '", node.name, "': ", kernel.status().message()));
+      kernels_status_ =
+          absl::NotFoundError(absl::StrCat("node '", node.name, "': ", kernel.status().message()));
     }
     kernels_.push_back(kernel.ok() ? *kernel : nullptr);
   }
@@ -87,10 +87,12 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
   for (const auto& input : graph_.def().input()) {
     auto it = feeds.find(input.name());
     if (it == feeds.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("graph input '", input.name(), "' was not fed"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph input '", input.name(), "' was not fed"));
     }
     for (int i = 0; i < input.shape_size() && batch < 0; ++i) {
-      if (input.shape(i) == -1 && it->second.rank() == input.shape_size()) batch = it->second.dim(i);
+      if (input.shape(i) == -1 && it->second.rank() == input.shape_size())
+        batch = it->second.dim(i);
     }
   }
   for (const auto& input : graph_.def().input()) {
@@ -102,9 +104,9 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
                                                      ShapeToString(expected)));
     }
     if (fed.device() != options_.device) {
-      return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "' is on ",
-                                                     DeviceName(fed.device()), ", the executor runs on ",
-                                                     DeviceName(options_.device)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", input.name(), "' is on ", DeviceName(fed.device()),
+                       ", the executor runs on ", DeviceName(options_.device)));
     }
     values_[input.name()] = fed;
   }
@@ -132,7 +134,8 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx, const KernelDef& k
   }
   absl::StatusOr<std::vector<Shape>> shapes = node.schema->InferShapes(input_shapes, node.attrs);
   if (!shapes.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("node '", node.name, "': ", shapes.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("node '", node.name, "': ", shapes.status().message()));
   }
   std::vector<Tensor> outputs;
   for (const Shape& s : *shapes) outputs.push_back(Tensor::Empty(s, options_.device));
@@ -143,9 +146,10 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx, const KernelDef& k
   }
   for (size_t k = 0; k < outputs.size(); ++k) {
     if (options_.check_numerics && !backend_.AllFinite(outputs[k])) {
-      std::string report = absl::StrCat("check_numerics: node '", node.name, "' (op ",
-                                        node.schema->name(), ") produced a non-finite value in output ",
-                                        k, " ", DescribeValues(outputs[k]), "; its inputs:");
+      std::string report =
+          absl::StrCat("check_numerics: node '", node.name, "' (op ", node.schema->name(),
+                       ") produced a non-finite value in output ", k, " ",
+                       DescribeValues(outputs[k]), "; its inputs:");
       for (size_t j = 0; j < inputs.size(); ++j) {
         absl::StrAppend(&report, "\n  ", node.inputs[j], " ", DescribeValues(inputs[j]));
       }
@@ -157,7 +161,8 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx, const KernelDef& k
 }
 
 absl::Status Executor::Backward() {
-  if (graph_.loss().empty()) return absl::FailedPreconditionError("the graph has no loss to differentiate");
+  if (graph_.loss().empty())
+    return absl::FailedPreconditionError("the graph has no loss to differentiate");
   if (!ran_forward_) return absl::FailedPreconditionError("Backward() needs a preceding Forward()");
   const Tensor& loss = values_.at(graph_.loss());
   return BackwardFrom({{graph_.loss(), Tensor::Filled(loss.shape(), 1.0f, options_.device)}}, {})
@@ -190,12 +195,13 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
   std::map<std::string, Tensor> grads;
   for (const auto& [name, grad] : value_grads) {
     auto it = values_.find(name);
-    if (it == values_.end()) return absl::InvalidArgumentError(absl::StrCat("no value named '", name, "'"));
+    if (it == values_.end())
+      return absl::InvalidArgumentError(absl::StrCat("no value named '", name, "'"));
     if (grad.shape() != it->second.shape() || grad.device() != options_.device) {
-      return absl::InvalidArgumentError(absl::StrCat("gradient for '", name, "' has shape ",
-                                                     ShapeToString(grad.shape()), " on ", DeviceName(grad.device()),
-                                                     ", the value has ", ShapeToString(it->second.shape()), " on ",
-                                                     DeviceName(options_.device)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("gradient for '", name, "' has shape ", ShapeToString(grad.shape()), " on ",
+                       DeviceName(grad.device()), ", the value has ",
+                       ShapeToString(it->second.shape()), " on ", DeviceName(options_.device)));
     }
     grads[name] = grad.Clone();  // accumulated into below; the caller's stays intact
   }
@@ -218,16 +224,17 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
     for (const std::string& out : node.outputs) {
       outputs.push_back(values_.at(out));
       auto it = grads.find(out);
-      output_grads.push_back(it != grads.end() ? it->second
-                                               : Tensor::Zeros(outputs.back().shape(), options_.device));
+      output_grads.push_back(
+          it != grads.end() ? it->second : Tensor::Zeros(outputs.back().shape(), options_.device));
       grads.erase(out);  // no longer needed
     }
     KernelContext ctx{node.attrs, backend_, last_training_, 0, saved_[index]};
     GradientArgs args{inputs, outputs, output_grads, input_grads};
     absl::Status status = kernels_[index]->gradient(ctx, args);
     if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat("gradient of node '", node.name, "' (op ",
-                                                      node.schema->name(), "): ", status.message()));
+      return absl::Status(status.code(),
+                          absl::StrCat("gradient of node '", node.name, "' (op ",
+                                       node.schema->name(), "): ", status.message()));
     }
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       if (!input_grads[i].defined()) continue;
@@ -251,7 +258,8 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
   std::map<std::string, Tensor> input_grads;
   for (const std::string& name : input_names) {
     auto it = grads.find(name);
-    input_grads[name] = it != grads.end() ? it->second : Tensor::Zeros(values_.at(name).shape(), options_.device);
+    input_grads[name] =
+        it != grads.end() ? it->second : Tensor::Zeros(values_.at(name).shape(), options_.device);
   }
   return input_grads;
 }

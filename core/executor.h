@@ -62,7 +62,8 @@ class Executor {
   // only the loss. Also writes parameter grads, and returns the gradients of
   // the named graph inputs (zeros where no path leads to them).
   absl::StatusOr<std::map<std::string, Tensor>> BackwardFrom(
-      const std::map<std::string, Tensor>& value_grads, const std::vector<std::string>& input_names);
+      const std::map<std::string, Tensor>& value_grads,
+      const std::vector<std::string>& input_names);
 
   // A value computed by the last Forward (an input, parameter or node output).
   absl::StatusOr<Tensor> Value(const std::string& name) const;

@@ -6,17 +6,33 @@
 namespace tessera {
 namespace {
 
-
 TEST(Executor, FanOutGradientsAreSummed) {
-  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
-    input { name: "x" shape: [ 2 ] }
-    parameter { name: "w" shape: [ 2 ] init { type: "constant" value: 0.5 } }
-    node { name: "xw" op: "test_mul" input: "x" input: "w" }
-    node { name: "sum" op: "test_add" input: "xw" input: "w" }
-    node { name: "scaled" op: "test_scale" input: "sum" attr { key: "factor" value { f: 3 } } }
-    node { name: "loss" op: "test_sum" input: "scaled" }
-    loss: "loss"
-  )pb", "fan_out");
+  absl::StatusOr<Graph> graph =
+      Graph::FromText(R"pb(
+                        input {
+                          name: "x"
+                          shape: [ 2 ]
+                        }
+                        parameter {
+                          name: "w"
+                          shape: [ 2 ]
+                          init { type: "constant" value: 0.5 }
+                        }
+                        node { name: "xw" op: "test_mul" input: "x" input: "w" }
+                        node { name: "sum" op: "test_add" input: "xw" input: "w" }
+                        node {
+                          name: "scaled"
+                          op: "test_scale"
+                          input: "sum"
+                          attr {
+                            key: "factor"
+                            value { f: 3 }
+                          }
+                        }
+                        node { name: "loss" op: "test_sum" input: "scaled" }
+                        loss: "loss"
+                      )pb",
+                      "fan_out");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
   Executor executor(*graph, params);
@@ -28,12 +44,21 @@ TEST(Executor, FanOutGradientsAreSummed) {
 }
 
 TEST(Executor, BackwardFromAnOutputGivesInputGradients) {
-  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
-    input { name: "x" shape: [ 3 ] }
-    parameter { name: "w" shape: [ 3 ] init { type: "constant" value: 2 } }
-    node { name: "y" op: "test_mul" input: "x" input: "w" }
-    output: "y"
-  )pb", "from_output");
+  absl::StatusOr<Graph> graph =
+      Graph::FromText(R"pb(
+                        input {
+                          name: "x"
+                          shape: [ 3 ]
+                        }
+                        parameter {
+                          name: "w"
+                          shape: [ 3 ]
+                          init { type: "constant" value: 2 }
+                        }
+                        node { name: "y" op: "test_mul" input: "x" input: "w" }
+                        output: "y"
+                      )pb",
+                      "from_output");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
   Executor executor(*graph, params);
@@ -48,10 +73,14 @@ TEST(Executor, BackwardFromAnOutputGivesInputGradients) {
 
 TEST(Executor, RejectsMissingOrMisshapenFeeds) {
   absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
-    input { name: "x" shape: [ -1, 2 ] }
-    node { name: "loss" op: "test_sum" input: "x" }
-    loss: "loss"
-  )pb", "feeds");
+                                                  input {
+                                                    name: "x"
+                                                    shape: [ -1, 2 ]
+                                                  }
+                                                  node { name: "loss" op: "test_sum" input: "x" }
+                                                  loss: "loss"
+                                                )pb",
+                                                "feeds");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
   Executor executor(*graph, params);
@@ -64,13 +93,34 @@ TEST(Executor, RejectsMissingOrMisshapenFeeds) {
 }
 
 TEST(Executor, CheckNumericsNamesTheNode) {
-  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
-    input { name: "x" shape: [ 2 ] }
-    node { name: "big" op: "test_scale" input: "x" attr { key: "factor" value { f: 1e30 } } }
-    node { name: "bigger" op: "test_scale" input: "big" attr { key: "factor" value { f: 1e30 } } }
-    node { name: "loss" op: "test_sum" input: "bigger" }
-    loss: "loss"
-  )pb", "numerics");
+  absl::StatusOr<Graph> graph =
+      Graph::FromText(R"pb(
+                        input {
+                          name: "x"
+                          shape: [ 2 ]
+                        }
+                        node {
+                          name: "big"
+                          op: "test_scale"
+                          input: "x"
+                          attr {
+                            key: "factor"
+                            value { f: 1e30 }
+                          }
+                        }
+                        node {
+                          name: "bigger"
+                          op: "test_scale"
+                          input: "big"
+                          attr {
+                            key: "factor"
+                            value { f: 1e30 }
+                          }
+                        }
+                        node { name: "loss" op: "test_sum" input: "bigger" }
+                        loss: "loss"
+                      )pb",
+                      "numerics");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
   Executor executor(*graph, params, {Device::kCpu, /*check_numerics=*/true});
@@ -82,15 +132,20 @@ TEST(Executor, CheckNumericsNamesTheNode) {
 
 TEST(Executor, MissingKernelIsAnErrorNamingOpAndDevice) {
   absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
-    input { name: "x" shape: [ 2 ] }
-    node { name: "n" op: "test_no_kernel" input: "x" }
-    output: "n"
-  )pb", "nokernel");
+                                                  input {
+                                                    name: "x"
+                                                    shape: [ 2 ]
+                                                  }
+                                                  node { name: "n" op: "test_no_kernel" input: "x" }
+                                                  output: "n"
+                                                )pb",
+                                                "nokernel");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
   Executor executor(*graph, params);
   absl::Status status = executor.Forward({{"x", Tensor::Zeros({2})}}, false);
-  EXPECT_NE(status.message().find("no cpu kernel registered for op 'test_no_kernel'"), std::string::npos)
+  EXPECT_NE(status.message().find("no cpu kernel registered for op 'test_no_kernel'"),
+            std::string::npos)
       << status;
 }
 

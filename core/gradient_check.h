@@ -41,7 +41,7 @@ struct GradCheckReport {
   int64_t skipped_at_kink = 0;
   double max_abs_error = 0;
   double max_rel_error = 0;
-  std::vector<std::string> failures; // first few, each naming input and element
+  std::vector<std::string> failures;  // first few, each naming input and element
 };
 
 struct OpRun {
@@ -52,24 +52,24 @@ struct OpRun {
 // Runs the op's forward kernel on `device`. Inputs may live on any device;
 // they are copied to `device`. Shapes are inferred by the schema.
 absl::StatusOr<OpRun> RunOpForward(const std::string &op, const Attrs &attrs,
-                                   const std::vector<Tensor> &inputs,
-                                   Device device, bool training, uint64_t seed);
+                                   const std::vector<Tensor> &inputs, Device device, bool training,
+                                   uint64_t seed);
 
 // The op's gradient kernel on `device`, after its forward kernel, for the
 // given output gradients (one per output, on any device). One gradient per
 // input, on `device`; undefined for inputs that are not differentiable or
 // listed in `skip_inputs`.
-absl::StatusOr<std::vector<Tensor>>
-RunOpGradient(const std::string &op, const Attrs &attrs,
-              const std::vector<Tensor> &inputs, Device device, bool training,
-              uint64_t seed, const std::vector<Tensor> &output_grads,
-              const std::vector<int> &skip_inputs = {});
+absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string &op, const Attrs &attrs,
+                                                  const std::vector<Tensor> &inputs, Device device,
+                                                  bool training, uint64_t seed,
+                                                  const std::vector<Tensor> &output_grads,
+                                                  const std::vector<int> &skip_inputs = {});
 
-absl::StatusOr<GradCheckReport>
-CheckGradients(const std::string &op, const Attrs &attrs,
-               const std::vector<Tensor> &inputs, Device device, bool training,
-               uint64_t seed, const GradCheckOptions &options);
+absl::StatusOr<GradCheckReport> CheckGradients(const std::string &op, const Attrs &attrs,
+                                               const std::vector<Tensor> &inputs, Device device,
+                                               bool training, uint64_t seed,
+                                               const GradCheckOptions &options);
 
-} // namespace tessera
+}  // namespace tessera
 
-#endif // TESSERA_CORE_GRADIENT_CHECK_H_
+#endif  // TESSERA_CORE_GRADIENT_CHECK_H_

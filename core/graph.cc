@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/initializers.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "core/initializers.h"
 
 namespace tessera {
 
@@ -21,7 +21,8 @@ namespace {
 class CollectErrors : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, int column, const std::string& message) override {
-    if (first_.empty()) first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
+    if (first_.empty())
+      first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
   }
   const std::string& first() const { return first_; }
 
@@ -94,8 +95,8 @@ absl::StatusOr<Graph> Graph::Build(const GraphDef& def) {
     }
     for (int64_t d : input.shape()) {
       if (d == 0 || d < -1) {
-        return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "': dimension ",
-                                                       d, " is invalid (use -1 for the batch)"));
+        return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "': dimension ", d,
+                                                       " is invalid (use -1 for the batch)"));
       }
     }
   }
@@ -154,8 +155,9 @@ absl::StatusOr<Graph> Graph::Build(const GraphDef& def) {
   for (size_t i = 0; i < unordered.size(); ++i) {
     for (const std::string& in : unordered[i].inputs) {
       if (!sources.count(in) && !producer.count(in)) {
-        return NodeError(def.node(i), absl::StrCat("input '", in,
-                                                   "' is not a graph input, parameter or node output"));
+        return NodeError(
+            def.node(i),
+            absl::StrCat("input '", in, "' is not a graph input, parameter or node output"));
       }
     }
   }
@@ -205,7 +207,8 @@ absl::StatusOr<Graph> Graph::Build(const GraphDef& def) {
   }
   for (const std::string& out : def.output()) {
     if (!graph.producer_.count(out) && !sources.count(out)) {
-      return absl::InvalidArgumentError(absl::StrCat("output '", out, "' is not a value of the graph"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("output '", out, "' is not a value of the graph"));
     }
   }
   if (!def.loss().empty() && !graph.producer_.count(def.loss())) {
@@ -215,8 +218,8 @@ absl::StatusOr<Graph> Graph::Build(const GraphDef& def) {
 
   TS_ASSIGN_OR_RETURN(auto shapes, graph.InferShapes(kNominalBatch));
   if (!def.loss().empty() && NumElements(shapes[def.loss()]) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("loss '", def.loss(), "' must be a scalar, has shape ",
-                                                   ShapeToString(shapes[def.loss()])));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "loss '", def.loss(), "' must be a scalar, has shape ", ShapeToString(shapes[def.loss()])));
   }
   return graph;
 }
@@ -262,9 +265,9 @@ absl::StatusOr<std::map<std::string, Shape>> Graph::InferShapes(int64_t batch_si
       for (size_t i = 0; i < in.size(); ++i) {
         described.push_back(absl::StrCat(node.inputs[i], " ", ShapeToString(in[i])));
       }
-      return absl::InvalidArgumentError(
-          absl::StrCat("node '", node.name, "' (op ", node.schema->name(), "): ",
-                       out.status().message(), " [inputs: ", absl::StrJoin(described, ", "), "]"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "node '", node.name, "' (op ", node.schema->name(), "): ", out.status().message(),
+          " [inputs: ", absl::StrJoin(described, ", "), "]"));
     }
     for (size_t k = 0; k < out->size(); ++k) {
       TS_RETURN_IF_ERROR(CheckSize((*out)[k], absl::StrCat("node '", node.name, "' output ", k)));

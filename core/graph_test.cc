@@ -6,8 +6,15 @@ namespace tessera {
 namespace {
 
 constexpr char kHeader[] = R"pb(
-  input { name: "x" shape: [ -1, 3 ] }
-  parameter { name: "w" shape: [ 3 ] init { type: "constant" value: 1 } }
+  input {
+    name: "x"
+    shape: [ -1, 3 ]
+  }
+  parameter {
+    name: "w"
+    shape: [ 3 ]
+    init { type: "constant" value: 1 }
+  }
 )pb";
 
 absl::StatusOr<Graph> Build(const std::string& body) {
@@ -18,7 +25,15 @@ TEST(Graph, BuildsAndOrdersTopologically) {
   // Nodes listed out of order on purpose.
   absl::StatusOr<Graph> graph = Build(R"pb(
     node { name: "loss" op: "test_sum" input: "b" }
-    node { name: "b" op: "test_scale" input: "a" attr { key: "factor" value { f: 3 } } }
+    node {
+      name: "b"
+      op: "test_scale"
+      input: "a"
+      attr {
+        key: "factor"
+        value { f: 3 }
+      }
+    }
     node { name: "a" op: "test_scale" input: "x" }
     loss: "loss"
   )pb");
@@ -47,60 +62,99 @@ TEST_P(GraphErrors, RejectedWithAMessageNamingTheProblem) {
   ASSERT_FALSE(graph.ok()) << "graph was accepted";
   const std::string message(graph.status().message());
   for (const char* part : GetParam().message_parts) {
-    EXPECT_NE(message.find(part), std::string::npos) << "message: " << message << "\nlacks: " << part;
+    EXPECT_NE(message.find(part), std::string::npos)
+        << "message: " << message << "\nlacks: " << part;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Table, GraphErrors,
     testing::Values(
-        BadGraph{"syntax", R"pb(node { name: "a" op: "test_scale" input: "x" )pb",
+        BadGraph{"syntax",
+                 R"pb(node { name: "a" op: "test_scale" input: "x")pb",
                  {"test.pbtxt", "line"}},
         BadGraph{"unknown_field", R"pb(node { name: "a" opp: "relu" })pb", {"test.pbtxt", "opp"}},
         BadGraph{"unknown_op",
-                 R"pb(node { name: "a" op: "convolution9" input: "x" } loss: "a")pb",
+                 R"pb(node { name: "a" op: "convolution9" input: "x" }
+                      loss: "a")pb",
                  {"node 'a'", "unknown op 'convolution9'", "test_scale"}},
         BadGraph{"missing_input",
-                 R"pb(node { name: "a" op: "test_scale" input: "nothing" } output: "a")pb",
+                 R"pb(node { name: "a" op: "test_scale" input: "nothing" }
+                      output: "a")pb",
                  {"node 'a'", "input 'nothing'"}},
         BadGraph{"wrong_input_count",
-                 R"pb(node { name: "a" op: "test_add" input: "x" } output: "a")pb",
+                 R"pb(node { name: "a" op: "test_add" input: "x" }
+                      output: "a")pb",
                  {"node 'a'", "takes 2 inputs, got 1"}},
         BadGraph{"duplicate_name",
                  R"pb(node { name: "a" op: "test_scale" input: "x" }
-                      node { name: "a" op: "test_scale" input: "x" } output: "a")pb",
+                      node { name: "a" op: "test_scale" input: "x" }
+                      output: "a")pb",
                  {"node 'a'", "duplicate"}},
         BadGraph{"name_clashes_with_parameter",
-                 R"pb(node { name: "w" op: "test_scale" input: "x" } output: "w")pb",
+                 R"pb(node { name: "w" op: "test_scale" input: "x" }
+                      output: "w")pb",
                  {"node 'w'", "duplicate"}},
         BadGraph{"cycle",
                  R"pb(node { name: "a" op: "test_add" input: "x" input: "c" }
                       node { name: "b" op: "test_scale" input: "a" }
-                      node { name: "c" op: "test_scale" input: "b" } output: "c")pb",
+                      node { name: "c" op: "test_scale" input: "b" }
+                      output: "c")pb",
                  {"cycle", "a", "b", "c"}},
         BadGraph{"unknown_attr",
-                 R"pb(node { name: "a" op: "test_scale" input: "x"
-                             attr { key: "factr" value { f: 1 } } } output: "a")pb",
+                 R"pb(node {
+                        name: "a"
+                        op: "test_scale"
+                        input: "x"
+                        attr {
+                          key: "factr"
+                          value { f: 1 }
+                        }
+                      }
+                      output: "a")pb",
                  {"node 'a'", "unknown attribute 'factr'", "factor"}},
         BadGraph{"wrong_attr_type",
-                 R"pb(node { name: "a" op: "test_scale" input: "x"
-                             attr { key: "factor" value { s: "big" } } } output: "a")pb",
+                 R"pb(node {
+                        name: "a"
+                        op: "test_scale"
+                        input: "x"
+                        attr {
+                          key: "factor"
+                          value { s: "big" }
+                        }
+                      }
+                      output: "a")pb",
                  {"node 'a'", "'factor'", "must be a float", "got string"}},
         BadGraph{"shape_mismatch",
-                 R"pb(node { name: "a" op: "test_add" input: "x" input: "w" } output: "a")pb",
+                 R"pb(node { name: "a" op: "test_add" input: "x" input: "w" }
+                      output: "a")pb",
                  {"node 'a'", "[2,3]", "[3]"}},
         BadGraph{"loss_not_scalar",
-                 R"pb(node { name: "a" op: "test_scale" input: "x" } loss: "a")pb",
+                 R"pb(node { name: "a" op: "test_scale" input: "x" }
+                      loss: "a")pb",
                  {"loss 'a'", "scalar"}},
         BadGraph{"loss_unknown", R"pb(loss: "nope")pb", {"loss 'nope'"}},
         BadGraph{"bad_initializer",
-                 R"pb(parameter { name: "v" shape: [ 2 ] init { type: "gaussian" } } output: "x")pb",
+                 R"pb(parameter {
+                        name: "v"
+                        shape: [ 2 ]
+                        init { type: "gaussian" }
+                      }
+                      output: "x")pb",
                  {"parameter 'v'", "unknown initializer 'gaussian'"}},
         BadGraph{"bad_parameter_shape",
-                 R"pb(parameter { name: "v" shape: [ 2, 0 ] } output: "x")pb",
+                 R"pb(parameter {
+                        name: "v"
+                        shape: [ 2, 0 ]
+                      }
+                      output: "x")pb",
                  {"parameter 'v'", "dimension 0"}},
         BadGraph{"uniform_bounds",
-                 R"pb(parameter { name: "v" shape: [ 2 ] init { type: "uniform" low: 1 high: 0 } }
+                 R"pb(parameter {
+                        name: "v"
+                        shape: [ 2 ]
+                        init { type: "uniform" low: 1 high: 0 }
+                      }
                       output: "x")pb",
                  {"parameter 'v'", "low < high"}}),
     [](const testing::TestParamInfo<BadGraph>& info) { return std::string(info.param.name); });

@@ -39,7 +39,8 @@ absl::Status ValidateParameter(const ParameterDef& param) {
   const Shape shape(param.shape().begin(), param.shape().end());
   const int64_t elements = CheckedNumElements(shape);
   if (elements < 0 || elements > kMaxDimension) {
-    return fail(absl::StrCat("shape ", ShapeToString(shape), " is too large (at most 2^31 values)"));
+    return fail(
+        absl::StrCat("shape ", ShapeToString(shape), " is too large (at most 2^31 values)"));
   }
   const InitializerDef& init = param.init();
   const std::string& type = init.type();

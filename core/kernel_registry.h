@@ -36,8 +36,8 @@ struct KernelContext {
 
 // `outputs` arrive allocated with the inferred shapes on the kernel's device;
 // the kernel fills them.
-using ForwardKernel = std::function<absl::Status(KernelContext& ctx, const std::vector<Tensor>& inputs,
-                                                 std::vector<Tensor>& outputs)>;
+using ForwardKernel = std::function<absl::Status(
+    KernelContext& ctx, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs)>;
 
 struct GradientArgs {
   const std::vector<Tensor>& inputs;
@@ -70,9 +70,9 @@ class KernelRegistry {
 
 }  // namespace tessera
 
-#define TESSERA_REGISTER_KERNEL(op, device, forward, gradient)                     \
-  static const bool TS_CONCAT_(tessera_kernel_, __COUNTER__) =                     \
-      ::tessera::KernelRegistry::Global().Register(op, device,                     \
+#define TESSERA_REGISTER_KERNEL(op, device, forward, gradient) \
+  static const bool TS_CONCAT_(tessera_kernel_, __COUNTER__) = \
+      ::tessera::KernelRegistry::Global().Register(op, device, \
                                                    ::tessera::KernelDef{forward, gradient})
 
 #endif  // TESSERA_CORE_KERNEL_REGISTRY_H_

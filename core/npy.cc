@@ -29,12 +29,15 @@ absl::StatusOr<std::string> DictValue(const std::string& header, const std::stri
       break;
     }
   }
-  if (at == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("header lacks '", key, "'"));
+  if (at == std::string::npos)
+    return absl::InvalidArgumentError(absl::StrCat("header lacks '", key, "'"));
   at = header.find(':', at);
-  if (at == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("no value for '", key, "'"));
+  if (at == std::string::npos)
+    return absl::InvalidArgumentError(absl::StrCat("no value for '", key, "'"));
   ++at;
   while (at < header.size() && header[at] == ' ') ++at;
-  if (at >= header.size()) return absl::InvalidArgumentError(absl::StrCat("no value for '", key, "'"));
+  if (at >= header.size())
+    return absl::InvalidArgumentError(absl::StrCat("no value for '", key, "'"));
   size_t end;
   if (header[at] == '(') {
     end = header.find(')', at);
@@ -42,7 +45,8 @@ absl::StatusOr<std::string> DictValue(const std::string& header, const std::stri
     ++end;
   } else if (header[at] == '\'' || header[at] == '"') {
     end = header.find(header[at], at + 1);
-    if (end == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("unterminated '", key, "'"));
+    if (end == std::string::npos)
+      return absl::InvalidArgumentError(absl::StrCat("unterminated '", key, "'"));
     ++end;
   } else {
     end = header.find_first_of(",}", at);
@@ -68,7 +72,8 @@ absl::StatusOr<Tensor> ParseNpy(const std::string& bytes, const std::string& sou
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) return fail("truncated header");
     header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      header_len |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
     header_start = 12;
   } else {
     return fail(absl::StrCat(".npy format version ", major, " is not supported (1, 2 or 3)"));
@@ -81,7 +86,8 @@ absl::StatusOr<Tensor> ParseNpy(const std::string& bytes, const std::string& sou
   for (const auto* s : {&descr, &fortran, &shape_text}) {
     if (!s->ok()) return fail(absl::StrCat("bad header: ", s->status().message()));
   }
-  const std::string dtype(absl::StripPrefix(absl::StripSuffix(absl::StripPrefix(*descr, "'"), "'"), "\""));
+  const std::string dtype(
+      absl::StripPrefix(absl::StripSuffix(absl::StripPrefix(*descr, "'"), "'"), "\""));
   const std::string dtype_clean(absl::StripSuffix(dtype, "\""));
   if (dtype_clean != "<f4") {
     return fail(absl::StrCat("dtype ", dtype_clean,
@@ -109,11 +115,12 @@ absl::StatusOr<Tensor> ParseNpy(const std::string& bytes, const std::string& sou
   const size_t data_start = header_start + header_len;
   const size_t data_bytes = bytes.size() - data_start;
   if (data_bytes != static_cast<size_t>(count) * sizeof(float)) {
-    return fail(absl::StrCat("shape ", *shape_text, " needs ", count * sizeof(float), " bytes of data, file has ",
-                             data_bytes));
+    return fail(absl::StrCat("shape ", *shape_text, " needs ", count * sizeof(float),
+                             " bytes of data, file has ", data_bytes));
   }
   std::vector<float> values(count);
-  if (count > 0) std::memcpy(values.data(), bytes.data() + data_start, data_bytes);  // x86: little-endian
+  if (count > 0)
+    std::memcpy(values.data(), bytes.data() + data_start, data_bytes);  // x86: little-endian
   return Tensor::FromVector(shape, values);
 }
 
@@ -128,7 +135,8 @@ absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
 std::string SerializeNpy(const Tensor& tensor) {
   std::string shape = absl::StrJoin(tensor.shape(), ", ");
   if (tensor.rank() == 1) shape += ",";
-  std::string header = absl::StrCat("{'descr': '<f4', 'fortran_order': False, 'shape': (", shape, "), }");
+  std::string header =
+      absl::StrCat("{'descr': '<f4', 'fortran_order': False, 'shape': (", shape, "), }");
   // Pad with spaces so that the data starts on a 64-byte boundary.
   const size_t unpadded = kMagicBytes + 4 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');

@@ -40,7 +40,9 @@ TEST(Npy, RoundTrip) {
 TEST(Npy, ReadsVersions2And3AndDoubleQuotes) {
   const std::string data = Floats({1, 2});
   for (int version : {2, 3}) {
-    auto t = ParseNpy(Npy("{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2,), }", data, version), "v");
+    auto t = ParseNpy(
+        Npy("{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2,), }", data, version),
+        "v");
     ASSERT_TRUE(t.ok()) << t.status();
     EXPECT_EQ(t->ToVector(), (std::vector<float>{1, 2}));
   }
@@ -57,22 +59,28 @@ TEST(Npy, RejectsBadFilesWithAClearMessage) {
   const Bad cases[] = {
       {"magic", "hello world, not numpy", "bad magic"},
       {"version", Npy(good_header, Floats({1, 2, 3, 4}), 7), "version 7"},
-      {"dtype_f8", Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", std::string(16, 0)),
+      {"dtype_f8",
+       Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", std::string(16, 0)),
        "dtype <f8"},
-      {"dtype_big_endian", Npy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", Floats({1, 2})),
+      {"dtype_big_endian",
+       Npy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", Floats({1, 2})),
        "dtype >f4"},
-      {"fortran", Npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", Floats({1, 2, 3, 4})),
+      {"fortran",
+       Npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", Floats({1, 2, 3, 4})),
        "Fortran"},
       {"short_data", Npy(good_header, Floats({1, 2, 3})), "needs 16 bytes"},
       {"long_data", Npy(good_header, Floats({1, 2, 3, 4, 5})), "file has 20"},
-      {"bad_shape", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", ""), "bad shape"},
+      {"bad_shape", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", ""),
+       "bad shape"},
       {"no_shape", Npy("{'descr': '<f4', 'fortran_order': False, }", ""), "lacks 'shape'"},
-      {"truncated_header", std::string("\x93NUMPY\x01\x00\xff\x00{'descr'", 18), "truncated header"},
+      {"truncated_header", std::string("\x93NUMPY\x01\x00\xff\x00{'descr'", 18),
+       "truncated header"},
   };
   for (const Bad& c : cases) {
     absl::StatusOr<Tensor> t = ParseNpy(c.bytes, "bad.npy");
     ASSERT_FALSE(t.ok()) << c.name;
-    EXPECT_NE(t.status().message().find(c.expect), std::string::npos) << c.name << ": " << t.status();
+    EXPECT_NE(t.status().message().find(c.expect), std::string::npos)
+        << c.name << ": " << t.status();
     EXPECT_NE(t.status().message().find("bad.npy"), std::string::npos) << c.name;
   }
   EXPECT_FALSE(ReadNpy("/nonexistent.npy").ok());

@@ -9,33 +9,62 @@ namespace tessera {
 
 const char* AttrTypeName(AttrType type) {
   switch (type) {
-    case AttrType::kInt: return "int";
-    case AttrType::kFloat: return "float";
-    case AttrType::kString: return "string";
-    case AttrType::kBool: return "bool";
-    case AttrType::kInts: return "list of ints";
-    case AttrType::kFloats: return "list of floats";
+    case AttrType::kInt:
+      return "int";
+    case AttrType::kFloat:
+      return "float";
+    case AttrType::kString:
+      return "string";
+    case AttrType::kBool:
+      return "bool";
+    case AttrType::kInts:
+      return "list of ints";
+    case AttrType::kFloats:
+      return "list of floats";
   }
   return "unknown";
 }
 
 std::optional<AttrType> TypeOf(const AttrValue& value) {
   switch (value.value_case()) {
-    case AttrValue::kI: return AttrType::kInt;
-    case AttrValue::kF: return AttrType::kFloat;
-    case AttrValue::kS: return AttrType::kString;
-    case AttrValue::kB: return AttrType::kBool;
-    case AttrValue::kInts: return AttrType::kInts;
-    case AttrValue::kFloats: return AttrType::kFloats;
-    case AttrValue::VALUE_NOT_SET: return std::nullopt;
+    case AttrValue::kI:
+      return AttrType::kInt;
+    case AttrValue::kF:
+      return AttrType::kFloat;
+    case AttrValue::kS:
+      return AttrType::kString;
+    case AttrValue::kB:
+      return AttrType::kBool;
+    case AttrValue::kInts:
+      return AttrType::kInts;
+    case AttrValue::kFloats:
+      return AttrType::kFloats;
+    case AttrValue::VALUE_NOT_SET:
+      return std::nullopt;
   }
   return std::nullopt;
 }
 
-AttrValue IntAttr(int64_t v) { AttrValue a; a.set_i(v); return a; }
-AttrValue FloatAttr(float v) { AttrValue a; a.set_f(v); return a; }
-AttrValue StringAttr(const std::string& v) { AttrValue a; a.set_s(v); return a; }
-AttrValue BoolAttr(bool v) { AttrValue a; a.set_b(v); return a; }
+AttrValue IntAttr(int64_t v) {
+  AttrValue a;
+  a.set_i(v);
+  return a;
+}
+AttrValue FloatAttr(float v) {
+  AttrValue a;
+  a.set_f(v);
+  return a;
+}
+AttrValue StringAttr(const std::string& v) {
+  AttrValue a;
+  a.set_s(v);
+  return a;
+}
+AttrValue BoolAttr(bool v) {
+  AttrValue a;
+  a.set_b(v);
+  return a;
+}
 AttrValue IntsAttr(const std::vector<int64_t>& v) {
   AttrValue a;
   a.mutable_ints();  // an empty list is still a list
@@ -52,8 +81,8 @@ AttrValue FloatsAttr(const std::vector<float>& v) {
 const AttrValue& Attrs::Get(const std::string& name, AttrType type) const {
   auto it = values_.find(name);
   if (it == values_.end() || TypeOf(it->second) != type) {
-    fprintf(stderr, "tessera: kernel asked for undeclared %s attribute '%s'\n",
-            AttrTypeName(type), name.c_str());
+    fprintf(stderr, "tessera: kernel asked for undeclared %s attribute '%s'\n", AttrTypeName(type),
+            name.c_str());
     abort();
   }
   return it->second;
@@ -129,14 +158,14 @@ absl::StatusOr<Attrs> OpSchema::ResolveAttrs(const std::map<std::string, AttrVal
       std::vector<std::string> known;
       for (const AttrDef& d : attrs_) known.push_back(d.name);
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown attribute '", name, "' for op ", name_, " (known: ",
-                       known.empty() ? "none" : absl::StrJoin(known, ", "), ")"));
+          absl::StrCat("unknown attribute '", name, "' for op ", name_,
+                       " (known: ", known.empty() ? "none" : absl::StrJoin(known, ", "), ")"));
     }
     const std::optional<AttrType> type = TypeOf(value);
     if (type != def->type) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attribute '", name, "' of op ", name_, " must be a ", AttrTypeName(def->type),
-          ", got ", type ? AttrTypeName(*type) : "no value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("attribute '", name, "' of op ", name_, " must be a ",
+                       AttrTypeName(def->type), ", got ", type ? AttrTypeName(*type) : "no value"));
     }
     // Bounded so that shape functions can multiply attributes and
     // dimensions without overflowing int64.
@@ -145,13 +174,13 @@ absl::StatusOr<Attrs> OpSchema::ResolveAttrs(const std::map<std::string, AttrVal
     if (*type == AttrType::kInts) ints.assign(value.ints().v().begin(), value.ints().v().end());
     for (int64_t v : ints) {
       if (v > kMaxDimension || v < -kMaxDimension) {
-        return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' of op ", name_, ": ", v,
-                                                       " is out of range (|value| <= 2^31)"));
+        return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' of op ", name_, ": ",
+                                                       v, " is out of range (|value| <= 2^31)"));
       }
     }
     if (*type == AttrType::kInts && value.ints().v_size() > 64) {
-      return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' of op ", name_,
-                                                     " has more than 64 values"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("attribute '", name, "' of op ", name_, " has more than 64 values"));
     }
     resolved[name] = value;
   }
@@ -170,9 +199,10 @@ absl::StatusOr<std::vector<Shape>> OpSchema::InferShapes(const std::vector<Shape
                                                          const Attrs& attrs) const {
   if (static_cast<int>(inputs.size()) < min_inputs() ||
       static_cast<int>(inputs.size()) > max_inputs()) {
-    return absl::InvalidArgumentError(absl::StrCat("op ", name_, " takes ", min_inputs(),
-                                                   min_inputs() == max_inputs() ? "" : absl::StrCat(" to ", max_inputs()),
-                                                   " inputs, got ", inputs.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("op ", name_, " takes ", min_inputs(),
+                     min_inputs() == max_inputs() ? "" : absl::StrCat(" to ", max_inputs()),
+                     " inputs, got ", inputs.size()));
   }
   if (!shape_fn_) {
     return absl::InternalError(absl::StrCat("op ", name_, " has no shape function"));
@@ -213,15 +243,16 @@ std::vector<std::string> OpRegistry::Names() const {
 }
 
 ShapeFn SameShapeAsInput(int index) {
-  return [index](const std::vector<Shape>& inputs, const Attrs&) -> absl::StatusOr<std::vector<Shape>> {
+  return [index](const std::vector<Shape>& inputs,
+                 const Attrs&) -> absl::StatusOr<std::vector<Shape>> {
     return std::vector<Shape>{inputs[index]};
   };
 }
 
 absl::Status ExpectRank(const Shape& shape, int rank, const std::string& what) {
   if (static_cast<int>(shape.size()) != rank) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " must have rank ", rank, ", got shape ",
-                                                   ShapeToString(shape)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must have rank ", rank, ", got shape ", ShapeToString(shape)));
   }
   return absl::OkStatus();
 }

@@ -60,8 +60,8 @@ class Attrs {
 
 // Computes output shapes from input shapes; returns InvalidArgument naming
 // the problem (the caller adds the node's name).
-using ShapeFn =
-    std::function<absl::StatusOr<std::vector<Shape>>(const std::vector<Shape>& inputs, const Attrs& attrs)>;
+using ShapeFn = std::function<absl::StatusOr<std::vector<Shape>>(const std::vector<Shape>& inputs,
+                                                                 const Attrs& attrs)>;
 
 struct OpInputDef {
   std::string name;

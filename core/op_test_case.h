@@ -32,7 +32,8 @@ struct OpTestCase {
   std::vector<std::vector<float>> expected;
   // A plain implementation to compare against, used when `expected` is empty
   // or in addition to it.
-  std::function<std::vector<std::vector<float>>(const std::vector<Tensor>& inputs, const Attrs& attrs)>
+  std::function<std::vector<std::vector<float>>(const std::vector<Tensor>& inputs,
+                                                const Attrs& attrs)>
       reference;
   // Forward comparison: |out - ref| <= abs_tol + rel_tol * |ref|.
   float output_abs_tol = 1e-5f;
@@ -58,7 +59,7 @@ Tensor RandomTensor(const Shape& shape, uint64_t seed, float low = -1.0f, float 
 
 }  // namespace tessera
 
-#define TESSERA_OP_TEST_CASES(op, factory)                             \
+#define TESSERA_OP_TEST_CASES(op, factory)                       \
   static const bool TS_CONCAT_(tessera_op_cases_, __COUNTER__) = \
       ::tessera::RegisterOpTestCases(op, factory)
 

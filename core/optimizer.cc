@@ -49,8 +49,8 @@ class Adam final : public Optimizer {
   }
   void Step(float lr) override {
     const double t = static_cast<double>(steps_ + 1);
-    const double correction = std::sqrt(1.0 - std::pow(config_.beta2, t)) /
-                              (1.0 - std::pow(config_.beta1, t));
+    const double correction =
+        std::sqrt(1.0 - std::pow(config_.beta2, t)) / (1.0 - std::pow(config_.beta1, t));
     const float lr_t = static_cast<float>(lr * correction);
     for (auto& [name, p] : params_.all()) {
       if (!p.trainable) continue;
@@ -77,11 +77,13 @@ class Adam final : public Optimizer {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Optimizer>> Optimizer::Create(const OptimizerConfig& config,
-                                                             ParameterStore& params, Device device) {
+                                                             ParameterStore& params,
+                                                             Device device) {
   if (config.weight_decay < 0) return absl::InvalidArgumentError("weight decay must be >= 0");
   if (config.type == "sgd") {
     if (config.momentum < 0 || config.momentum >= 1) {
-      return absl::InvalidArgumentError(absl::StrCat("momentum must be in [0, 1), got ", config.momentum));
+      return absl::InvalidArgumentError(
+          absl::StrCat("momentum must be in [0, 1), got ", config.momentum));
     }
     return std::unique_ptr<Optimizer>(new Sgd(config, params, device));
   }
@@ -97,7 +99,8 @@ absl::StatusOr<std::unique_ptr<Optimizer>> Optimizer::Create(const OptimizerConf
 
 absl::Status LrSchedule::Validate() const {
   if (!(base_lr > 0) || !std::isfinite(base_lr)) {
-    return absl::InvalidArgumentError(absl::StrCat("learning rate must be positive, got ", base_lr));
+    return absl::InvalidArgumentError(
+        absl::StrCat("learning rate must be positive, got ", base_lr));
   }
   if (type == "constant" || type == "cosine") return absl::OkStatus();
   if (type == "step") {

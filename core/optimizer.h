@@ -47,7 +47,7 @@ struct LrSchedule {
   float base_lr = 0.01f;
   int64_t step_epochs = 10;  // step: multiply by gamma every step_epochs
   float gamma = 0.1f;
-  int64_t total_steps = 1;   // cosine: decays to min_lr over this many steps
+  int64_t total_steps = 1;  // cosine: decays to min_lr over this many steps
   float min_lr = 0.0f;
   int64_t warmup_steps = 0;  // linear warm-up for any schedule
 

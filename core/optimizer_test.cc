@@ -9,10 +9,15 @@ namespace {
 
 Graph OneParameterGraph() {
   absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
-    parameter { name: "w" shape: [ 2 ] init { type: "constant" value: 1 } }
-    node { name: "loss" op: "test_sum" input: "w" }
-    loss: "loss"
-  )pb", "opt");
+                                                  parameter {
+                                                    name: "w"
+                                                    shape: [ 2 ]
+                                                    init { type: "constant" value: 1 }
+                                                  }
+                                                  node { name: "loss" op: "test_sum" input: "w" }
+                                                  loss: "loss"
+                                                )pb",
+                                                "opt");
   EXPECT_TRUE(graph.ok()) << graph.status();
   return *graph;
 }

@@ -26,8 +26,7 @@ namespace {
 Backend& BackendOrDie(Device device) {
   Backend* backend = GetBackend(device);
   if (backend == nullptr) {
-    fprintf(stderr, "tessera: device %s is not available in this process\n",
-            DeviceName(device));
+    fprintf(stderr, "tessera: device %s is not available in this process\n", DeviceName(device));
     abort();
   }
   return *backend;

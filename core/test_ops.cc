@@ -22,8 +22,10 @@ TESSERA_REGISTER_OP("test_scale")
     .Output("y")
     .Attr("factor", AttrType::kFloat, FloatAttr(2.0f))
     .ShapeFn(SameShapeAsInput(0));
-TESSERA_REGISTER_OP("test_sum").Input("x").Output("y").ShapeFn(
-    [](const std::vector<Shape>&, const Attrs&) -> absl::StatusOr<std::vector<Shape>> {
+TESSERA_REGISTER_OP("test_sum")
+    .Input("x")
+    .Output("y")
+    .ShapeFn([](const std::vector<Shape>&, const Attrs&) -> absl::StatusOr<std::vector<Shape>> {
       return std::vector<Shape>{Shape{}};
     });
 

@@ -23,8 +23,7 @@ ThreadPool::~ThreadPool() {
 
 namespace {
 // Chunk c of `chunks` equal-as-possible pieces of [0, n).
-inline void ChunkRange(int64_t n, int64_t chunks, int64_t c, int64_t* begin,
-                       int64_t* end) {
+inline void ChunkRange(int64_t n, int64_t chunks, int64_t c, int64_t* begin, int64_t* end) {
   const int64_t base = n / chunks, extra = n % chunks;
   *begin = c * base + std::min(c, extra);
   *end = *begin + base + (c < extra ? 1 : 0);

@@ -26,8 +26,7 @@ class ThreadPool {
   // combines chunk results in chunk order is bitwise reproducible for a fixed
   // thread count. Blocks until every chunk is done. Not reentrant: a nested
   // call runs serially on the calling thread.
-  void ParallelFor(int64_t n, int64_t min_chunk,
-                   const std::function<void(int64_t, int64_t)>& fn);
+  void ParallelFor(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
   void WorkerLoop(int worker_index);

@@ -14,20 +14,18 @@
 namespace tessera::datasets {
 namespace {
 
-absl::Status ValidateArguments(const ImageDataset& dataset,
-                               int64_t batch_size) {
+absl::Status ValidateArguments(const ImageDataset& dataset, int64_t batch_size) {
   if (batch_size < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("Batch size must be at least 1, got ", batch_size));
   }
   if (dataset.num_images < 0 || dataset.image_size() < 0 ||
       dataset.labels.size() != static_cast<size_t>(dataset.num_images) ||
-      dataset.images.size() !=
-          static_cast<size_t>(dataset.num_images * dataset.image_size())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Inconsistent dataset: ", dataset.num_images, " images of ",
-        dataset.image_size(), " values, but ", dataset.images.size(),
-        " values and ", dataset.labels.size(), " labels stored"));
+      dataset.images.size() != static_cast<size_t>(dataset.num_images * dataset.image_size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Inconsistent dataset: ", dataset.num_images, " images of ",
+                     dataset.image_size(), " values, but ", dataset.images.size(), " values and ",
+                     dataset.labels.size(), " labels stored"));
   }
   return absl::OkStatus();
 }
@@ -45,26 +43,22 @@ uint64_t UniformBelow(std::mt19937_64& rng, uint64_t bound) {
 
 }  // namespace
 
-Batcher::Batcher(const ImageDataset& dataset, int64_t batch_size, bool shuffle,
-                 uint64_t seed, bool drop_last)
+Batcher::Batcher(const ImageDataset& dataset, int64_t batch_size, bool shuffle, uint64_t seed,
+                 bool drop_last)
     : dataset_(&dataset),
       batch_size_(batch_size),
       shuffle_(shuffle),
       seed_(seed),
       drop_last_(drop_last) {
-  if (absl::Status status = ValidateArguments(dataset, batch_size);
-      !status.ok()) {
-    std::fprintf(stderr, "tessera::datasets::Batcher: %s\n",
-                 status.ToString().c_str());
+  if (absl::Status status = ValidateArguments(dataset, batch_size); !status.ok()) {
+    std::fprintf(stderr, "tessera::datasets::Batcher: %s\n", status.ToString().c_str());
     std::abort();
   }
 }
 
-absl::StatusOr<Batcher> Batcher::Create(const ImageDataset& dataset,
-                                        int64_t batch_size, bool shuffle,
-                                        uint64_t seed, bool drop_last) {
-  if (absl::Status status = ValidateArguments(dataset, batch_size);
-      !status.ok()) {
+absl::StatusOr<Batcher> Batcher::Create(const ImageDataset& dataset, int64_t batch_size,
+                                        bool shuffle, uint64_t seed, bool drop_last) {
+  if (absl::Status status = ValidateArguments(dataset, batch_size); !status.ok()) {
     return status;
   }
   return Batcher(dataset, batch_size, shuffle, seed, drop_last);
@@ -82,10 +76,9 @@ void Batcher::StartEpoch() {
   // seed_seq mixes all four words, so nearby seeds and epochs give unrelated
   // streams; its algorithm, like mt19937_64's, is fixed by the standard.
   const uint64_t epoch_bits = static_cast<uint64_t>(current_epoch_);
-  std::seed_seq seed_sequence{
-      static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
-      static_cast<uint32_t>(epoch_bits),
-      static_cast<uint32_t>(epoch_bits >> 32)};
+  std::seed_seq seed_sequence{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
+                              static_cast<uint32_t>(epoch_bits),
+                              static_cast<uint32_t>(epoch_bits >> 32)};
   std::mt19937_64 rng(seed_sequence);
   for (size_t i = order_.size(); i > 1; --i) {
     std::swap(order_[i - 1], order_[UniformBelow(rng, i)]);
@@ -107,14 +100,12 @@ int64_t Batcher::ServedPerEpoch() const {
 
 int64_t Batcher::Next(float* images, float* labels) {
   StartEpochIfNeeded();
-  const int64_t count =
-      std::min(batch_size_, ServedPerEpoch() - position_);
+  const int64_t count = std::min(batch_size_, ServedPerEpoch() - position_);
   if (count <= 0) return 0;
   const int64_t image_size = dataset_->image_size();
   for (int64_t i = 0; i < count; ++i) {
     const int64_t index = order_[position_ + i];
-    std::memcpy(images + i * image_size,
-                dataset_->images.data() + index * image_size,
+    std::memcpy(images + i * image_size, dataset_->images.data() + index * image_size,
                 image_size * sizeof(float));
     labels[i] = static_cast<float>(dataset_->labels[index]);
   }
@@ -127,9 +118,7 @@ void Batcher::SkipBatches(int64_t n) {
   if (n <= 0) return;
   const int64_t remaining = ServedPerEpoch() - position_;
   // Compare in batches first so that n * batch_size_ cannot overflow.
-  position_ += n >= (remaining + batch_size_ - 1) / batch_size_
-                   ? remaining
-                   : n * batch_size_;
+  position_ += n >= (remaining + batch_size_ - 1) / batch_size_ ? remaining : n * batch_size_;
 }
 
 }  // namespace tessera::datasets

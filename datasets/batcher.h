@@ -28,14 +28,13 @@ class Batcher {
   // `dataset` must outlive the Batcher and stay unchanged. `batch_size` must
   // be >= 1 and `dataset` consistent (aborts otherwise: a programming error);
   // use Create() when these come from user input.
-  Batcher(const ImageDataset& dataset, int64_t batch_size, bool shuffle,
-          uint64_t seed, bool drop_last);
+  Batcher(const ImageDataset& dataset, int64_t batch_size, bool shuffle, uint64_t seed,
+          bool drop_last);
 
   // Like the constructor, but returns InvalidArgument for a batch size < 1 or
   // a dataset whose vectors do not match its declared sizes.
-  static absl::StatusOr<Batcher> Create(const ImageDataset& dataset,
-                                        int64_t batch_size, bool shuffle,
-                                        uint64_t seed, bool drop_last);
+  static absl::StatusOr<Batcher> Create(const ImageDataset& dataset, int64_t batch_size,
+                                        bool shuffle, uint64_t seed, bool drop_last);
 
   // Makes the next StartEpoch() start epoch `epoch` (for resuming a run).
   void SetEpoch(int64_t epoch);

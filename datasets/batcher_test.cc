@@ -78,8 +78,7 @@ TEST(BatcherTest, DropLastSkipsPartialBatch) {
   const std::vector<int64_t> served = DrainEpoch(batcher, dataset, &batch_sizes);
   EXPECT_THAT(batch_sizes, ElementsAre(4, 4));
   // The 8 served are the first 8 of the epoch's order, all distinct.
-  EXPECT_EQ(served, std::vector<int64_t>(batcher.order().begin(),
-                                         batcher.order().begin() + 8));
+  EXPECT_EQ(served, std::vector<int64_t>(batcher.order().begin(), batcher.order().begin() + 8));
   std::vector<int64_t> distinct = Sorted(served);
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   EXPECT_EQ(distinct.size(), 8u);
@@ -165,8 +164,7 @@ TEST(BatcherTest, SkipBatchesResumesMidEpoch) {
   Batcher resumed(dataset, 6, true, 5, false);
   resumed.StartEpoch();
   resumed.SkipBatches(2);
-  EXPECT_EQ(DrainEpoch(resumed, dataset),
-            std::vector<int64_t>(full.begin() + 12, full.end()));
+  EXPECT_EQ(DrainEpoch(resumed, dataset), std::vector<int64_t>(full.begin() + 12, full.end()));
 
   resumed.StartEpoch();
   resumed.SkipBatches(100);  // past the end: the epoch is just over

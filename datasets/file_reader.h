@@ -19,8 +19,8 @@ inline constexpr int64_t kMaxDatasetFileBytes = int64_t{256} << 20;
 // A missing file gives NotFound naming the file followed by
 // `missing_file_hint` (which should say how to install the data); a truncated
 // or corrupt gzip stream gives DataLoss naming the file.
-absl::StatusOr<std::string> ReadFileMaybeGzipped(
-    const std::string& path, std::string_view missing_file_hint);
+absl::StatusOr<std::string> ReadFileMaybeGzipped(const std::string& path,
+                                                 std::string_view missing_file_hint);
 
 }  // namespace tessera::datasets
 

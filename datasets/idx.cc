@@ -31,40 +31,38 @@ uint32_t ReadBigEndian32(std::string_view bytes, size_t offset) {
 
 // Checks that `array` has the dimension count that its magic number promises
 // for this role (3 for images, 1 for labels).
-absl::Status CheckDimCount(const IdxArray& array, size_t expected_dims,
-                           uint32_t expected_magic, const std::string& path) {
+absl::Status CheckDimCount(const IdxArray& array, size_t expected_dims, uint32_t expected_magic,
+                           const std::string& path) {
   if (array.dims.size() == expected_dims) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "%s: expected magic 0x%08x (%d dimensions), got %d dimensions", path,
-      expected_magic, expected_dims, array.dims.size()));
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s: expected magic 0x%08x (%d dimensions), got %d dimensions", path,
+                      expected_magic, expected_dims, array.dims.size()));
 }
 
 }  // namespace
 
-absl::StatusOr<IdxArray> ParseIdx(std::string_view bytes,
-                                  std::string_view name_view) {
+absl::StatusOr<IdxArray> ParseIdx(std::string_view bytes, std::string_view name_view) {
   // absl's string_view is its own type here, so StrCat needs a std::string.
   const std::string name_for_errors(name_view);
   if (bytes.size() < kHeaderPrefixBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name_for_errors, ": truncated IDX header: expected at least ",
-        kHeaderPrefixBytes, " bytes, got ", bytes.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name_for_errors, ": truncated IDX header: expected at least ",
+                     kHeaderPrefixBytes, " bytes, got ", bytes.size()));
   }
   const uint32_t magic = ReadBigEndian32(bytes, 0);
   const uint8_t type = static_cast<uint8_t>(bytes[2]);
   const int num_dims = static_cast<uint8_t>(bytes[3]);
-  if (bytes[0] != 0 || bytes[1] != 0 || type != kUnsignedByteType ||
-      num_dims == 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: bad IDX magic 0x%08x (expected 0x000008NN: unsigned bytes, "
-        "NN >= 1 dimensions)",
-        name_for_errors, magic));
+  if (bytes[0] != 0 || bytes[1] != 0 || type != kUnsignedByteType || num_dims == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: bad IDX magic 0x%08x (expected 0x000008NN: unsigned bytes, "
+                        "NN >= 1 dimensions)",
+                        name_for_errors, magic));
   }
   const size_t header_bytes = kHeaderPrefixBytes + kBytesPerDim * num_dims;
   if (bytes.size() < header_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name_for_errors, ": truncated IDX header: expected ", header_bytes,
-        " bytes, got ", bytes.size()));
+    return absl::InvalidArgumentError(absl::StrCat(name_for_errors,
+                                                   ": truncated IDX header: expected ",
+                                                   header_bytes, " bytes, got ", bytes.size()));
   }
 
   IdxArray array;
@@ -73,27 +71,24 @@ absl::StatusOr<IdxArray> ParseIdx(std::string_view bytes,
   uint64_t num_elements = 1;
   for (int i = 0; i < num_dims; ++i) {
     const uint32_t dim = ReadBigEndian32(bytes, kHeaderPrefixBytes + 4 * i);
-    if (dim != 0 &&
-        num_elements > std::numeric_limits<int64_t>::max() / dim) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name_for_errors, ": IDX dimensions overflow"));
+    if (dim != 0 && num_elements > std::numeric_limits<int64_t>::max() / dim) {
+      return absl::InvalidArgumentError(absl::StrCat(name_for_errors, ": IDX dimensions overflow"));
     }
     num_elements *= dim;
     array.dims.push_back(dim);
   }
   const uint64_t data_bytes = bytes.size() - header_bytes;
   if (data_bytes != num_elements) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name_for_errors, ": ", data_bytes < num_elements ? "truncated" : "oversized",
-        " IDX data: expected ", num_elements, " bytes, got ", data_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name_for_errors, ": ", data_bytes < num_elements ? "truncated" : "oversized",
+                     " IDX data: expected ", num_elements, " bytes, got ", data_bytes));
   }
   array.data.assign(bytes.begin() + header_bytes, bytes.end());
   return array;
 }
 
 absl::StatusOr<IdxArray> ReadIdx(const std::string& path) {
-  absl::StatusOr<std::string> contents =
-      ReadFileMaybeGzipped(path, kInstallHint);
+  absl::StatusOr<std::string> contents = ReadFileMaybeGzipped(path, kInstallHint);
   if (!contents.ok()) return contents.status();
   return ParseIdx(*contents, path);
 }
@@ -102,27 +97,24 @@ absl::StatusOr<ImageDataset> LoadIdxPair(const std::string& images_path,
                                          const std::string& labels_path) {
   absl::StatusOr<IdxArray> images = ReadIdx(images_path);
   if (!images.ok()) return images.status();
-  if (absl::Status s = CheckDimCount(*images, 3, 0x00000803, images_path);
-      !s.ok()) {
+  if (absl::Status s = CheckDimCount(*images, 3, 0x00000803, images_path); !s.ok()) {
     return s;
   }
   absl::StatusOr<IdxArray> labels = ReadIdx(labels_path);
   if (!labels.ok()) return labels.status();
-  if (absl::Status s = CheckDimCount(*labels, 1, 0x00000801, labels_path);
-      !s.ok()) {
+  if (absl::Status s = CheckDimCount(*labels, 1, 0x00000801, labels_path); !s.ok()) {
     return s;
   }
 
   const int64_t num_images = images->dims[0];
   if (labels->dims[0] != num_images) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Image/label count mismatch: ", images_path, " has ", num_images,
-        " images but ", labels_path, " has ", labels->dims[0], " labels"));
+    return absl::InvalidArgumentError(absl::StrCat("Image/label count mismatch: ", images_path,
+                                                   " has ", num_images, " images but ", labels_path,
+                                                   " has ", labels->dims[0], " labels"));
   }
   if (images->dims[1] == 0 || images->dims[2] == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        images_path, ": empty images (", images->dims[1], "x",
-        images->dims[2], ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(images_path, ": empty images (", images->dims[1], "x", images->dims[2], ")"));
   }
 
   ImageDataset dataset;
@@ -135,9 +127,9 @@ absl::StatusOr<ImageDataset> LoadIdxPair(const std::string& images_path,
   for (int64_t i = 0; i < num_images; ++i) {
     const int label = labels->data[i];
     if (label >= kNumFashionMnistClasses) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          labels_path, ": label ", label, " of item ", i,
-          " is outside [0, ", kNumFashionMnistClasses, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(labels_path, ": label ", label, " of item ", i,
+                                                     " is outside [0, ", kNumFashionMnistClasses,
+                                                     ")"));
     }
     dataset.labels.push_back(label);
   }
@@ -148,8 +140,7 @@ absl::StatusOr<ImageDataset> LoadIdxPair(const std::string& images_path,
   return dataset;
 }
 
-absl::StatusOr<ImageDataset> LoadFashionMnist(const std::string& dir,
-                                              Split split) {
+absl::StatusOr<ImageDataset> LoadFashionMnist(const std::string& dir, Split split) {
   const std::string prefix = split == Split::kTrain ? "train" : "t10k";
   return LoadIdxPair(absl::StrCat(dir, "/", prefix, "-images-idx3-ubyte.gz"),
                      absl::StrCat(dir, "/", prefix, "-labels-idx1-ubyte.gz"));

@@ -26,8 +26,7 @@ struct IdxArray {
 // Parses an uncompressed IDX file held in memory. `name_for_errors` (usually
 // the path) is quoted in every error. Rejects a bad magic, a non-u8 type,
 // truncated or oversized data. Safe on arbitrary input (a fuzzing target).
-absl::StatusOr<IdxArray> ParseIdx(std::string_view bytes,
-                                  std::string_view name_for_errors);
+absl::StatusOr<IdxArray> ParseIdx(std::string_view bytes, std::string_view name_for_errors);
 
 // Reads `path` (plain or gzip-compressed) and parses it with ParseIdx.
 absl::StatusOr<IdxArray> ReadIdx(const std::string& path);
@@ -41,8 +40,7 @@ absl::StatusOr<ImageDataset> LoadIdxPair(const std::string& images_path,
 // Loads Fashion-MNIST from `dir`, which holds train-images-idx3-ubyte.gz,
 // train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and
 // t10k-labels-idx1-ubyte.gz (60,000 train and 10,000 test 28x28 images).
-absl::StatusOr<ImageDataset> LoadFashionMnist(const std::string& dir,
-                                              Split split);
+absl::StatusOr<ImageDataset> LoadFashionMnist(const std::string& dir, Split split);
 
 // $TESSERA_FASHION_MNIST_DIR if set, else "/usr/share/datasets/fashion-mnist"
 // (where the Debian package dataset-fashion-mnist installs the files).

@@ -46,10 +46,8 @@ TEST(ParseIdxTest, RejectsBadMagic) {
 
   bytes = MakeIdx({2}, {1, 2});
   bytes[0] = 0x1f;
-  EXPECT_THAT(ParseIdx(bytes, "x").status().message(),
-              HasSubstr("bad IDX magic"));
-  EXPECT_THAT(ParseIdx(MakeIdx({}, {}), "x").status().message(),
-              HasSubstr("bad IDX magic"));
+  EXPECT_THAT(ParseIdx(bytes, "x").status().message(), HasSubstr("bad IDX magic"));
+  EXPECT_THAT(ParseIdx(MakeIdx({}, {}), "x").status().message(), HasSubstr("bad IDX magic"));
 }
 
 TEST(ParseIdxTest, RejectsTruncatedHeader) {
@@ -63,8 +61,7 @@ TEST(ParseIdxTest, RejectsTruncatedHeader) {
 TEST(ParseIdxTest, RejectsTruncatedAndOversizedData) {
   absl::Status status = ParseIdx(MakeIdx({2, 2}, {1, 2, 3}), "t.idx").status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(),
-              HasSubstr("t.idx: truncated IDX data: expected 4 bytes, got 3"));
+  EXPECT_THAT(status.message(), HasSubstr("t.idx: truncated IDX data: expected 4 bytes, got 3"));
   EXPECT_THAT(ParseIdx(MakeIdx({2}, {1, 2, 3}), "o").status().message(),
               HasSubstr("oversized IDX data: expected 2 bytes, got 3"));
 }
@@ -72,13 +69,10 @@ TEST(ParseIdxTest, RejectsTruncatedAndOversizedData) {
 TEST(ParseIdxTest, RejectsHugeDimsWithoutAllocating) {
   // (2^32-1)^3 overflows int64; (2^32-1)*(2^31-1) does not, but that many
   // bytes are not present, and the check must not try to allocate them.
-  EXPECT_THAT(ParseIdx(MakeIdx({0xffffffff, 0xffffffff, 0xffffffff}, {}), "x")
-                  .status()
-                  .message(),
+  EXPECT_THAT(ParseIdx(MakeIdx({0xffffffff, 0xffffffff, 0xffffffff}, {}), "x").status().message(),
               HasSubstr("overflow"));
-  EXPECT_THAT(
-      ParseIdx(MakeIdx({0xffffffff, 0x7fffffff}, {}), "x").status().message(),
-      HasSubstr("truncated IDX data"));
+  EXPECT_THAT(ParseIdx(MakeIdx({0xffffffff, 0x7fffffff}, {}), "x").status().message(),
+              HasSubstr("truncated IDX data"));
 }
 
 TEST(ReadIdxTest, ReadsPlainAndGzipFiles) {
@@ -100,13 +94,11 @@ TEST(ReadIdxTest, MissingFileNamesFileAndInstallCommand) {
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(status.message(), HasSubstr(path));
   EXPECT_THAT(status.message(), HasSubstr("tools/setup.sh"));
-  EXPECT_THAT(status.message(),
-              HasSubstr("apt-get install dataset-fashion-mnist"));
+  EXPECT_THAT(status.message(), HasSubstr("apt-get install dataset-fashion-mnist"));
 }
 
 TEST(ReadIdxTest, DirectoryIsAnError) {
-  EXPECT_EQ(ReadIdx(::testing::TempDir()).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadIdx(::testing::TempDir()).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ReadIdxTest, TruncatedGzipStreamIsDataLoss) {
@@ -136,8 +128,7 @@ TEST(ReadIdxTest, TruncatedGzipStreamIsDataLoss) {
 class LoadIdxPairTest : public ::testing::Test {
  protected:
   // Writes gzipped images/labels files and returns LoadIdxPair's result.
-  absl::StatusOr<ImageDataset> Load(const std::string& images,
-                                    const std::string& labels) {
+  absl::StatusOr<ImageDataset> Load(const std::string& images, const std::string& labels) {
     WriteGzipFile(images_path_, images);
     WriteGzipFile(labels_path_, labels);
     return LoadIdxPair(images_path_, labels_path_);
@@ -163,8 +154,7 @@ TEST_F(LoadIdxPairTest, LoadsAndScalesPixels) {
 
 TEST_F(LoadIdxPairTest, RejectsWrongDimCounts) {
   absl::Status status =
-      Load(MakeIdx({2, 3}, std::vector<uint8_t>(6)), MakeIdx({2}, {1, 2}))
-          .status();
+      Load(MakeIdx({2, 3}, std::vector<uint8_t>(6)), MakeIdx({2}, {1, 2})).status();
   EXPECT_THAT(status.message(), HasSubstr(images_path_));
   EXPECT_THAT(status.message(), HasSubstr("expected magic 0x00000803"));
 
@@ -174,41 +164,34 @@ TEST_F(LoadIdxPairTest, RejectsWrongDimCounts) {
 }
 
 TEST_F(LoadIdxPairTest, RejectsCountMismatch) {
-  absl::Status status =
-      Load(MakeIdx({2, 1, 1}, {1, 2}), MakeIdx({3}, {1, 2, 3})).status();
+  absl::Status status = Load(MakeIdx({2, 1, 1}, {1, 2}), MakeIdx({3}, {1, 2, 3})).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("has 2 images"));
   EXPECT_THAT(status.message(), HasSubstr("has 3 labels"));
 }
 
 TEST_F(LoadIdxPairTest, RejectsLabelOutOfRange) {
-  absl::Status status =
-      Load(MakeIdx({2, 1, 1}, {1, 2}), MakeIdx({2}, {3, 10})).status();
+  absl::Status status = Load(MakeIdx({2, 1, 1}, {1, 2}), MakeIdx({2}, {3, 10})).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr(labels_path_));
   EXPECT_THAT(status.message(), HasSubstr("label 10 of item 1"));
 }
 
 TEST_F(LoadIdxPairTest, RejectsTruncatedImagesNamingFile) {
-  absl::Status status =
-      Load(MakeIdx({2, 2, 2}, {1, 2, 3}), MakeIdx({2}, {1, 2})).status();
+  absl::Status status = Load(MakeIdx({2, 2, 2}, {1, 2, 3}), MakeIdx({2}, {1, 2})).status();
   EXPECT_THAT(status.message(), HasSubstr(images_path_));
   EXPECT_THAT(status.message(), HasSubstr("expected 8 bytes, got 3"));
 }
 
 TEST_F(LoadIdxPairTest, RejectsEmptyImages) {
-  EXPECT_THAT(Load(MakeIdx({2, 0, 5}, {}), MakeIdx({2}, {1, 2}))
-                  .status()
-                  .message(),
+  EXPECT_THAT(Load(MakeIdx({2, 0, 5}, {}), MakeIdx({2}, {1, 2})).status().message(),
               HasSubstr("empty images"));
 }
 
 TEST(FashionMnistTest, MissingDirectoryNamesTheFile) {
-  absl::Status status =
-      LoadFashionMnist(TempPath("no-fashion-here"), Split::kTest).status();
+  absl::Status status = LoadFashionMnist(TempPath("no-fashion-here"), Split::kTest).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(status.message(),
-              HasSubstr("no-fashion-here/t10k-images-idx3-ubyte.gz"));
+  EXPECT_THAT(status.message(), HasSubstr("no-fashion-here/t10k-images-idx3-ubyte.gz"));
 }
 
 TEST(FashionMnistTest, DefaultDirHonoursEnvironment) {
@@ -224,8 +207,7 @@ class RealFashionMnistTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = "/usr/share/datasets/fashion-mnist";
-    if (std::FILE* file =
-            std::fopen((dir_ + "/t10k-images-idx3-ubyte.gz").c_str(), "rb")) {
+    if (std::FILE* file = std::fopen((dir_ + "/t10k-images-idx3-ubyte.gz").c_str(), "rb")) {
       std::fclose(file);
     } else {
       GTEST_SKIP() << "Fashion-MNIST not installed in " << dir_;
@@ -251,8 +233,8 @@ TEST_F(RealFashionMnistTest, LoadsTestSplit) {
   // The Fashion-MNIST test set is balanced; its first item is an ankle boot.
   EXPECT_THAT(per_class, ::testing::Each(1000));
   EXPECT_EQ(dataset->labels[0], 9);
-  const double first_image_sum = std::accumulate(
-      dataset->images.begin(), dataset->images.begin() + 784, 0.0);
+  const double first_image_sum =
+      std::accumulate(dataset->images.begin(), dataset->images.begin() + 784, 0.0);
   EXPECT_NEAR(first_image_sum, 33456.0 / 255.0, 1e-3);
 }
 

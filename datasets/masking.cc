@@ -52,9 +52,9 @@ HoleRect DrawHole(const MaskSpec& spec, int64_t height, int64_t width, uint64_t 
   return r;
 }
 
-void MaskImages(const float* images, int64_t count, int64_t channels, int64_t height,
-                int64_t width, const MaskSpec& spec, uint64_t seed, int64_t first_index,
-                float* masked, float* mask, HoleRect* holes) {
+void MaskImages(const float* images, int64_t count, int64_t channels, int64_t height, int64_t width,
+                const MaskSpec& spec, uint64_t seed, int64_t first_index, float* masked,
+                float* mask, HoleRect* holes) {
   const int64_t plane = height * width;
   for (int64_t i = 0; i < count; ++i) {
     const HoleRect r = DrawHole(spec, height, width, seed, first_index + i);

@@ -56,9 +56,9 @@ HoleRect DrawHole(const MaskSpec& spec, int64_t height, int64_t width, uint64_t 
 // the 0/1 mask to `mask` (both count * channels * height * width floats;
 // `mask` may be null), and the rectangle to holes[i] if `holes` is not null.
 // `masked` may equal `images` (in place).
-void MaskImages(const float* images, int64_t count, int64_t channels, int64_t height,
-                int64_t width, const MaskSpec& spec, uint64_t seed, int64_t first_index,
-                float* masked, float* mask, HoleRect* holes = nullptr);
+void MaskImages(const float* images, int64_t count, int64_t channels, int64_t height, int64_t width,
+                const MaskSpec& spec, uint64_t seed, int64_t first_index, float* masked,
+                float* mask, HoleRect* holes = nullptr);
 
 }  // namespace tessera::datasets
 

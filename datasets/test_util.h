@@ -15,9 +15,7 @@
 namespace tessera::datasets::testing_util {
 
 // A fresh path under the test's temporary directory.
-inline std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/" + name;
-}
+inline std::string TempPath(const std::string& name) { return ::testing::TempDir() + "/" + name; }
 
 inline void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -41,8 +39,7 @@ inline void AppendBigEndian32(uint32_t value, std::string& out) {
 
 // An unsigned-byte IDX file with the given dimensions and data (which is not
 // checked against them, so tests can build truncated files).
-inline std::string MakeIdx(const std::vector<uint32_t>& dims,
-                           const std::vector<uint8_t>& data) {
+inline std::string MakeIdx(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
   std::string bytes = {0, 0, 0x08, static_cast<char>(dims.size())};
   for (uint32_t dim : dims) AppendBigEndian32(dim, bytes);
   bytes.append(data.begin(), data.end());

@@ -52,7 +52,8 @@ void WriteCurvePng(const std::string& path, const std::string& title, const Trai
     test_loss.points.push_back({static_cast<double>(e.epoch), e.test_loss});
     test_acc.points.push_back({static_cast<double>(e.epoch), e.test_accuracy});
   }
-  absl::StatusOr<Image> loss = RenderLinePlot(title + ": loss", "epoch", "loss", {train_loss, test_loss});
+  absl::StatusOr<Image> loss =
+      RenderLinePlot(title + ": loss", "epoch", "loss", {train_loss, test_loss});
   absl::StatusOr<Image> accuracy =
       RenderLinePlot(title + ": accuracy", "epoch", "accuracy", {train_acc, test_acc});
   if (!loss.ok() || !accuracy.ok()) return;
@@ -61,17 +62,20 @@ void WriteCurvePng(const std::string& path, const std::string& title, const Trai
     const int x0 = part == &*loss ? 0 : loss->width;
     for (int y = 0; y < part->height; ++y) {
       std::copy(part->pixels.begin() + static_cast<size_t>(y) * part->width * 3,
-                part->pixels.begin() + static_cast<size_t>(y + 1) * part->width * 3, both.at(x0, y));
+                part->pixels.begin() + static_cast<size_t>(y + 1) * part->width * 3,
+                both.at(x0, y));
     }
   }
   absl::Status status = WritePng(path, both);
-  if (!status.ok()) fprintf(stderr, "cannot write the learning curve: %s\n", std::string(status.message()).c_str());
+  if (!status.ok())
+    fprintf(stderr, "cannot write the learning curve: %s\n", std::string(status.message()).c_str());
 }
 
 }  // namespace
 
 int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& d) {
-  absl::SetProgramUsageMessage(absl::StrCat(d.program, ": trains a Tessera classifier graph (default ",
+  absl::SetProgramUsageMessage(absl::StrCat(d.program,
+                                            ": trains a Tessera classifier graph (default ",
                                             d.graph, ") on MNIST digits or Fashion-MNIST."));
   absl::ParseCommandLine(argc, argv);
   Default(FLAGS_image_size, 0, d.image_size);
@@ -87,7 +91,8 @@ int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& d) {
   config.augment_shift = absl::GetFlag(FLAGS_augment_shift);
   if (config.augment_shift < 0) config.augment_shift = config.dataset == "mnist" ? 2 : 0;
   const std::string curve_flag = absl::GetFlag(FLAGS_curve);
-  const std::string curve = curve_flag.empty() || curve_flag == "none" ? "" : ResolveUserPath(curve_flag);
+  const std::string curve =
+      curve_flag.empty() || curve_flag == "none" ? "" : ResolveUserPath(curve_flag);
   if (!curve.empty()) {
     const std::string title = d.program;
     config.on_epoch_end = [curve, title](const TrainingCurve& history) {
@@ -97,7 +102,8 @@ int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& d) {
   }
   absl::StatusOr<TrainResult> result = TrainClassifier(config);
   if (!result.ok()) {
-    fprintf(stderr, "\n%s: %s\n", d.program.c_str(), std::string(result.status().message()).c_str());
+    fprintf(stderr, "\n%s: %s\n", d.program.c_str(),
+            std::string(result.status().message()).c_str());
     return 1;
   }
   return 0;

@@ -55,8 +55,8 @@ std::string Read(const std::string& path) {
 
 std::vector<std::string> Args(const std::string& dir) {
   // A checkpoint every step, so that kills land inside saves often.
-  return {"--dataset=mnist", "--epochs=2", "--threads=1", "--checkpoint_every=1",
-          "--keep_checkpoints=2", "--checkpoint_dir=" + dir};
+  return {"--dataset=mnist",      "--epochs=2",           "--threads=1",
+          "--checkpoint_every=1", "--keep_checkpoints=2", "--checkpoint_dir=" + dir};
 }
 
 bool HaveDigits() { return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json"); }
@@ -72,7 +72,8 @@ TEST(CrashSafety, SigkillNeverLeavesABadCheckpointAndResumeContinues) {
     for (int i = 0; i < 600 && ListCheckpoints(dir).empty(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(rng)));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     Wait(pid);
 
@@ -99,7 +100,8 @@ TEST(CrashSafety, SigintSavesACheckpointAndExitsCleanly) {
   if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
   const std::string dir = ::testing::TempDir() + "/sigint";
   std::filesystem::remove_all(dir);
-  std::vector<std::string> args = {"--dataset=mnist", "--epochs=50", "--threads=1", "--checkpoint_dir=" + dir};
+  std::vector<std::string> args = {"--dataset=mnist", "--epochs=50", "--threads=1",
+                                   "--checkpoint_dir=" + dir};
   const pid_t pid = Start(args, dir + ".log");
   // Training has started once the progress line appears.
   for (int i = 0; i < 600 && Read(dir + ".log").find("step") == std::string::npos; ++i) {

@@ -18,8 +18,7 @@ namespace tessera {
 namespace {
 
 void SkipWithoutGpu() {
-  if (GetBackend(Device::kCuda) != nullptr)
-    return;
+  if (GetBackend(Device::kCuda) != nullptr) return;
   const char *require = std::getenv("TESSERA_REQUIRE_GPU");
   if (require != nullptr && std::string(require) == "1") {
     FAIL() << "TESSERA_REQUIRE_GPU=1 but no CUDA device is usable";
@@ -28,16 +27,14 @@ void SkipWithoutGpu() {
 }
 
 // Random inputs for every graph input; "label" gets class indices.
-std::map<std::string, Tensor> Batch(const Graph &graph, int64_t batch,
-                                    uint64_t seed) {
+std::map<std::string, Tensor> Batch(const Graph &graph, int64_t batch, uint64_t seed) {
   std::map<std::string, Tensor> feeds;
   for (const auto &input : graph.def().input()) {
     Shape shape = *graph.InputShape(input.name(), batch);
     Tensor t = RandomTensor(shape, seed++, 0.0f, 1.0f);
     if (input.name() == "label") {
       std::vector<float> labels = t.ToVector();
-      for (float &l : labels)
-        l = std::floor(l * 10.0f);
+      for (float &l : labels) l = std::floor(l * 10.0f);
       t = Tensor::FromVector(shape, labels);
     }
     feeds[input.name()] = t;
@@ -59,18 +56,15 @@ TrainingRun Train(const Graph &graph, Device device, int steps, int64_t batch) {
   TrainingRun run;
   for (int step = 0; step < steps; ++step) {
     std::map<std::string, Tensor> feeds;
-    for (auto &[name, t] : Batch(graph, batch, 100 * step))
-      feeds[name] = t.CopyTo(device);
-    absl::Status status =
-        executor.Forward(feeds, /*training=*/true, /*seed=*/step);
+    for (auto &[name, t] : Batch(graph, batch, 100 * step)) feeds[name] = t.CopyTo(device);
+    absl::Status status = executor.Forward(feeds, /*training=*/true, /*seed=*/step);
     EXPECT_TRUE(status.ok()) << status;
     run.losses.push_back(*executor.Loss());
     status = executor.Backward();
     EXPECT_TRUE(status.ok()) << status;
     sgd->Step(0.01f);
   }
-  for (const auto &[name, p] : params.all())
-    run.params[name] = p.value.ToVector();
+  for (const auto &[name, p] : params.all()) run.params[name] = p.value.ToVector();
   return run;
 }
 
@@ -78,41 +72,34 @@ class GpuTraining : public testing::TestWithParam<std::string> {};
 
 TEST_P(GpuTraining, MatchesCpu) {
   SkipWithoutGpu();
-  if (IsSkipped() || HasFatalFailure())
-    return;
-  absl::StatusOr<Graph> graph =
-      Graph::FromTextFile("models/" + GetParam() + ".pbtxt");
+  if (IsSkipped() || HasFatalFailure()) return;
+  absl::StatusOr<Graph> graph = Graph::FromTextFile("models/" + GetParam() + ".pbtxt");
   ASSERT_TRUE(graph.ok()) << graph.status();
   const TrainingRun cpu = Train(*graph, Device::kCpu, 3, 4);
   const TrainingRun gpu = Train(*graph, Device::kCuda, 3, 4);
   for (size_t i = 0; i < cpu.losses.size(); ++i) {
-    EXPECT_NEAR(gpu.losses[i], cpu.losses[i],
-                1e-3 * (1 + std::fabs(cpu.losses[i])))
+    EXPECT_NEAR(gpu.losses[i], cpu.losses[i], 1e-3 * (1 + std::fabs(cpu.losses[i])))
         << "step " << i;
   }
   for (const auto &[name, values] : cpu.params) {
     const std::vector<float> &g = gpu.params.at(name);
     int bad = 0;
     for (size_t i = 0; i < values.size(); ++i) {
-      if (std::fabs(g[i] - values[i]) > 1e-3f + 1e-3f * std::fabs(values[i]) &&
-          bad++ < 3) {
-        ADD_FAILURE() << name << "[" << i << "]: gpu " << g[i] << ", cpu "
-                      << values[i];
+      if (std::fabs(g[i] - values[i]) > 1e-3f + 1e-3f * std::fabs(values[i]) && bad++ < 3) {
+        ADD_FAILURE() << name << "[" << i << "]: gpu " << g[i] << ", cpu " << values[i];
       }
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GpuTraining,
-                         testing::Values("mlp", "inpainting_conv",
-                                         "alexnet_fashion"));
+                         testing::Values("mlp", "inpainting_conv", "alexnet_fashion"));
 
 // A checkpoint holds host values: what the GPU saved restores on the CPU,
 // and the other way round, with optimizer state.
 TEST(GpuCheckpoint, RestoresAcrossDevices) {
   SkipWithoutGpu();
-  if (IsSkipped() || HasFatalFailure())
-    return;
+  if (IsSkipped() || HasFatalFailure()) return;
   absl::StatusOr<Graph> graph = Graph::FromTextFile("models/mlp.pbtxt");
   ASSERT_TRUE(graph.ok()) << graph.status();
   for (Device from : {Device::kCuda, Device::kCpu}) {
@@ -123,22 +110,19 @@ TEST(GpuCheckpoint, RestoresAcrossDevices) {
     std::unique_ptr<Optimizer> adam = *Optimizer::Create(config, source, from);
     Executor executor(*graph, source, {from});
     std::map<std::string, Tensor> feeds;
-    for (auto &[name, t] : Batch(*graph, 8, 5))
-      feeds[name] = t.CopyTo(from);
+    for (auto &[name, t] : Batch(*graph, 8, 5)) feeds[name] = t.CopyTo(from);
     ASSERT_TRUE(executor.Forward(feeds, true).ok());
     ASSERT_TRUE(executor.Backward().ok());
     adam->Step(0.001f);
     const CheckpointProto saved = CaptureCheckpoint(source, *adam);
 
     ParameterStore target = ParameterStore::Initialize(*graph, 2, to);
-    std::unique_ptr<Optimizer> target_adam =
-        *Optimizer::Create(config, target, to);
+    std::unique_ptr<Optimizer> target_adam = *Optimizer::Create(config, target, to);
     absl::Status status = RestoreCheckpoint(saved, target, target_adam.get());
     ASSERT_TRUE(status.ok()) << status;
     for (auto &[name, p] : source.all()) {
       EXPECT_EQ(target.Find(name)->value.device(), to);
-      EXPECT_EQ(target.Find(name)->value.ToVector(), p.value.ToVector())
-          << name;
+      EXPECT_EQ(target.Find(name)->value.ToVector(), p.value.ToVector()) << name;
     }
     auto source_state = adam->State();
     auto target_state = target_adam->State();
@@ -148,5 +132,5 @@ TEST(GpuCheckpoint, RestoresAcrossDevices) {
   }
 }
 
-} // namespace
-} // namespace tessera
+}  // namespace
+}  // namespace tessera

@@ -69,8 +69,8 @@ Image MakeInpaintingGrid(const float* masked, const float* mask, const float* pr
                          int64_t width, int scale, int border) {
   const int panel_w = static_cast<int>(width) * scale, panel_h = static_cast<int>(height) * scale;
   const int columns = 3;
-  Image image(border + columns * (panel_w + border), border + static_cast<int>(rows) * (panel_h + border),
-              3, /*fill=*/128);
+  Image image(border + columns * (panel_w + border),
+              border + static_cast<int>(rows) * (panel_h + border), 3, /*fill=*/128);
   const int64_t plane = height * width, size = channels * plane;
   auto to_byte = [](float v) {
     return static_cast<uint8_t>(std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f));
@@ -143,14 +143,16 @@ std::string MaskDescription(const datasets::MaskSpec& mask) {
                                         : absl::StrCat(mask.min_size, "-", mask.max_size);
 }
 
-std::string Score(const MaskedError& e) { return absl::StrFormat("%.4f (%.2f dB)", e.mse(), e.psnr()); }
+std::string Score(const MaskedError& e) {
+  return absl::StrFormat("%.4f (%.2f dB)", e.mse(), e.psnr());
+}
 
 // Inpainting: "masked" (the image with a hole) and "target" in; the masked
 // MSE of the graph's first output, next to the baselines, out.
 class InpaintingTask final : public TrainingTask {
  public:
-  InpaintingTask(const InpaintingConfig& config, const Graph& graph, const datasets::ImageDataset& train,
-                 const datasets::ImageDataset& test)
+  InpaintingTask(const InpaintingConfig& config, const Graph& graph,
+                 const datasets::ImageDataset& train, const datasets::ImageDataset& test)
       : config_(config),
         graph_(graph),
         train_(train),
@@ -166,19 +168,20 @@ class InpaintingTask final : public TrainingTask {
         m.min_size == m.max_size
             ? absl::StrCat(m.min_size, "x", m.min_size, " holes")
             : absl::StrCat("holes with sides of ", m.min_size, " to ", m.max_size, " pixels");
-    return absl::StrFormat("training %s on %s to fill %s: %d train / %d test images, %d parameters, batch %d, "
-                           "%s, %d threads",
-                           graph_.def().name(), config_.dataset, holes, train_.num_images, test_.num_images,
-                           parameters, config_.batch_size, DeviceName(config_.device),
-                           CpuThreadPool().num_threads());
+    return absl::StrFormat(
+        "training %s on %s to fill %s: %d train / %d test images, %d parameters, batch %d, "
+        "%s, %d threads",
+        graph_.def().name(), config_.dataset, holes, train_.num_images, test_.num_images,
+        parameters, config_.batch_size, DeviceName(config_.device), CpuThreadPool().num_threads());
   }
 
-  std::map<std::string, Tensor> TrainFeeds(std::vector<float>& images, const std::vector<float>& labels,
-                                           int64_t step, Device device) override {
+  std::map<std::string, Tensor> TrainFeeds(std::vector<float>& images,
+                                           const std::vector<float>& labels, int64_t step,
+                                           Device device) override {
     // The holes depend only on (seed, step): a resumed run redraws them.
-    datasets::MaskImages(images.data(), config_.batch_size, train_.channels, train_.height, train_.width,
-                         config_.mask, datasets::TrainMaskSeed(config_.seed, step), 0, masked_.data(),
-                         nullptr);
+    datasets::MaskImages(images.data(), config_.batch_size, train_.channels, train_.height,
+                         train_.width, config_.mask, datasets::TrainMaskSeed(config_.seed, step), 0,
+                         masked_.data(), nullptr);
     const Shape shape{config_.batch_size, train_.channels, train_.height, train_.width};
     return {{"masked", Tensor::FromVector(shape, masked_).CopyTo(device)},
             {"target", Tensor::FromVector(shape, images).CopyTo(device)}};
@@ -207,7 +210,8 @@ class InpaintingTask final : public TrainingTask {
 
 absl::Status InpaintingTask::CheckGraphMatchesData() const {
   if (graph_.def().output_size() == 0) {
-    return absl::InvalidArgumentError("the graph must list its predicted image as its first `output`");
+    return absl::InvalidArgumentError(
+        "the graph must list its predicted image as its first `output`");
   }
   const Shape data_shape{1, train_.channels, train_.height, train_.width};
   for (const char* input : {"masked", "target"}) {
@@ -217,19 +221,19 @@ absl::Status InpaintingTask::CheckGraphMatchesData() const {
     }
     TS_ASSIGN_OR_RETURN(Shape shape, graph_.InputShape(input, 1));
     if (shape != data_shape) {
-      return absl::InvalidArgumentError(absl::StrCat("graph input '", input, "' is ", ShapeToString(shape),
-                                                     " per example but the dataset's images are ",
-                                                     ShapeToString(data_shape)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph input '", input, "' is ", ShapeToString(shape),
+                       " per example but the dataset's images are ", ShapeToString(data_shape)));
     }
   }
   TS_ASSIGN_OR_RETURN(auto shapes, graph_.InferShapes(1));
   const std::string& output = graph_.def().output(0);
   auto it = shapes.find(output);
   if (it == shapes.end() || it->second != data_shape) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("graph output '", output, "' must have the images' shape ", ShapeToString(data_shape),
-                     it == shapes.end() ? ", but it is not a value of the graph"
-                                        : absl::StrCat(", but it is ", ShapeToString(it->second))));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "graph output '", output, "' must have the images' shape ", ShapeToString(data_shape),
+        it == shapes.end() ? ", but it is not a value of the graph"
+                           : absl::StrCat(", but it is ", ShapeToString(it->second))));
   }
   return absl::OkStatus();
 }
@@ -276,14 +280,15 @@ absl::StatusOr<std::string> InpaintingTask::Evaluate(Executor& executor) {
   }
   scores.loss = loss_sum / std::max<int64_t>(1, test_.num_images);
   if (!config_.out_grid.empty() && grid_rows > 0) {
-    TS_RETURN_IF_ERROR(WritePng(config_.out_grid,
-                                MakeInpaintingGrid(grid_masked.data(), grid_mask.data(),
-                                                   grid_prediction.data(), grid_target.data(), grid_rows,
-                                                   test_.channels, test_.height, test_.width)));
+    TS_RETURN_IF_ERROR(WritePng(
+        config_.out_grid, MakeInpaintingGrid(grid_masked.data(), grid_mask.data(),
+                                             grid_prediction.data(), grid_target.data(), grid_rows,
+                                             test_.channels, test_.height, test_.width)));
   }
   scores_ = scores;
-  return absl::StrFormat("test loss %.4f, test masked MSE %s; baselines: mean image %s, copy input %s",
-                         scores.loss, Score(scores.model), Score(scores.mean_image), Score(scores.copy_input));
+  return absl::StrFormat(
+      "test loss %.4f, test masked MSE %s; baselines: mean image %s, copy input %s", scores.loss,
+      Score(scores.model), Score(scores.mean_image), Score(scores.copy_input));
 }
 
 }  // namespace
@@ -292,8 +297,10 @@ absl::StatusOr<InpaintingResult> TrainInpainting(const InpaintingConfig& config)
   if (config.threads > 0) SetNumCpuThreads(config.threads);
   TS_RETURN_IF_ERROR(config.Validate());
   TS_ASSIGN_OR_RETURN(Graph graph, Graph::FromTextFile(config.graph_path));
-  TS_ASSIGN_OR_RETURN(datasets::ImageDataset train, LoadDataset(config.dataset, datasets::Split::kTrain));
-  TS_ASSIGN_OR_RETURN(datasets::ImageDataset test, LoadDataset(config.dataset, datasets::Split::kTest));
+  TS_ASSIGN_OR_RETURN(datasets::ImageDataset train,
+                      LoadDataset(config.dataset, datasets::Split::kTrain));
+  TS_ASSIGN_OR_RETURN(datasets::ImageDataset test,
+                      LoadDataset(config.dataset, datasets::Split::kTest));
   train = Subset(std::move(train), config.train_images);
   TS_RETURN_IF_ERROR(datasets::ValidateMaskSpec(config.mask, train.height, train.width));
   InpaintingTask task(config, graph, train, test);

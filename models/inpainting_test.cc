@@ -14,9 +14,7 @@
 namespace tessera {
 namespace {
 
-bool HaveDigits() {
-  return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json");
-}
+bool HaveDigits() { return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json"); }
 
 // ------------------------------------------------------------ metrics
 
@@ -60,8 +58,8 @@ datasets::ImageDataset HandMade() {
   d.num_images = 3;
   d.height = 2;
   d.width = 2;
-  d.images = {0.0f, 0.2f, 0.4f, 0.6f,   //
-              1.0f, 0.2f, 0.0f, 0.6f,   //
+  d.images = {0.0f, 0.2f, 0.4f, 0.6f,  //
+              1.0f, 0.2f, 0.0f, 0.6f,  //
               0.5f, 0.5f, 0.5f, 0.0f};
   d.labels = {0, 1, 2};
   return d;
@@ -101,14 +99,14 @@ TEST(Grid, LayoutScaleSeparatorsAndHoleTint) {
   const int64_t rows = 2, h = 4, w = 5, size = h * w;
   std::vector<float> target(rows * size), prediction(rows * size, 0.5f), mask(rows * size, 0.0f);
   for (int64_t i = 0; i < rows * size; ++i) target[i] = static_cast<float>(i % 7) / 6.0f;
-  prediction[3] = 2.0f;  // clamped to white
-  prediction[4] = -1.0f;  // clamped to black
+  prediction[3] = 2.0f;           // clamped to white
+  prediction[4] = -1.0f;          // clamped to black
   mask[size + 2 * w + 1] = 1.0f;  // row 1, pixel (y 2, x 1)
   std::vector<float> masked = target;
   for (int64_t i = 0; i < rows * size; ++i) masked[i] *= 1 - mask[i];
   const int scale = 3, border = 2;
-  Image image = MakeInpaintingGrid(masked.data(), mask.data(), prediction.data(), target.data(), rows,
-                                   1, h, w, scale, border);
+  Image image = MakeInpaintingGrid(masked.data(), mask.data(), prediction.data(), target.data(),
+                                   rows, 1, h, w, scale, border);
   EXPECT_EQ(image.channels, 3);
   EXPECT_EQ(image.width, border + 3 * (w * scale + border));
   EXPECT_EQ(image.height, border + rows * (h * scale + border));
@@ -132,7 +130,8 @@ TEST(Grid, LayoutScaleSeparatorsAndHoleTint) {
   EXPECT_EQ(hole[0], 0);
   EXPECT_EQ(hole[1], 40);
   EXPECT_EQ(hole[2], 110);
-  EXPECT_EQ(at(1, 2, 1, 2, 1)[0], static_cast<uint8_t>(std::lround(target[size + 2 * w + 1] * 255)));
+  EXPECT_EQ(at(1, 2, 1, 2, 1)[0],
+            static_cast<uint8_t>(std::lround(target[size + 2 * w + 1] * 255)));
 
   const std::string path = ::testing::TempDir() + "/grid.png";
   ASSERT_TRUE(WritePng(path, image).ok());

@@ -46,10 +46,12 @@ int main(int argc, char** argv) {
     fprintf(stderr, "inpainting_train: %s\n", std::string(flags.message()).c_str());
     return 1;
   }
-  const int min_size = absl::GetFlag(FLAGS_min_mask_size), max_size = absl::GetFlag(FLAGS_max_mask_size);
+  const int min_size = absl::GetFlag(FLAGS_min_mask_size),
+            max_size = absl::GetFlag(FLAGS_max_mask_size);
   if (min_size > 0 || max_size > 0) {
     if (min_size <= 0 || max_size <= 0) {
-      fprintf(stderr, "inpainting_train: give both --min_mask_size and --max_mask_size, or neither\n");
+      fprintf(stderr,
+              "inpainting_train: give both --min_mask_size and --max_mask_size, or neither\n");
       return 1;
     }
     config.mask = {min_size, max_size};

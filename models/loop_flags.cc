@@ -12,7 +12,8 @@ ABSL_FLAG(int, epochs, 0, "Passes over the training set.");
 ABSL_FLAG(int, batch_size, 0, "Images per step.");
 ABSL_FLAG(double, lr, 0, "Learning rate.");
 ABSL_FLAG(std::string, lr_schedule, "", "constant | step | cosine.");
-ABSL_FLAG(int, lr_step_epochs, 10, "step schedule: multiply the rate by --lr_gamma every N epochs.");
+ABSL_FLAG(int, lr_step_epochs, 10,
+          "step schedule: multiply the rate by --lr_gamma every N epochs.");
 ABSL_FLAG(double, lr_gamma, 0.1, "step schedule: the factor.");
 ABSL_FLAG(int, warmup_steps, 0, "Linear learning-rate warm-up over this many steps.");
 ABSL_FLAG(std::string, optimizer, "", "sgd | adam.");
@@ -61,7 +62,8 @@ absl::Status LoopConfigFromFlags(const LoopFlagDefaults& d, LoopConfig& config) 
   } else if (device == "cpu") {
     config.device = Device::kCpu;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("--device must be cpu or gpu, got '", device, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device must be cpu or gpu, got '", device, "'"));
   }
   config.seed = absl::GetFlag(FLAGS_seed);
   config.threads = absl::GetFlag(FLAGS_threads);

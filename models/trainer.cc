@@ -35,9 +35,9 @@ class ClassifierTask final : public TrainingTask {
     TS_ASSIGN_OR_RETURN(Shape image, graph_.InputShape("image", 1));
     const Shape data_shape{1, train_.channels, height_, width_};
     if (image != data_shape) {
-      return absl::InvalidArgumentError(absl::StrCat("graph input 'image' is ", ShapeToString(image),
-                                                     " per example but the dataset's images are ",
-                                                     ShapeToString(data_shape)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph input 'image' is ", ShapeToString(image),
+                       " per example but the dataset's images are ", ShapeToString(data_shape)));
     }
     TS_ASSIGN_OR_RETURN(Shape label, graph_.InputShape("label", 1));
     if (label != Shape{1}) {
@@ -48,15 +48,17 @@ class ClassifierTask final : public TrainingTask {
 
   std::string Description(int64_t parameters) const {
     return absl::StrFormat(
-        "training %s on %s (%dx%d): %d train / %d test images, %d parameters, batch %d, %s, %d threads",
+        "training %s on %s (%dx%d): %d train / %d test images, %d parameters, batch %d, %s, %d "
+        "threads",
         graph_.def().name(), config_.dataset, height_, width_, train_.num_images, test_.num_images,
         parameters, config_.batch_size, DeviceName(config_.device), CpuThreadPool().num_threads());
   }
 
-  std::map<std::string, Tensor> TrainFeeds(std::vector<float>& images, const std::vector<float>& labels,
-                                           int64_t step, Device device) override {
-    datasets::RandomShift(images.data(), config_.batch_size, train_.channels, train_.height, train_.width,
-                          config_.augment_shift, config_.seed * 7919 + step);
+  std::map<std::string, Tensor> TrainFeeds(std::vector<float>& images,
+                                           const std::vector<float>& labels, int64_t step,
+                                           Device device) override {
+    datasets::RandomShift(images.data(), config_.batch_size, train_.channels, train_.height,
+                          train_.width, config_.augment_shift, config_.seed * 7919 + step);
     return Feeds(images, labels, config_.batch_size, train_, device);
   }
 
@@ -70,8 +72,9 @@ class ClassifierTask final : public TrainingTask {
     if (window_steps_ == std::max<int64_t>(1, info.steps_per_epoch / 10) ||
         info.batch_in_epoch + 1 == info.steps_per_epoch) {
       // Accuracy of the window is approximated by the epoch's so far.
-      curve_.train.push_back({info.epoch + static_cast<double>(info.batch_in_epoch + 1) / info.steps_per_epoch,
-                              window_loss_ / window_steps_, TrainAccuracy()});
+      curve_.train.push_back(
+          {info.epoch + static_cast<double>(info.batch_in_epoch + 1) / info.steps_per_epoch,
+           window_loss_ / window_steps_, TrainAccuracy()});
       window_loss_ = 0;
       window_steps_ = 0;
     }
@@ -116,14 +119,18 @@ class ClassifierTask final : public TrainingTask {
     correct_ = seen_ = 0;
   }
 
-  std::string FinalSummary() const override { return absl::StrFormat(", test accuracy %.4f", test_accuracy_); }
+  std::string FinalSummary() const override {
+    return absl::StrFormat(", test accuracy %.4f", test_accuracy_);
+  }
 
   double test_loss() const { return test_loss_; }
   double test_accuracy() const { return test_accuracy_; }
   const TrainingCurve& curve() const { return curve_; }
 
  private:
-  double TrainAccuracy() const { return static_cast<double>(correct_) / std::max<int64_t>(1, seen_); }
+  double TrainAccuracy() const {
+    return static_cast<double>(correct_) / std::max<int64_t>(1, seen_);
+  }
 
   static int64_t CountCorrect(const Tensor& logits, const std::vector<float>& labels, int64_t n) {
     const int64_t classes = logits.dim(1);
@@ -138,14 +145,15 @@ class ClassifierTask final : public TrainingTask {
 
   // A batch of dataset images (resized to the network's input size) and
   // labels, on `device`. Written straight into the tensors.
-  std::map<std::string, Tensor> Feeds(const std::vector<float>& images, const std::vector<float>& labels,
-                                      int64_t n, const datasets::ImageDataset& data, Device device) const {
+  std::map<std::string, Tensor> Feeds(const std::vector<float>& images,
+                                      const std::vector<float>& labels, int64_t n,
+                                      const datasets::ImageDataset& data, Device device) const {
     Tensor image = Tensor::Empty({n, data.channels, height_, width_});
     if (height_ == data.height && width_ == data.width) {
       std::copy(images.begin(), images.begin() + image.num_elements(), image.data());
     } else {
-      datasets::ResizeBilinear(images.data(), n, data.channels, data.height, data.width, image.data(),
-                               height_, width_);
+      datasets::ResizeBilinear(images.data(), n, data.channels, data.height, data.width,
+                               image.data(), height_, width_);
     }
     Tensor label = Tensor::Empty({n});
     std::copy(labels.begin(), labels.begin() + n, label.data());
@@ -177,21 +185,24 @@ absl::StatusOr<Graph> LoadGraph(const TrainConfig& config) {
     for (InputDef& input : *def.mutable_input()) {
       if (input.name() != "image") continue;
       if (input.shape_size() != 4) {
-        return absl::InvalidArgumentError("--image_size needs an 'image' input of shape [-1, C, H, W]");
+        return absl::InvalidArgumentError(
+            "--image_size needs an 'image' input of shape [-1, C, H, W]");
       }
       input.set_shape(2, config.image_size);
       input.set_shape(3, config.image_size);
       found = true;
     }
-    if (!found) return absl::InvalidArgumentError("--image_size: the graph has no input named 'image'");
+    if (!found)
+      return absl::InvalidArgumentError("--image_size: the graph has no input named 'image'");
   }
   absl::StatusOr<Graph> built = Graph::Build(def);
   if (!built.ok()) {
     return absl::Status(
         built.status().code(),
-        absl::StrCat(config.graph_path,
-                     config.image_size > 0 ? absl::StrCat(" at --image_size=", config.image_size) : "", ": ",
-                     built.status().message()));
+        absl::StrCat(
+            config.graph_path,
+            config.image_size > 0 ? absl::StrCat(" at --image_size=", config.image_size) : "", ": ",
+            built.status().message()));
   }
   return built;
 }
@@ -202,13 +213,16 @@ absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config) {
   if (config.threads > 0) SetNumCpuThreads(config.threads);
   TS_RETURN_IF_ERROR(config.Validate());
   TS_ASSIGN_OR_RETURN(Graph graph, LoadGraph(config));
-  TS_ASSIGN_OR_RETURN(datasets::ImageDataset train, LoadDataset(config.dataset, datasets::Split::kTrain));
-  TS_ASSIGN_OR_RETURN(datasets::ImageDataset test, LoadDataset(config.dataset, datasets::Split::kTest));
+  TS_ASSIGN_OR_RETURN(datasets::ImageDataset train,
+                      LoadDataset(config.dataset, datasets::Split::kTrain));
+  TS_ASSIGN_OR_RETURN(datasets::ImageDataset test,
+                      LoadDataset(config.dataset, datasets::Split::kTest));
   ClassifierTask task(config, graph, train, test);
   TS_RETURN_IF_ERROR(task.CheckGraphMatchesData());
   TrainingLoop loop(config, graph, train);
-  TS_ASSIGN_OR_RETURN(LoopResult run, loop.Run(task, task.Description(loop.params().TotalElements()),
-                                               {{"dataset", config.dataset}}));
+  TS_ASSIGN_OR_RETURN(LoopResult run,
+                      loop.Run(task, task.Description(loop.params().TotalElements()),
+                               {{"dataset", config.dataset}}));
   TrainResult result;
   result.steps = run.steps;
   result.interrupted = run.interrupted;

@@ -9,9 +9,7 @@
 namespace tessera {
 namespace {
 
-bool HaveDigits() {
-  return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json");
-}
+bool HaveDigits() { return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json"); }
 
 TrainConfig SmallRun(const std::string& dir) {
   TrainConfig config;
@@ -89,7 +87,8 @@ TEST(Trainer, SameSeedAndThreadsGiveBitwiseIdenticalTraining) {
   other_seed.epochs = 1;
   other_seed.seed = 2;
   ASSERT_TRUE(TrainClassifier(other_seed).ok());
-  EXPECT_NE(Newest(other_seed.checkpoint_dir).parameter(0).SerializeAsString(), a.parameter(0).SerializeAsString());
+  EXPECT_NE(Newest(other_seed.checkpoint_dir).parameter(0).SerializeAsString(),
+            a.parameter(0).SerializeAsString());
 }
 
 TEST(Trainer, DivergenceStopsWithAClearMessage) {

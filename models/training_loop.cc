@@ -68,8 +68,10 @@ absl::Status LoopConfig::Validate() const {
 
 absl::StatusOr<datasets::ImageDataset> LoadDataset(const std::string& name, datasets::Split split) {
   if (name == "mnist") return datasets::LoadMnistDigits(datasets::DefaultMnistDigitsDir(), split);
-  if (name == "fashion") return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), split);
-  return absl::InvalidArgumentError(absl::StrCat("unknown dataset '", name, "' (known: mnist, fashion)"));
+  if (name == "fashion")
+    return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), split);
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown dataset '", name, "' (known: mnist, fashion)"));
 }
 
 std::string ResolveUserPath(const std::string& path) {
@@ -78,7 +80,8 @@ std::string ResolveUserPath(const std::string& path) {
   return user_dir ? absl::StrCat(user_dir, "/", path) : path;
 }
 
-TrainingLoop::TrainingLoop(const LoopConfig& config, const Graph& graph, const datasets::ImageDataset& train)
+TrainingLoop::TrainingLoop(const LoopConfig& config, const Graph& graph,
+                           const datasets::ImageDataset& train)
     : config_(config),
       graph_(graph),
       train_(train),
@@ -109,11 +112,12 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
                                              const std::map<std::string, std::string>& metadata) {
   TS_RETURN_IF_ERROR(config_.Validate());
   TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, config_.device));
-  datasets::Batcher batcher(train_, config_.batch_size, /*shuffle=*/true, config_.seed, /*drop_last=*/true);
+  datasets::Batcher batcher(train_, config_.batch_size, /*shuffle=*/true, config_.seed,
+                            /*drop_last=*/true);
   const int64_t steps_per_epoch = batcher.batches_per_epoch();
   if (steps_per_epoch == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("batch size ", config_.batch_size,
-                                                   " exceeds the training set (", train_.num_images, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch size ", config_.batch_size, " exceeds the training set (", train_.num_images, ")"));
   }
   LrSchedule schedule = config_.schedule;
   if (schedule.type == "cosine") schedule.total_steps = steps_per_epoch * config_.epochs;
@@ -122,7 +126,8 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
   if (config_.resume || config_.eval_only) {
     std::vector<std::string> found = ListCheckpoints(config_.checkpoint_dir);
     if (found.empty()) {
-      return absl::NotFoundError(absl::StrCat("--resume/--eval_only: no checkpoint in ", config_.checkpoint_dir));
+      return absl::NotFoundError(
+          absl::StrCat("--resume/--eval_only: no checkpoint in ", config_.checkpoint_dir));
     }
     TS_ASSIGN_OR_RETURN(CheckpointProto checkpoint, ReadCheckpointFile(found.back()));
     TS_RETURN_IF_ERROR(RestoreCheckpoint(checkpoint, params_, optimizer_.get()));
@@ -141,8 +146,10 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
   }
   LoopResult result;
   if (!config_.eval_only && start_epoch >= config_.epochs) {
-    Print("the checkpoint has finished %lld epochs, --epochs is %d: nothing left to train; "
-          "evaluating it instead\n", static_cast<long long>(start_epoch), config_.epochs);
+    Print(
+        "the checkpoint has finished %lld epochs, --epochs is %d: nothing left to train; "
+        "evaluating it instead\n",
+        static_cast<long long>(start_epoch), config_.epochs);
   }
   if (config_.eval_only || start_epoch >= config_.epochs) {
     TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(executor_));
@@ -183,7 +190,8 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
     int64_t loss_count = 0;
     const auto epoch_start = Clock::now();
     for (; batch_index < steps_per_epoch; ++batch_index) {
-      if (config_.max_steps > 0 && optimizer_->steps() >= config_.max_steps) g_stop_signal.store(-1);
+      if (config_.max_steps > 0 && optimizer_->steps() >= config_.max_steps)
+        g_stop_signal.store(-1);
       if (g_stop_signal.load() != 0) return stop(epoch, batch_index);
       batcher.Next(images.data(), labels.data());
       const int64_t step = optimizer_->steps();
@@ -191,28 +199,34 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
                                            /*training=*/true, config_.seed * 1000003 + step));
       TS_ASSIGN_OR_RETURN(float loss, executor_.Loss());
       if (!std::isfinite(loss)) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "training diverged: loss is %g at epoch %d, step %d. Lower the learning rate (--lr=%g now), "
-            "or run with --check_numerics to find the first op that overflows",
-            loss, epoch + 1, step, config_.schedule.base_lr));
+        return absl::FailedPreconditionError(
+            absl::StrFormat("training diverged: loss is %g at epoch %d, step %d. Lower the "
+                            "learning rate (--lr=%g now), "
+                            "or run with --check_numerics to find the first op that overflows",
+                            loss, epoch + 1, step, config_.schedule.base_lr));
       }
       TS_RETURN_IF_ERROR(executor_.Backward());
       optimizer_->Step(schedule.At(step, steps_per_epoch));
-      TS_RETURN_IF_ERROR(task.AfterStep(executor_, labels, {epoch, batch_index, steps_per_epoch, loss}));
+      TS_RETURN_IF_ERROR(
+          task.AfterStep(executor_, labels, {epoch, batch_index, steps_per_epoch, loss}));
       loss_sum += loss;
       ++loss_count;
       images_this_run += config_.batch_size;
-      if (config_.checkpoint_every_steps > 0 && optimizer_->steps() % config_.checkpoint_every_steps == 0) {
+      if (config_.checkpoint_every_steps > 0 &&
+          optimizer_->steps() % config_.checkpoint_every_steps == 0) {
         TS_RETURN_IF_ERROR(Save(epoch, batch_index + 1, metadata));
       }
       const auto now = Clock::now();
-      if (Seconds(now - last_print) >= (interactive ? 0.2 : 10.0) || batch_index + 1 == steps_per_epoch) {
+      if (Seconds(now - last_print) >= (interactive ? 0.2 : 10.0) ||
+          batch_index + 1 == steps_per_epoch) {
         last_print = now;
-        const double rate = images_this_run / std::max(1e-9, Seconds(now - run_start) - eval_seconds);
+        const double rate =
+            images_this_run / std::max(1e-9, Seconds(now - run_start) - eval_seconds);
         const int64_t steps_left = (config_.epochs - epoch) * steps_per_epoch - (batch_index + 1);
         Print("%sepoch %lld/%d  step %lld/%lld  loss %.4f  %.0f images/s  ETA %s%s", clear,
-              static_cast<long long>(epoch + 1), config_.epochs, static_cast<long long>(batch_index + 1),
-              static_cast<long long>(steps_per_epoch), loss_sum / loss_count, rate,
+              static_cast<long long>(epoch + 1), config_.epochs,
+              static_cast<long long>(batch_index + 1), static_cast<long long>(steps_per_epoch),
+              loss_sum / loss_count, rate,
               FormatDuration(steps_left * config_.batch_size / std::max(1e-9, rate)).c_str(),
               interactive ? "" : "\n");
       }
@@ -230,9 +244,9 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
   result.steps = optimizer_->steps();
   result.train_seconds = Seconds(Clock::now() - run_start) - eval_seconds;
   Print("done: %lld steps in %s (%s training)%s%s%s\n", static_cast<long long>(result.steps),
-        FormatDuration(Seconds(Clock::now() - run_start)).c_str(), FormatDuration(result.train_seconds).c_str(),
-        task.FinalSummary().c_str(), config_.checkpoint_dir.empty() ? "" : ", checkpoints in ",
-        config_.checkpoint_dir.c_str());
+        FormatDuration(Seconds(Clock::now() - run_start)).c_str(),
+        FormatDuration(result.train_seconds).c_str(), task.FinalSummary().c_str(),
+        config_.checkpoint_dir.empty() ? "" : ", checkpoints in ", config_.checkpoint_dir.c_str());
   return result;
 }
 

@@ -101,7 +101,8 @@ class TrainingLoop {
                                  const std::map<std::string, std::string>& metadata);
 
  private:
-  absl::Status Save(int64_t epoch, int64_t batch_in_epoch, const std::map<std::string, std::string>& metadata);
+  absl::Status Save(int64_t epoch, int64_t batch_in_epoch,
+                    const std::map<std::string, std::string>& metadata);
   void Print(const char* format, ...) const;
 
   const LoopConfig& config_;

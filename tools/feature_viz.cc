@@ -35,7 +35,9 @@ std::string NodeList(const Graph& graph) {
 
 // The value that `name` refers to: a node's first output, or "node:k".
 absl::StatusOr<std::string> NodeValue(const Graph& graph, const std::string& name) {
-  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat("--node is required; the nodes are: ", NodeList(graph)));
+  if (name.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat("--node is required; the nodes are: ", NodeList(graph)));
   for (const Node& node : graph.nodes()) {
     if (node.name == name) return node.outputs[0];
     for (const std::string& out : node.outputs) {
@@ -43,29 +45,34 @@ absl::StatusOr<std::string> NodeValue(const Graph& graph, const std::string& nam
     }
   }
   if (graph.IsInput(name) || graph.IsParameter(name)) {
-    return absl::InvalidArgumentError(absl::StrCat("'", name, "' is a graph ", graph.IsInput(name) ? "input" : "parameter",
-                                                   ", not a node; the nodes are: ", NodeList(graph)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", name, "' is a graph ", graph.IsInput(name) ? "input" : "parameter",
+                     ", not a node; the nodes are: ", NodeList(graph)));
   }
-  return absl::NotFoundError(absl::StrCat("the graph has no node '", name, "'; its nodes are: ", NodeList(graph)));
+  return absl::NotFoundError(
+      absl::StrCat("the graph has no node '", name, "'; its nodes are: ", NodeList(graph)));
 }
 
 // Checks that the graph can be fed images of `data` (and their labels).
 absl::Status CheckFeedable(const Graph& graph, const datasets::ImageDataset& data) {
   const InputDef* image = ImageInput(graph);
   if (image == nullptr) {
-    return absl::InvalidArgumentError("the graph has no image input (named 'image', or any [-1, C, H, W] input)");
+    return absl::InvalidArgumentError(
+        "the graph has no image input (named 'image', or any [-1, C, H, W] input)");
   }
   TS_ASSIGN_OR_RETURN(Shape shape, graph.InputShape(image->name(), 1));
   const Shape expected = {1, data.channels, data.height, data.width};
   if (shape != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("graph input '", image->name(), "' has shape ",
-                                                   ShapeToString(shape), " for one image, but the dataset's images are ",
-                                                   data.channels, "x", data.height, "x", data.width));
+    return absl::InvalidArgumentError(
+        absl::StrCat("graph input '", image->name(), "' has shape ", ShapeToString(shape),
+                     " for one image, but the dataset's images are ", data.channels, "x",
+                     data.height, "x", data.width));
   }
   for (const InputDef& input : graph.def().input()) {
     if (&input != image && input.name() != "label") {
-      return absl::InvalidArgumentError(absl::StrCat("graph input '", input.name(),
-                                                     "' is neither the image nor 'label'; do not know what to feed it"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph input '", input.name(),
+                       "' is neither the image nor 'label'; do not know what to feed it"));
     }
   }
   if (data.num_images == 0) return absl::InvalidArgumentError("the dataset has no images");
@@ -73,7 +80,8 @@ absl::Status CheckFeedable(const Graph& graph, const datasets::ImageDataset& dat
 }
 
 // Feeds for images [begin, end) of `data`.
-absl::StatusOr<std::map<std::string, Tensor>> Feeds(const Graph& graph, const datasets::ImageDataset& data,
+absl::StatusOr<std::map<std::string, Tensor>> Feeds(const Graph& graph,
+                                                    const datasets::ImageDataset& data,
                                                     int64_t begin, int64_t end) {
   const int64_t n = end - begin;
   std::map<std::string, Tensor> feeds;
@@ -85,7 +93,8 @@ absl::StatusOr<std::map<std::string, Tensor>> Feeds(const Graph& graph, const da
     if (input.name() != "label") continue;
     TS_ASSIGN_OR_RETURN(Shape shape, graph.InputShape("label", n));
     if (shape != Shape{n}) {
-      return absl::InvalidArgumentError(absl::StrCat("graph input 'label' has shape ", ShapeToString(shape),
+      return absl::InvalidArgumentError(absl::StrCat("graph input 'label' has shape ",
+                                                     ShapeToString(shape),
                                                      "; expected [batch] class indices"));
     }
     std::vector<float> labels;
@@ -112,13 +121,14 @@ int64_t IntSqrt(int64_t n) {
 }
 
 // Tiles with index labels under them when they are wide enough for them.
-Image Grid(const std::vector<std::vector<float>>& tiles, int channels, int64_t h, int64_t w, int columns, int scale,
-           bool normalize, const std::vector<std::string>& labels) {
+Image Grid(const std::vector<std::vector<float>>& tiles, int channels, int64_t h, int64_t w,
+           int columns, int scale, bool normalize, const std::vector<std::string>& labels) {
   Image grid = channels == 3 ? TileRgb(tiles, h, w, columns, scale, normalize)
                              : TileGrey(tiles, h, w, columns, scale, normalize);
   size_t longest = 0;
   for (const std::string& l : labels) longest = std::max(longest, l.size());
-  if (labels.empty() || TextWidth(std::string(longest, '0')) > w * scale + kTileSeparator) return grid;
+  if (labels.empty() || TextWidth(std::string(longest, '0')) > w * scale + kTileSeparator)
+    return grid;
   return LabelTiles(grid, h, w, columns, scale, labels);
 }
 
@@ -146,7 +156,8 @@ Image UnitGrid(const std::vector<float>& v, const TileOptions& options) {
     float t = hi > lo && std::isfinite(v[u]) ? (v[u] - lo) / (hi - lo) : 0.0f;
     const uint8_t g = static_cast<uint8_t>(std::lround(std::clamp(t, 0.0f, 1.0f) * 255.0f));
     FillRect(image, x, y, cell, cell, Rgb{g, g, g});
-    if (numbered) DrawText(image, x + 2, y + 2, std::to_string(u), g < 128 ? Rgb{255, 200, 0} : Rgb{0, 0, 160});
+    if (numbered)
+      DrawText(image, x + 2, y + 2, std::to_string(u), g < 128 ? Rgb{255, 200, 0} : Rgb{0, 0, 160});
   }
   return image;
 }
@@ -155,7 +166,8 @@ std::string Fmt(float v) { return absl::StrFormat("%.3g", v); }
 
 }  // namespace
 
-absl::StatusOr<LoadedModel> LoadModel(const std::string& graph_path, const std::string& checkpoint) {
+absl::StatusOr<LoadedModel> LoadModel(const std::string& graph_path,
+                                      const std::string& checkpoint) {
   if (graph_path.empty()) return absl::InvalidArgumentError("--graph is required");
   if (checkpoint.empty()) {
     return absl::InvalidArgumentError(
@@ -169,7 +181,8 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& graph_path, const std::
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     const std::vector<std::string> all = ListCheckpoints(path);
-    if (all.empty()) return absl::NotFoundError(absl::StrCat("no checkpoint (ckpt-*.tsr) in directory ", path));
+    if (all.empty())
+      return absl::NotFoundError(absl::StrCat("no checkpoint (ckpt-*.tsr) in directory ", path));
     path = all.back();
   } else if (!std::filesystem::exists(path, ec)) {
     return absl::NotFoundError(absl::StrCat("checkpoint ", path, " does not exist"));
@@ -179,22 +192,23 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& graph_path, const std::
   absl::Status restored = RestoreCheckpoint(ckpt, model.params, nullptr);
   if (!restored.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("checkpoint ", path, " does not fit graph '",
-                                                   model.graph->def().name(), "': ", restored.message()));
+                                                   model.graph->def().name(),
+                                                   "': ", restored.message()));
   }
   model.checkpoint_path = path;
   return model;
 }
 
-absl::StatusOr<Image> RenderFilters(const Graph& graph, const ParameterStore& params, const std::string& param,
-                                    const TileOptions& options) {
+absl::StatusOr<Image> RenderFilters(const Graph& graph, const ParameterStore& params,
+                                    const std::string& param, const TileOptions& options) {
   auto it = params.all().find(param);
   if (it == params.all().end()) {
     std::vector<std::string> weights;
     for (const auto& [name, p] : params.all()) {
       if (p.value.rank() == 2 || p.value.rank() == 4) weights.push_back(name);
     }
-    return absl::NotFoundError(absl::StrCat("the graph has no parameter '", param, "'; 2-D and 4-D ones: ",
-                                            absl::StrJoin(weights, ", ")));
+    return absl::NotFoundError(absl::StrCat("the graph has no parameter '", param,
+                                            "'; 2-D and 4-D ones: ", absl::StrJoin(weights, ", ")));
   }
   const Tensor& weight = it->second.value;
   const std::vector<float> w = weight.ToVector();
@@ -217,9 +231,10 @@ absl::StatusOr<Image> RenderFilters(const Graph& graph, const ParameterStore& pa
       channels = 3;
       h = wd = IntSqrt(in / 3);
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "rows of '", param, "' ", ShapeToString(shape), " have ", in,
-          " values: neither C*H*W of the graph's image input nor a square (or 3 squares) to draw as an image"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("rows of '", param, "' ", ShapeToString(shape), " have ", in,
+                       " values: neither C*H*W of the graph's image input nor a square (or 3 "
+                       "squares) to draw as an image"));
     }
     shown = std::min<int64_t>(out, kMaxFilters);
     if (channels == 1 || channels == 3) {
@@ -227,7 +242,8 @@ absl::StatusOr<Image> RenderFilters(const Graph& graph, const ParameterStore& pa
         tiles.emplace_back(w.begin() + r * in, w.begin() + (r + 1) * in);
         labels.push_back(std::to_string(r));
       }
-      if (columns <= 0) columns = out <= 12 ? static_cast<int>(out) : DefaultColumns(static_cast<int>(shown));
+      if (columns <= 0)
+        columns = out <= 12 ? static_cast<int>(out) : DefaultColumns(static_cast<int>(shown));
     } else {
       const int64_t plane = h * wd;
       for (int64_t r = 0; r < shown; ++r) {
@@ -238,8 +254,9 @@ absl::StatusOr<Image> RenderFilters(const Graph& graph, const ParameterStore& pa
       columns = static_cast<int>(channels);
       labels.clear();
     }
-    caption.push_back(absl::StrCat(param, " ", ShapeToString(shape), ": ", out, " rows drawn as ", channels, "x", h,
-                                   "x", wd, " images", shown < out ? absl::StrCat(" (the first ", shown, ")") : ""));
+    caption.push_back(absl::StrCat(param, " ", ShapeToString(shape), ": ", out, " rows drawn as ",
+                                   channels, "x", h, "x", wd, " images",
+                                   shown < out ? absl::StrCat(" (the first ", shown, ")") : ""));
   } else if (shape.size() == 4) {
     const int64_t o = shape[0];
     channels = shape[1];
@@ -253,45 +270,52 @@ absl::StatusOr<Image> RenderFilters(const Graph& graph, const ParameterStore& pa
         labels.push_back(std::to_string(f));
       }
       if (columns <= 0) columns = DefaultColumns(static_cast<int>(shown));
-      caption.push_back(absl::StrCat(param, " ", ShapeToString(shape), ": ", o, " filters of ", channels, "x", h, "x",
-                                     wd, channels == 3 ? " (colour)" : "",
+      caption.push_back(absl::StrCat(param, " ", ShapeToString(shape), ": ", o, " filters of ",
+                                     channels, "x", h, "x", wd, channels == 3 ? " (colour)" : "",
                                      shown < o ? absl::StrCat(" (the first ", shown, ")") : ""));
     } else {
       const int64_t plane = h * wd;
       for (int64_t f = 0; f < shown; ++f) {
         for (int64_t c = 0; c < channels; ++c) {
-          tiles.emplace_back(w.begin() + f * per_filter + c * plane, w.begin() + f * per_filter + (c + 1) * plane);
+          tiles.emplace_back(w.begin() + f * per_filter + c * plane,
+                             w.begin() + f * per_filter + (c + 1) * plane);
         }
       }
       columns = static_cast<int>(channels);
       caption.push_back(absl::StrCat(param, " ", ShapeToString(shape), ": a row per filter (", o,
                                      shown < o ? absl::StrCat(", the first ", shown, " drawn") : "",
-                                     "), a ", h, "x", wd, " tile per input channel (", channels, ")"));
+                                     "), a ", h, "x", wd, " tile per input channel (", channels,
+                                     ")"));
     }
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("parameter '", param, "' has shape ", ShapeToString(shape),
-                                                   "; filters mode draws a 2-D [out, in] or 4-D [O, C, kH, kW] weight"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter '", param, "' has shape ", ShapeToString(shape),
+                     "; filters mode draws a 2-D [out, in] or 4-D [O, C, kH, kW] weight"));
   }
-  caption.push_back("each tile normalized on its own: black = its most negative weight, white = its most positive");
+  caption.push_back(
+      "each tile normalized on its own: black = its most negative weight, white = its most "
+      "positive");
   const int scale = AutoScale(std::max(h, wd), columns, options.scale);
   const int tile_channels = channels == 3 ? 3 : 1;
   return AddCaption(Grid(tiles, tile_channels, h, wd, columns, scale, true, labels), caption);
 }
 
 absl::StatusOr<Image> RenderActivations(const Graph& graph, ParameterStore& params,
-                                        const datasets::ImageDataset& data, int64_t index, const std::string& node,
-                                        const TileOptions& options) {
+                                        const datasets::ImageDataset& data, int64_t index,
+                                        const std::string& node, const TileOptions& options) {
   TS_ASSIGN_OR_RETURN(const std::string value, NodeValue(graph, node));
   TS_RETURN_IF_ERROR(CheckFeedable(graph, data));
   if (index < 0 || index >= data.num_images) {
-    return absl::OutOfRangeError(absl::StrCat("--index=", index, " is out of range: the dataset has ", data.num_images,
+    return absl::OutOfRangeError(absl::StrCat("--index=", index,
+                                              " is out of range: the dataset has ", data.num_images,
                                               " images (0..", data.num_images - 1, ")"));
   }
   TS_ASSIGN_OR_RETURN(auto shapes, graph.InferShapes(1));
   const Shape& shape = shapes.at(value);
   if (!(shape.size() == 4 || shape.size() == 2) || shape[0] != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("'", value, "' has shape ", ShapeToString(shape),
-                                                   " for one image; activations mode draws [1, C, H, W] or [1, D] outputs"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", value, "' has shape ", ShapeToString(shape),
+                     " for one image; activations mode draws [1, C, H, W] or [1, D] outputs"));
   }
   TS_ASSIGN_OR_RETURN(auto feeds, Feeds(graph, data, index, index + 1));
   Executor executor(graph, params);
@@ -311,25 +335,33 @@ absl::StatusOr<Image> RenderActivations(const Graph& graph, ParameterStore& para
       labels.push_back(std::to_string(k));
     }
     const int columns = options.columns > 0 ? options.columns : DefaultColumns(static_cast<int>(c));
-    grid = Grid(tiles, 1, h, w, columns, AutoScale(std::max(h, w), columns, options.scale), true, labels);
-    caption.push_back(absl::StrCat(value, " ", ShapeToString(shape), ": ", c, " channels of ", h, "x", w));
+    grid = Grid(tiles, 1, h, w, columns, AutoScale(std::max(h, w), columns, options.scale), true,
+                labels);
+    caption.push_back(
+        absl::StrCat(value, " ", ShapeToString(shape), ": ", c, " channels of ", h, "x", w));
   } else {
     grid = UnitGrid(v, options);
     const int64_t d = shape[1];
-    caption.push_back(absl::StrCat(value, " ", ShapeToString(shape), ": ", d, " units, ",
-                                   options.columns > 0 ? options.columns : DefaultColumns(static_cast<int>(d)),
-                                   " per row, unit 0 top left"));
+    caption.push_back(
+        absl::StrCat(value, " ", ShapeToString(shape), ": ", d, " units, ",
+                     options.columns > 0 ? options.columns : DefaultColumns(static_cast<int>(d)),
+                     " per row, unit 0 top left"));
   }
-  caption.push_back(absl::StrCat("image ", index, " (label ", data.labels[index], "), evaluation mode; min ", Fmt(*lo),
-                                 ", max ", Fmt(*hi), "; normalized per tile: black = min, white = max"));
+  caption.push_back(absl::StrCat("image ", index, " (label ", data.labels[index],
+                                 "), evaluation mode; min ", Fmt(*lo), ", max ", Fmt(*hi),
+                                 "; normalized per tile: black = min, white = max"));
 
   // The input image on the left, the activations on the right.
   const int64_t size = data.image_size();
-  std::vector<float> pixels(data.images.begin() + index * size, data.images.begin() + (index + 1) * size);
-  const int input_scale = std::max<int>(1, static_cast<int>(112 / std::max<int64_t>(data.height, data.width)));
-  Image input = data.channels == 3 ? TileRgb({pixels}, data.height, data.width, 1, input_scale, false)
-                                   : TileGrey({pixels}, data.height, data.width, 1, input_scale, false);
-  Image both(input.width + 16 + grid.width, std::max(input.height + TextHeight() + 6, grid.height), 3, 255);
+  std::vector<float> pixels(data.images.begin() + index * size,
+                            data.images.begin() + (index + 1) * size);
+  const int input_scale =
+      std::max<int>(1, static_cast<int>(112 / std::max<int64_t>(data.height, data.width)));
+  Image input = data.channels == 3
+                    ? TileRgb({pixels}, data.height, data.width, 1, input_scale, false)
+                    : TileGrey({pixels}, data.height, data.width, 1, input_scale, false);
+  Image both(input.width + 16 + grid.width, std::max(input.height + TextHeight() + 6, grid.height),
+             3, 255);
   Blit(both, input, 0, 0);
   DrawText(both, 2, input.height + 3, "input", colors::kBlack);
   Blit(both, grid, input.width + 16, 0);
@@ -337,23 +369,27 @@ absl::StatusOr<Image> RenderActivations(const Graph& graph, ParameterStore& para
 }
 
 absl::StatusOr<TopImages> RenderTopImages(const Graph& graph, ParameterStore& params,
-                                          const datasets::ImageDataset& data, const std::string& node,
-                                          int64_t channel, int count, const TileOptions& options, int64_t batch_size) {
+                                          const datasets::ImageDataset& data,
+                                          const std::string& node, int64_t channel, int count,
+                                          const TileOptions& options, int64_t batch_size) {
   TS_ASSIGN_OR_RETURN(const std::string value, NodeValue(graph, node));
   TS_RETURN_IF_ERROR(CheckFeedable(graph, data));
-  if (count < 1) return absl::InvalidArgumentError(absl::StrCat("--count must be at least 1, got ", count));
+  if (count < 1)
+    return absl::InvalidArgumentError(absl::StrCat("--count must be at least 1, got ", count));
   if (batch_size < 1) return absl::InvalidArgumentError("batch size must be at least 1");
   TS_ASSIGN_OR_RETURN(auto shapes, graph.InferShapes(1));
   const Shape& shape = shapes.at(value);
   if (!(shape.size() == 4 || shape.size() == 2) || shape[0] != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("'", value, "' has shape ", ShapeToString(shape),
-                                                   " for one image; top_images ranks channels of [N, C, H, W] or "
-                                                   "[N, D] outputs"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", value, "' has shape ", ShapeToString(shape),
+                     " for one image; top_images ranks channels of [N, C, H, W] or "
+                     "[N, D] outputs"));
   }
   const int64_t channels = shape[1];
   if (channel < 0 || channel >= channels) {
-    return absl::OutOfRangeError(absl::StrCat("--channel=", channel, " is out of range: '", value, "' has ", channels,
-                                              shape.size() == 4 ? " channels" : " units", " (0..", channels - 1, ")"));
+    return absl::OutOfRangeError(
+        absl::StrCat("--channel=", channel, " is out of range: '", value, "' has ", channels,
+                     shape.size() == 4 ? " channels" : " units", " (0..", channels - 1, ")"));
   }
   std::vector<float> scores(data.num_images);
   Executor executor(graph, params);
@@ -394,14 +430,19 @@ absl::StatusOr<TopImages> RenderTopImages(const Graph& graph, ParameterStore& pa
   double mean = 0;
   for (float s : scores) mean += s;
   mean /= data.num_images;
-  const int columns = options.columns > 0 ? options.columns : DefaultColumns(static_cast<int>(shown));
+  const int columns =
+      options.columns > 0 ? options.columns : DefaultColumns(static_cast<int>(shown));
   const int scale = AutoScale(std::max(data.height, data.width), columns, options.scale);
-  Image grid = Grid(tiles, data.channels == 3 ? 3 : 1, data.height, data.width, columns, scale, false, labels);
-  const std::string what = shape.size() == 4 ? "mean activation of channel " : "activation of unit ";
+  Image grid = Grid(tiles, data.channels == 3 ? 3 : 1, data.height, data.width, columns, scale,
+                    false, labels);
+  const std::string what =
+      shape.size() == 4 ? "mean activation of channel " : "activation of unit ";
   top.image = AddCaption(
-      grid, {absl::StrCat(value, ": the ", shown, " of ", data.num_images, " images with the highest ", what, channel),
-             absl::StrCat("under each: label: activation (over all images: mean ", Fmt(static_cast<float>(mean)),
-                          ", highest ", Fmt(top.scores.front()), ")")});
+      grid,
+      {absl::StrCat(value, ": the ", shown, " of ", data.num_images, " images with the highest ",
+                    what, channel),
+       absl::StrCat("under each: label: activation (over all images: mean ",
+                    Fmt(static_cast<float>(mean)), ", highest ", Fmt(top.scores.front()), ")")});
   return top;
 }
 

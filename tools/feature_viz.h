@@ -42,14 +42,14 @@ struct TileOptions {
   int scale = 0;    // 0: automatic (tiles of about 64-96 pixels)
 };
 
-absl::StatusOr<Image> RenderFilters(const Graph& graph, const ParameterStore& params, const std::string& param,
-                                    const TileOptions& options = {});
+absl::StatusOr<Image> RenderFilters(const Graph& graph, const ParameterStore& params,
+                                    const std::string& param, const TileOptions& options = {});
 
 // Runs the graph forward in evaluation mode on image `index` of `data`.
 // `node` names a node (its first output) or a value "node:k".
 absl::StatusOr<Image> RenderActivations(const Graph& graph, ParameterStore& params,
-                                        const datasets::ImageDataset& data, int64_t index, const std::string& node,
-                                        const TileOptions& options = {});
+                                        const datasets::ImageDataset& data, int64_t index,
+                                        const std::string& node, const TileOptions& options = {});
 
 struct TopImages {
   Image image;
@@ -61,8 +61,9 @@ struct TopImages {
 // `batch_size`) and tiles the `count` images with the largest activation
 // of `channel` at `node`.
 absl::StatusOr<TopImages> RenderTopImages(const Graph& graph, ParameterStore& params,
-                                          const datasets::ImageDataset& data, const std::string& node,
-                                          int64_t channel, int count, const TileOptions& options = {},
+                                          const datasets::ImageDataset& data,
+                                          const std::string& node, int64_t channel, int count,
+                                          const TileOptions& options = {},
                                           int64_t batch_size = 256);
 
 }  // namespace tessera

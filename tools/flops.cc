@@ -10,7 +10,8 @@ namespace {
 // schema changed under it.
 int64_t IntAttrOr(const Attrs& attrs, const std::string& name, int64_t fallback) {
   auto it = attrs.values().find(name);
-  return it != attrs.values().end() && it->second.value_case() == AttrValue::kI ? it->second.i() : fallback;
+  return it != attrs.values().end() && it->second.value_case() == AttrValue::kI ? it->second.i()
+                                                                                : fallback;
 }
 
 std::vector<int64_t> IntsAttrOr(const Attrs& attrs, const std::string& name) {
@@ -21,12 +22,14 @@ std::vector<int64_t> IntsAttrOr(const Attrs& attrs, const std::string& name) {
 
 bool BoolAttrOr(const Attrs& attrs, const std::string& name, bool fallback) {
   auto it = attrs.values().find(name);
-  return it != attrs.values().end() && it->second.value_case() == AttrValue::kB ? it->second.b() : fallback;
+  return it != attrs.values().end() && it->second.value_case() == AttrValue::kB ? it->second.b()
+                                                                                : fallback;
 }
 
 std::string StringAttrOr(const Attrs& attrs, const std::string& name, const std::string& fallback) {
   auto it = attrs.values().find(name);
-  return it != attrs.values().end() && it->second.value_case() == AttrValue::kS ? it->second.s() : fallback;
+  return it != attrs.values().end() && it->second.value_case() == AttrValue::kS ? it->second.s()
+                                                                                : fallback;
 }
 
 double Elements(const std::vector<Shape>& shapes, size_t i) {
@@ -37,7 +40,7 @@ double Elements(const std::vector<Shape>& shapes, size_t i) {
 
 OpFlops ForwardFlops(const std::string& op, const Attrs& attrs, const std::vector<Shape>& inputs,
                      const std::vector<Shape>& outputs) {
-  static const std::set<std::string> kElementwise = {"relu", "leaky_relu", "sigmoid", "tanh",
+  static const std::set<std::string> kElementwise = {"relu", "leaky_relu", "sigmoid",  "tanh",
                                                      "add",  "mul",        "bias_add", "dropout"};
   static const std::set<std::string> kMovement = {"flatten", "reshape", "concat"};
   const double out = Elements(outputs, 0), in = Elements(inputs, 0);
@@ -53,7 +56,8 @@ OpFlops ForwardFlops(const std::string& op, const Attrs& attrs, const std::vecto
   }
   if (op == "matmul") {
     if (inputs.size() < 2 || inputs[0].size() != 2 || inputs[1].size() != 2) return {0, false};
-    return {2.0 * static_cast<double>(inputs[0][0]) * static_cast<double>(inputs[1][0] * inputs[1][1])};
+    return {2.0 * static_cast<double>(inputs[0][0]) *
+            static_cast<double>(inputs[1][0] * inputs[1][1])};
   }
   if (kElementwise.count(op)) return {out};
   if (kMovement.count(op)) return {0};
@@ -71,7 +75,8 @@ OpFlops ForwardFlops(const std::string& op, const Attrs& attrs, const std::vecto
   if (op == "batch_norm2d") return {2.0 * out};
   if (op == "lrn") return {(2.0 * static_cast<double>(IntAttrOr(attrs, "size", 5)) + 2.0) * out};
   if (op == "softmax" || op == "softmax_cross_entropy" || op == "l2_loss") return {3.0 * in};
-  if (op == "upsample2d") return {StringAttrOr(attrs, "mode", "nearest") == "bilinear" ? 8.0 * out : 0.0};
+  if (op == "upsample2d")
+    return {StringAttrOr(attrs, "mode", "nearest") == "bilinear" ? 8.0 * out : 0.0};
   return {0, false};
 }
 

@@ -13,7 +13,8 @@ namespace tessera {
 
 std::string WithThousands(int64_t n) {
   const bool negative = n < 0;
-  std::string digits = std::to_string(negative ? -static_cast<uint64_t>(n) : static_cast<uint64_t>(n));
+  std::string digits =
+      std::to_string(negative ? -static_cast<uint64_t>(n) : static_cast<uint64_t>(n));
   std::string out;
   for (size_t i = 0; i < digits.size(); ++i) {
     if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
@@ -29,7 +30,8 @@ std::string HumanFlops(double flops) {
 }
 
 absl::StatusOr<GraphSummary> SummarizeGraph(const Graph& graph, int64_t batch) {
-  if (batch < 1) return absl::InvalidArgumentError(absl::StrCat("batch must be at least 1, got ", batch));
+  if (batch < 1)
+    return absl::InvalidArgumentError(absl::StrCat("batch must be at least 1, got ", batch));
   TS_ASSIGN_OR_RETURN(auto shapes, graph.InferShapes(batch));
   GraphSummary s;
   s.graph_name = graph.def().name();
@@ -88,24 +90,29 @@ std::string FormatSummary(const GraphSummary& s) {
     std::vector<std::string> shapes;
     for (const Shape& shape : n.output_shapes) shapes.push_back(ShapeToString(shape));
     std::string share;
-    if (n.flops_known && s.total_flops > 0) share = absl::StrFormat("%.1f%%", 100.0 * n.flops / s.total_flops);
-    rows.push_back({std::to_string(i), n.name, n.op, absl::StrJoin(shapes, " "), WithThousands(n.params),
-                    n.flops_known ? WithThousands(static_cast<int64_t>(std::llround(n.flops))) : "?", share});
+    if (n.flops_known && s.total_flops > 0)
+      share = absl::StrFormat("%.1f%%", 100.0 * n.flops / s.total_flops);
+    rows.push_back(
+        {std::to_string(i), n.name, n.op, absl::StrJoin(shapes, " "), WithThousands(n.params),
+         n.flops_known ? WithThousands(static_cast<int64_t>(std::llround(n.flops))) : "?", share});
   }
   size_t w[7] = {0, 0, 0, 0, 0, 0, 0};
   for (const Row& r : rows) {
-    const std::string* cells[7] = {&r.index, &r.name, &r.op, &r.shape, &r.params, &r.flops, &r.share};
+    const std::string* cells[7] = {&r.index,  &r.name,  &r.op,   &r.shape,
+                                   &r.params, &r.flops, &r.share};
     for (int k = 0; k < 7; ++k) w[k] = std::max(w[k], cells[k]->size());
   }
   std::string out = absl::StrCat("Graph '", s.graph_name, "', batch ", s.batch, "\n\n");
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
-    std::string line = absl::StrFormat("%*s  %-*s  %-*s  %-*s  %*s  %*s  %*s", w[0], r.index, w[1], r.name, w[2],
-                                       r.op, w[3], r.shape, w[4], r.params, w[5], r.flops, w[6], r.share);
+    std::string line =
+        absl::StrFormat("%*s  %-*s  %-*s  %-*s  %*s  %*s  %*s", w[0], r.index, w[1], r.name, w[2],
+                        r.op, w[3], r.shape, w[4], r.params, w[5], r.flops, w[6], r.share);
     line.erase(line.find_last_not_of(' ') + 1);
     absl::StrAppend(&out, line, "\n");
     if (i == 0) {
-      absl::StrAppend(&out, std::string(w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + 12, '-'), "\n");
+      absl::StrAppend(&out, std::string(w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + 12, '-'),
+                      "\n");
     }
   }
   absl::StrAppend(&out, "\n");
@@ -114,18 +121,22 @@ std::string FormatSummary(const GraphSummary& s) {
                                         WithThousands(s.trainable_params),
                                         WithThousands(s.total_params - s.trainable_params)));
   if (s.unused_params > 0) {
-    absl::StrAppend(&out, "  of which ", WithThousands(s.unused_params), " in parameters that no node reads\n");
+    absl::StrAppend(&out, "  of which ", WithThousands(s.unused_params),
+                    " in parameters that no node reads\n");
   }
   const int64_t total = static_cast<int64_t>(std::llround(s.total_flops));
-  absl::StrAppend(&out, absl::StrFormat("Forward FLOPs: %s (%s) for a batch of %d; %s (%s) per image\n",
-                                        WithThousands(total), HumanFlops(s.total_flops), s.batch,
-                                        WithThousands(static_cast<int64_t>(std::llround(s.total_flops / s.batch))),
-                                        HumanFlops(s.total_flops / s.batch)));
-  absl::StrAppend(&out, "(a multiply-add counts as 2 FLOPs; bias additions are not counted; "
-                        "a training step costs about 3x the forward pass)\n");
+  absl::StrAppend(
+      &out,
+      absl::StrFormat("Forward FLOPs: %s (%s) for a batch of %d; %s (%s) per image\n",
+                      WithThousands(total), HumanFlops(s.total_flops), s.batch,
+                      WithThousands(static_cast<int64_t>(std::llround(s.total_flops / s.batch))),
+                      HumanFlops(s.total_flops / s.batch)));
+  absl::StrAppend(&out,
+                  "(a multiply-add counts as 2 FLOPs; bias additions are not counted; "
+                  "a training step costs about 3x the forward pass)\n");
   if (!s.unknown_flop_ops.empty()) {
-    absl::StrAppend(&out, "No FLOP formula (counted as 0, shown as ?) for: ", absl::StrJoin(s.unknown_flop_ops, ", "),
-                    "\n");
+    absl::StrAppend(&out, "No FLOP formula (counted as 0, shown as ?) for: ",
+                    absl::StrJoin(s.unknown_flop_ops, ", "), "\n");
   }
   return out;
 }

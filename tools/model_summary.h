@@ -32,8 +32,8 @@ struct GraphSummary {
   std::vector<NodeSummary> nodes;   // in topological order
   int64_t total_params = 0;         // every declared parameter
   int64_t trainable_params = 0;
-  int64_t unused_params = 0;  // declared but read by no node
-  double total_flops = 0;     // forward, for the whole batch
+  int64_t unused_params = 0;                  // declared but read by no node
+  double total_flops = 0;                     // forward, for the whole batch
   std::vector<std::string> unknown_flop_ops;  // ops without a formula
 };
 

@@ -34,9 +34,10 @@ absl::StatusOr<int64_t> ClassCount(const Graph& graph, const std::string& label,
     const Shape& out = shapes.at(graph.def().output(0));
     if (out.size() >= 2 && out[1] > 0) return out[1];
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "cannot tell how many classes input '", label,
-      "' selects from: no node reads it beside [batch, classes] logits, and the graph's first output is not 2-D"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot tell how many classes input '", label,
+                   "' selects from: no node reads it beside [batch, classes] logits, and the "
+                   "graph's first output is not 2-D"));
 }
 
 }  // namespace
@@ -45,17 +46,18 @@ absl::StatusOr<Device> ParseDevice(const std::string& name) {
   if (name == "cpu") return Device::kCpu;
   if (name == "gpu" || name == "cuda") {
     if (GetBackend(Device::kCuda) == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("--device=", name,
-                       ": no CUDA backend in this process (this build has no GPU support, or no GPU is "
-                       "visible); use --device=cpu"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--device=", name,
+          ": no CUDA backend in this process (this build has no GPU support, or no GPU is "
+          "visible); use --device=cpu"));
     }
     return Device::kCuda;
   }
   return absl::InvalidArgumentError(absl::StrCat("--device must be cpu or gpu, got '", name, "'"));
 }
 
-absl::StatusOr<std::map<std::string, Tensor>> RandomFeeds(const Graph& graph, int64_t batch, uint64_t seed) {
+absl::StatusOr<std::map<std::string, Tensor>> RandomFeeds(const Graph& graph, int64_t batch,
+                                                          uint64_t seed) {
   TS_ASSIGN_OR_RETURN(auto shapes, graph.InferShapes(batch));
   std::mt19937_64 rng(seed);
   std::map<std::string, Tensor> feeds;
@@ -82,15 +84,22 @@ namespace {
 class TimedRunner {
  public:
   TimedRunner(const Graph& graph, ParameterStore& params, Device device)
-      : graph_(graph), params_(params), device_(device), backend_(*GetBackend(device)),
-        saved_(graph.nodes().size()), forward_ms_(graph.nodes().size()), backward_ms_(graph.nodes().size()),
+      : graph_(graph),
+        params_(params),
+        device_(device),
+        backend_(*GetBackend(device)),
+        saved_(graph.nodes().size()),
+        forward_ms_(graph.nodes().size()),
+        backward_ms_(graph.nodes().size()),
         has_backward_(graph.nodes().size()) {}
 
   absl::Status Init() {
     for (const Node& node : graph_.nodes()) {
-      absl::StatusOr<const KernelDef*> kernel = KernelRegistry::Global().Find(node.schema->name(), device_);
+      absl::StatusOr<const KernelDef*> kernel =
+          KernelRegistry::Global().Find(node.schema->name(), device_);
       if (!kernel.ok()) {
-        return absl::Status(kernel.status().code(), absl::StrCat("node '", node.name, "': ", kernel.status().message()));
+        return absl::Status(kernel.status().code(),
+                            absl::StrCat("node '", node.name, "': ", kernel.status().message()));
       }
       kernels_.push_back(*kernel);
     }
@@ -124,21 +133,23 @@ class TimedRunner {
       }
       absl::StatusOr<std::vector<Shape>> out_shapes = node.schema->InferShapes(shapes, node.attrs);
       if (!out_shapes.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("node '", node.name, "': ", out_shapes.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("node '", node.name, "': ", out_shapes.status().message()));
       }
       std::vector<Tensor> outputs;
       for (const Shape& s : *out_shapes) outputs.push_back(Tensor::Empty(s, device_));
       saved_[i].clear();
-      KernelContext ctx{node.attrs, backend_, /*training=*/true, seeds() ^ (0x9E3779B97F4A7C15ull * (i + 1)),
-                        saved_[i]};
+      KernelContext ctx{node.attrs, backend_, /*training=*/true,
+                        seeds() ^ (0x9E3779B97F4A7C15ull * (i + 1)), saved_[i]};
       backend_.Synchronize();
       const Clock::time_point start = Clock::now();
       absl::Status status = kernels_[i]->forward(ctx, inputs, outputs);
       backend_.Synchronize();
       if (timed) forward_ms_[i] += Ms(Clock::now() - start);
       if (!status.ok()) {
-        return absl::Status(status.code(), absl::StrCat("node '", node.name, "' (op ", node.schema->name(),
-                                                        "): ", status.message()));
+        return absl::Status(status.code(),
+                            absl::StrCat("node '", node.name, "' (op ", node.schema->name(),
+                                         "): ", status.message()));
       }
       for (size_t k = 0; k < outputs.size(); ++k) values_[node.outputs[k]] = std::move(outputs[k]);
     }
@@ -170,7 +181,8 @@ class TimedRunner {
       for (const std::string& out : node.outputs) {
         outputs.push_back(values_.at(out));
         auto it = grads.find(out);
-        output_grads.push_back(it != grads.end() ? it->second : Tensor::Zeros(outputs.back().shape(), device_));
+        output_grads.push_back(it != grads.end() ? it->second
+                                                 : Tensor::Zeros(outputs.back().shape(), device_));
         grads.erase(out);
       }
       KernelContext ctx{node.attrs, backend_, /*training=*/true, 0, saved_[index]};
@@ -193,8 +205,9 @@ class TimedRunner {
       if (timed) backward_ms_[index] += Ms(Clock::now() - start);
       has_backward_[index] = true;
       if (!status.ok()) {
-        return absl::Status(status.code(), absl::StrCat("gradient of node '", node.name, "' (op ",
-                                                        node.schema->name(), "): ", status.message()));
+        return absl::Status(status.code(),
+                            absl::StrCat("gradient of node '", node.name, "' (op ",
+                                         node.schema->name(), "): ", status.message()));
       }
     }
     for (auto& [name, p] : params_.all()) {
@@ -230,13 +243,17 @@ class TimedRunner {
 }  // namespace
 
 absl::StatusOr<TimingReport> TimeGraph(const Graph& graph, const TimingOptions& options) {
-  if (options.batch < 1) return absl::InvalidArgumentError(absl::StrCat("--batch must be at least 1, got ", options.batch));
+  if (options.batch < 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--batch must be at least 1, got ", options.batch));
   if (options.iterations < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--iterations must be at least 1, got ", options.iterations));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--iterations must be at least 1, got ", options.iterations));
   }
   if (options.warmup < 0) return absl::InvalidArgumentError("--warmup must not be negative");
   if (GetBackend(options.device) == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("no backend for device ", DeviceName(options.device)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no backend for device ", DeviceName(options.device)));
   }
   Backend& backend = *GetBackend(options.device);
   TS_ASSIGN_OR_RETURN(auto host_feeds, RandomFeeds(graph, options.batch, options.seed));
@@ -256,7 +273,8 @@ absl::StatusOr<TimingReport> TimeGraph(const Graph& graph, const TimingOptions& 
 
   ParameterStore params = ParameterStore::Initialize(graph, options.seed, options.device);
   OptimizerConfig sgd;  // SGD with momentum 0.9
-  TS_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer, Optimizer::Create(sgd, params, options.device));
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer,
+                      Optimizer::Create(sgd, params, options.device));
   TimedRunner runner(graph, params, options.device);
   TS_RETURN_IF_ERROR(runner.Init());
 
@@ -295,8 +313,8 @@ absl::StatusOr<TimingReport> TimeGraph(const Graph& graph, const TimingOptions& 
   const double n = options.iterations;
   for (size_t i = 0; i < graph.nodes().size(); ++i) {
     const Node& node = graph.nodes()[i];
-    report.nodes.push_back(
-        {node.name, node.schema->name(), runner.forward_ms()[i] / n, runner.backward_ms()[i] / n, runner.has_backward(i)});
+    report.nodes.push_back({node.name, node.schema->name(), runner.forward_ms()[i] / n,
+                            runner.backward_ms()[i] / n, runner.has_backward(i)});
   }
   report.forward_ms = forward / n;
   report.backward_ms = backward / n;
@@ -307,10 +325,11 @@ absl::StatusOr<TimingReport> TimeGraph(const Graph& graph, const TimingOptions& 
 }
 
 std::string FormatTimingReport(const TimingReport& r) {
-  std::string out = absl::StrFormat("Timing '%s' on %s%s, batch %d: %d warm-up, then %d timed iteration%s\n",
-                                    r.graph_name, DeviceName(r.device),
-                                    r.device == Device::kCpu ? absl::StrCat(" (", r.threads, " threads)") : "",
-                                    r.batch, r.warmup, r.iterations, r.iterations == 1 ? "" : "s");
+  std::string out =
+      absl::StrFormat("Timing '%s' on %s%s, batch %d: %d warm-up, then %d timed iteration%s\n",
+                      r.graph_name, DeviceName(r.device),
+                      r.device == Device::kCpu ? absl::StrCat(" (", r.threads, " threads)") : "",
+                      r.batch, r.warmup, r.iterations, r.iterations == 1 ? "" : "s");
   absl::StrAppend(&out, "Backward from ", r.backward_from, "; times are means per iteration.\n\n");
   size_t name_w = 4, op_w = 2;
   for (const NodeTiming& n : r.nodes) {
@@ -318,8 +337,8 @@ std::string FormatTimingReport(const TimingReport& r) {
     op_w = std::max(op_w, n.op.size());
   }
   const int idx_w = std::max<int>(1, static_cast<int>(std::to_string(r.nodes.size()).size()));
-  std::string header = absl::StrFormat("%*s  %-*s  %-*s  %12s  %12s  %8s", idx_w, "#", name_w, "node", op_w, "op",
-                                       "forward ms", "backward ms", "% step");
+  std::string header = absl::StrFormat("%*s  %-*s  %-*s  %12s  %12s  %8s", idx_w, "#", name_w,
+                                       "node", op_w, "op", "forward ms", "backward ms", "% step");
   absl::StrAppend(&out, header, "\n", std::string(header.size(), '-'), "\n");
   double sum_f = 0, sum_b = 0;
   for (size_t i = 0; i < r.nodes.size(); ++i) {
@@ -328,18 +347,20 @@ std::string FormatTimingReport(const TimingReport& r) {
     sum_b += n.backward_ms;
     const std::string b = n.has_backward ? absl::StrFormat("%.3f", n.backward_ms) : "-";
     const double share = r.step_ms > 0 ? 100.0 * (n.forward_ms + n.backward_ms) / r.step_ms : 0;
-    absl::StrAppend(&out, absl::StrFormat("%*d  %-*s  %-*s  %12.3f  %12s  %7.1f%%\n", idx_w, i, name_w, n.name, op_w,
-                                          n.op, n.forward_ms, b, share));
+    absl::StrAppend(&out, absl::StrFormat("%*d  %-*s  %-*s  %12.3f  %12s  %7.1f%%\n", idx_w, i,
+                                          name_w, n.name, op_w, n.op, n.forward_ms, b, share));
   }
   absl::StrAppend(&out, std::string(header.size(), '-'), "\n");
-  absl::StrAppend(&out, absl::StrFormat("%*s  %12.3f  %12.3f\n", idx_w + 2 + name_w + 2 + op_w, "sum over nodes",
-                                        sum_f, sum_b));
+  absl::StrAppend(&out, absl::StrFormat("%*s  %12.3f  %12.3f\n", idx_w + 2 + name_w + 2 + op_w,
+                                        "sum over nodes", sum_f, sum_b));
   absl::StrAppend(&out, "\n");
   absl::StrAppend(&out, absl::StrFormat("Average forward pass:   %10.3f ms\n", r.forward_ms));
   absl::StrAppend(&out, absl::StrFormat("Average backward pass:  %10.3f ms\n", r.backward_ms));
   absl::StrAppend(&out, absl::StrFormat("Average SGD update:     %10.3f ms\n", r.update_ms));
-  absl::StrAppend(&out, absl::StrFormat("Average train step:     %10.3f ms  (%s images/s at batch %d)\n", r.step_ms,
-                                        WithThousands(static_cast<int64_t>(r.images_per_second + 0.5)), r.batch));
+  absl::StrAppend(
+      &out,
+      absl::StrFormat("Average train step:     %10.3f ms  (%s images/s at batch %d)\n", r.step_ms,
+                      WithThousands(static_cast<int64_t>(r.images_per_second + 0.5)), r.batch));
   return out;
 }
 

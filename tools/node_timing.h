@@ -34,8 +34,8 @@ struct TimingOptions {
 struct NodeTiming {
   std::string name;
   std::string op;
-  double forward_ms = 0;   // mean per iteration
-  double backward_ms = 0;  // mean per iteration
+  double forward_ms = 0;      // mean per iteration
+  double backward_ms = 0;     // mean per iteration
   bool has_backward = false;  // false: no gradient flows through this node
 };
 
@@ -51,8 +51,8 @@ struct TimingReport {
   // hold the bookkeeping between kernels).
   double forward_ms = 0;
   double backward_ms = 0;
-  double update_ms = 0;  // one SGD-with-momentum step over all parameters
-  double step_ms = 0;    // forward + backward + update
+  double update_ms = 0;          // one SGD-with-momentum step over all parameters
+  double step_ms = 0;            // forward + backward + update
   double images_per_second = 0;  // batch / step
   std::string backward_from;     // the loss, or the outputs when there is none
 };
@@ -62,7 +62,8 @@ struct TimingReport {
 // logits that the label is compared with (dimension 1 of the first input of
 // the node reading "label", else of the graph's first output); any other
 // input gets values uniform in [0, 1].
-absl::StatusOr<std::map<std::string, Tensor>> RandomFeeds(const Graph& graph, int64_t batch, uint64_t seed);
+absl::StatusOr<std::map<std::string, Tensor>> RandomFeeds(const Graph& graph, int64_t batch,
+                                                          uint64_t seed);
 
 absl::StatusOr<TimingReport> TimeGraph(const Graph& graph, const TimingOptions& options);
 

@@ -37,7 +37,8 @@ ABSL_FLAG(std::string, params_dir, "", "Directory holding <param name>.npy files
 ABSL_FLAG(std::string, outputs, "", "Values to write (default: the graph's outputs and loss).");
 ABSL_FLAG(bool, backward_from_loss, false, "Run backward from the loss.");
 ABSL_FLAG(std::string, output_grads, "", "Run backward from these name=file.npy output gradients.");
-ABSL_FLAG(std::string, grads, "", "Gradients to write: parameter or input names (default: all parameters).");
+ABSL_FLAG(std::string, grads, "",
+          "Gradients to write: parameter or input names (default: all parameters).");
 ABSL_FLAG(std::string, output_dir, ".", "Where the .npy files go.");
 ABSL_FLAG(bool, training, false, "Run in training mode (dropout on, batch statistics).");
 ABSL_FLAG(uint64_t, seed, 1, "Seed for parameters not given and for random ops.");
@@ -51,12 +52,14 @@ std::string UserPath(const std::string& path) {
   return dir ? absl::StrCat(dir, "/", path) : path;
 }
 
-absl::StatusOr<std::map<std::string, std::string>> ParsePairs(const std::string& text, const char* flag) {
+absl::StatusOr<std::map<std::string, std::string>> ParsePairs(const std::string& text,
+                                                              const char* flag) {
   std::map<std::string, std::string> pairs;
   for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     std::vector<std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", std::string(item), "' is not name=file.npy"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": '", std::string(item), "' is not name=file.npy"));
     }
     pairs[kv[0]] = UserPath(kv[1]);
   }
@@ -75,7 +78,8 @@ absl::Status Write(const std::string& dir, const std::string& name, const Tensor
 absl::Status Run() {
   if (absl::GetFlag(FLAGS_graph).empty()) return absl::InvalidArgumentError("--graph is required");
   TS_ASSIGN_OR_RETURN(Graph graph, Graph::FromTextFile(UserPath(absl::GetFlag(FLAGS_graph))));
-  ParameterStore params = ParameterStore::Initialize(graph, absl::GetFlag(FLAGS_seed), Device::kCpu);
+  ParameterStore params =
+      ParameterStore::Initialize(graph, absl::GetFlag(FLAGS_seed), Device::kCpu);
 
   // Parameters from files.
   TS_ASSIGN_OR_RETURN(auto param_files, ParsePairs(absl::GetFlag(FLAGS_params), "params"));
@@ -95,19 +99,20 @@ absl::Status Run() {
     }
     TS_ASSIGN_OR_RETURN(Tensor value, ReadNpy(file));
     if (value.shape() != p.value.shape()) {
-      return absl::InvalidArgumentError(absl::StrCat("parameter '", name, "' from ", file, " has shape ",
-                                                     ShapeToString(value.shape()), ", the graph declares ",
-                                                     ShapeToString(p.value.shape())));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "parameter '", name, "' from ", file, " has shape ", ShapeToString(value.shape()),
+          ", the graph declares ", ShapeToString(p.value.shape())));
     }
     value.CopyInto(p.value);
   }
   if (!param_files.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--params names '", param_files.begin()->first, "', which is not a parameter of the graph"));
+    return absl::InvalidArgumentError(absl::StrCat("--params names '", param_files.begin()->first,
+                                                   "', which is not a parameter of the graph"));
   }
   if (!initialized.empty()) {
     fprintf(stderr, "initialised from the graph's initializers (seed %llu): %s\n",
-            static_cast<unsigned long long>(absl::GetFlag(FLAGS_seed)), absl::StrJoin(initialized, ", ").c_str());
+            static_cast<unsigned long long>(absl::GetFlag(FLAGS_seed)),
+            absl::StrJoin(initialized, ", ").c_str());
   }
 
   // Inputs.
@@ -115,15 +120,18 @@ absl::Status Run() {
   std::map<std::string, Tensor> feeds;
   for (const auto& [name, file] : input_files) {
     if (!graph.IsInput(name)) {
-      return absl::InvalidArgumentError(absl::StrCat("--inputs names '", name, "', which is not a graph input"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--inputs names '", name, "', which is not a graph input"));
     }
     TS_ASSIGN_OR_RETURN(feeds[name], ReadNpy(file));
   }
   Executor executor(graph, params);
-  TS_RETURN_IF_ERROR(executor.Forward(feeds, absl::GetFlag(FLAGS_training), absl::GetFlag(FLAGS_seed)));
+  TS_RETURN_IF_ERROR(
+      executor.Forward(feeds, absl::GetFlag(FLAGS_training), absl::GetFlag(FLAGS_seed)));
 
   const std::string out_dir = UserPath(absl::GetFlag(FLAGS_output_dir));
-  std::vector<std::string> outputs = absl::StrSplit(absl::GetFlag(FLAGS_outputs), ',', absl::SkipEmpty());
+  std::vector<std::string> outputs =
+      absl::StrSplit(absl::GetFlag(FLAGS_outputs), ',', absl::SkipEmpty());
   if (outputs.empty()) {
     outputs.assign(graph.def().output().begin(), graph.def().output().end());
     if (!graph.loss().empty()) outputs.push_back(graph.loss());
@@ -134,7 +142,8 @@ absl::Status Run() {
   }
 
   // Backward.
-  TS_ASSIGN_OR_RETURN(auto grad_files, ParsePairs(absl::GetFlag(FLAGS_output_grads), "output_grads"));
+  TS_ASSIGN_OR_RETURN(auto grad_files,
+                      ParsePairs(absl::GetFlag(FLAGS_output_grads), "output_grads"));
   const bool from_loss = absl::GetFlag(FLAGS_backward_from_loss);
   if (!from_loss && grad_files.empty()) return absl::OkStatus();
   if (from_loss && !grad_files.empty()) {
@@ -148,7 +157,8 @@ absl::Status Run() {
   for (const auto& [name, file] : grad_files) {
     TS_ASSIGN_OR_RETURN(seeds[name], ReadNpy(file));
   }
-  std::vector<std::string> wanted = absl::StrSplit(absl::GetFlag(FLAGS_grads), ',', absl::SkipEmpty());
+  std::vector<std::string> wanted =
+      absl::StrSplit(absl::GetFlag(FLAGS_grads), ',', absl::SkipEmpty());
   if (wanted.empty()) {
     for (const auto& [name, p] : params.all()) {
       if (p.trainable) wanted.push_back(name);
@@ -159,8 +169,8 @@ absl::Status Run() {
     if (graph.IsInput(name)) {
       input_names.push_back(name);
     } else if (params.Find(name) == nullptr || !params.Find(name)->trainable) {
-      return absl::InvalidArgumentError(absl::StrCat("--grads names '", name,
-                                                     "', which is neither a graph input nor a trainable parameter"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--grads names '", name, "', which is neither a graph input nor a trainable parameter"));
     }
   }
   TS_ASSIGN_OR_RETURN(auto input_grads, executor.BackwardFrom(seeds, input_names));
@@ -175,7 +185,8 @@ absl::Status Run() {
 }  // namespace tessera
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Runs a Tessera graph on .npy inputs and writes outputs and gradients as .npy.");
+  absl::SetProgramUsageMessage(
+      "Runs a Tessera graph on .npy inputs and writes outputs and gradients as .npy.");
   absl::ParseCommandLine(argc, argv);
   absl::Status status = tessera::Run();
   if (!status.ok()) {

@@ -1,5 +1,3 @@
-#include "tools/model_summary.h"
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -8,6 +6,7 @@
 #include "core/graph.h"
 #include "gtest/gtest.h"
 #include "tools/flops.h"
+#include "tools/model_summary.h"
 
 namespace tessera {
 namespace {
@@ -35,7 +34,8 @@ TEST(Summary, MlpParametersAndFlops) {
     EXPECT_EQ(Find(*s, "relu1").params, 0);
     EXPECT_EQ(Find(*s, "fc1").flops, 2.0 * 784 * 256 * batch);
     EXPECT_EQ(Find(*s, "logits").flops, 2.0 * 256 * 10 * batch);
-    EXPECT_EQ(Find(*s, "fc1").flops + Find(*s, "logits").flops, 2.0 * (784 * 256 + 256 * 10) * batch);
+    EXPECT_EQ(Find(*s, "fc1").flops + Find(*s, "logits").flops,
+              2.0 * (784 * 256 + 256 * 10) * batch);
     EXPECT_EQ(Find(*s, "flat").flops, 0);
     EXPECT_EQ(Find(*s, "relu1").flops, 256.0 * batch);
     EXPECT_EQ(Find(*s, "fc1").output_shapes, (std::vector<Shape>{{batch, 256}}));
@@ -118,7 +118,8 @@ parameter { name: "stat" shape: [ 4 ] frozen: true }
 node { name: "a" op: "matmul" input: "x" input: "w" }
 node { name: "b" op: "matmul" input: "a" input: "w" input: "stat" }
 output: "b"
-)", "shared");
+)",
+                                                "shared");
   ASSERT_TRUE(graph.ok()) << graph.status();
   absl::StatusOr<GraphSummary> s = SummarizeGraph(*graph, 1);
   ASSERT_TRUE(s.ok()) << s.status();

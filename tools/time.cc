@@ -32,7 +32,8 @@ namespace {
 
 absl::Status Run() {
   if (absl::GetFlag(FLAGS_graph).empty()) return absl::InvalidArgumentError("--graph is required");
-  if (absl::GetFlag(FLAGS_threads) < 0) return absl::InvalidArgumentError("--threads must not be negative");
+  if (absl::GetFlag(FLAGS_threads) < 0)
+    return absl::InvalidArgumentError("--threads must not be negative");
   TimingOptions options;
   TS_ASSIGN_OR_RETURN(options.device, ParseDevice(absl::GetFlag(FLAGS_device)));
   TS_ASSIGN_OR_RETURN(Graph graph, Graph::FromTextFile(UserPath(absl::GetFlag(FLAGS_graph))));
@@ -52,7 +53,8 @@ absl::Status Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Times every node of a graph forward and backward on random inputs, like `caffe time`.\n"
-      "  time --graph=models/mlp.pbtxt [--batch=64] [--iterations=10] [--device=cpu] [--threads=0]");
+      "  time --graph=models/mlp.pbtxt [--batch=64] [--iterations=10] [--device=cpu] "
+      "[--threads=0]");
   absl::ParseCommandLine(argc, argv);
   absl::Status status = tessera::Run();
   if (!status.ok()) {

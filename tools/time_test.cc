@@ -1,5 +1,3 @@
-#include "tools/node_timing.h"
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +7,7 @@
 #include "core/backend.h"
 #include "core/graph.h"
 #include "gtest/gtest.h"
+#include "tools/node_timing.h"
 
 namespace tessera {
 namespace {
@@ -71,7 +70,8 @@ parameter { name: "w" shape: [ 2, 3 ] init { type: "xavier_uniform" } }
 node { name: "y" op: "matmul" input: "x" input: "w" }
 node { name: "z" op: "relu" input: "y" }
 output: "z"
-)", "no_loss");
+)",
+                                                "no_loss");
   ASSERT_TRUE(graph.ok()) << graph.status();
   TimingOptions options;
   options.batch = 2;
@@ -114,7 +114,8 @@ std::string RunTime(const std::string& args, int* status) {
 
 TEST(TimeBinary, RunsAndFailsClearly) {
   int status = 0;
-  std::string out = RunTime("--graph=models/mlp.pbtxt --batch=8 --iterations=1 --threads=1", &status);
+  std::string out =
+      RunTime("--graph=models/mlp.pbtxt --batch=8 --iterations=1 --threads=1", &status);
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("images/s"), std::string::npos) << out;
   EXPECT_NE(out.find("(1 threads)"), std::string::npos) << out;

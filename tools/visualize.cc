@@ -8,7 +8,8 @@
 //       --checkpoint=checkpoints/mlp --dataset=mnist --index=0 --node=relu1 --out=act.png
 // The test images that excite one channel (unit) most:
 //   bazel run //tools:visualize -- --mode=top_images --graph=models/mlp.pbtxt
-//       --checkpoint=checkpoints/mlp --dataset=mnist --node=relu1 --channel=7 --count=16 --out=top.png
+//       --checkpoint=checkpoints/mlp --dataset=mnist --node=relu1 --channel=7 --count=16
+//       --out=top.png
 //
 // (each command is one line). --checkpoint is a .tsr file or a directory
 // (its newest ckpt-*.tsr is used). See tools/feature_viz.h for what each
@@ -29,12 +30,15 @@
 
 ABSL_FLAG(std::string, mode, "", "filters | activations | top_images");
 ABSL_FLAG(std::string, graph, "", "Graph (.pbtxt) the checkpoint was trained with.");
-ABSL_FLAG(std::string, checkpoint, "", "Checkpoint file (.tsr) or a directory of them (the newest is used).");
+ABSL_FLAG(std::string, checkpoint, "",
+          "Checkpoint file (.tsr) or a directory of them (the newest is used).");
 ABSL_FLAG(std::string, param, "", "filters: the weight parameter to draw, e.g. fc1/weight.");
-ABSL_FLAG(std::string, dataset, "mnist", "activations, top_images: mnist | fashion (the test split).");
+ABSL_FLAG(std::string, dataset, "mnist",
+          "activations, top_images: mnist | fashion (the test split).");
 ABSL_FLAG(int64_t, index, 0, "activations: which test image.");
 ABSL_FLAG(std::string, node, "", "activations, top_images: the node whose output to show.");
-ABSL_FLAG(int64_t, channel, 0, "top_images: the channel (or unit, for 2-D outputs) to rank images by.");
+ABSL_FLAG(int64_t, channel, 0,
+          "top_images: the channel (or unit, for 2-D outputs) to rank images by.");
 ABSL_FLAG(int, count, 16, "top_images: how many images to show.");
 ABSL_FLAG(int, columns, 0, "Tiles per row (0: automatic).");
 ABSL_FLAG(int, scale, 0, "Enlargement of each tile (0: automatic).");
@@ -44,9 +48,12 @@ namespace tessera {
 namespace {
 
 absl::StatusOr<datasets::ImageDataset> LoadTestSet(const std::string& name) {
-  if (name == "mnist") return datasets::LoadMnistDigits(datasets::DefaultMnistDigitsDir(), datasets::Split::kTest);
-  if (name == "fashion") return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), datasets::Split::kTest);
-  return absl::InvalidArgumentError(absl::StrCat("--dataset must be mnist or fashion, got '", name, "'"));
+  if (name == "mnist")
+    return datasets::LoadMnistDigits(datasets::DefaultMnistDigitsDir(), datasets::Split::kTest);
+  if (name == "fashion")
+    return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), datasets::Split::kTest);
+  return absl::InvalidArgumentError(
+      absl::StrCat("--dataset must be mnist or fashion, got '", name, "'"));
 }
 
 absl::Status Run() {
@@ -57,26 +64,30 @@ absl::Status Run() {
   }
   const std::string out = UserPath(absl::GetFlag(FLAGS_out));
   if (out.empty()) return absl::InvalidArgumentError("--out (the PNG file to write) is required");
-  TS_ASSIGN_OR_RETURN(LoadedModel model,
-                      LoadModel(UserPath(absl::GetFlag(FLAGS_graph)), UserPath(absl::GetFlag(FLAGS_checkpoint))));
+  TS_ASSIGN_OR_RETURN(LoadedModel model, LoadModel(UserPath(absl::GetFlag(FLAGS_graph)),
+                                                   UserPath(absl::GetFlag(FLAGS_checkpoint))));
   fprintf(stderr, "restored %s\n", model.checkpoint_path.c_str());
   const TileOptions tiles{absl::GetFlag(FLAGS_columns), absl::GetFlag(FLAGS_scale)};
   Image image;
   if (mode == "filters") {
-    if (absl::GetFlag(FLAGS_param).empty()) return absl::InvalidArgumentError("--param is required for --mode=filters");
-    TS_ASSIGN_OR_RETURN(image, RenderFilters(*model.graph, model.params, absl::GetFlag(FLAGS_param), tiles));
+    if (absl::GetFlag(FLAGS_param).empty())
+      return absl::InvalidArgumentError("--param is required for --mode=filters");
+    TS_ASSIGN_OR_RETURN(
+        image, RenderFilters(*model.graph, model.params, absl::GetFlag(FLAGS_param), tiles));
   } else {
     if (absl::GetFlag(FLAGS_node).empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--node is required for --mode=", mode));
     }
     TS_ASSIGN_OR_RETURN(datasets::ImageDataset test, LoadTestSet(absl::GetFlag(FLAGS_dataset)));
     if (mode == "activations") {
-      TS_ASSIGN_OR_RETURN(image, RenderActivations(*model.graph, model.params, test, absl::GetFlag(FLAGS_index),
-                                                   absl::GetFlag(FLAGS_node), tiles));
+      TS_ASSIGN_OR_RETURN(
+          image, RenderActivations(*model.graph, model.params, test, absl::GetFlag(FLAGS_index),
+                                   absl::GetFlag(FLAGS_node), tiles));
     } else {
-      TS_ASSIGN_OR_RETURN(TopImages top,
-                          RenderTopImages(*model.graph, model.params, test, absl::GetFlag(FLAGS_node),
-                                          absl::GetFlag(FLAGS_channel), absl::GetFlag(FLAGS_count), tiles));
+      TS_ASSIGN_OR_RETURN(
+          TopImages top,
+          RenderTopImages(*model.graph, model.params, test, absl::GetFlag(FLAGS_node),
+                          absl::GetFlag(FLAGS_channel), absl::GetFlag(FLAGS_count), tiles));
       printf("rank  test image  label  activation\n");
       for (size_t k = 0; k < top.indices.size(); ++k) {
         printf("%4zu  %10lld  %5d  %10.4f\n", k + 1, static_cast<long long>(top.indices[k]),
@@ -97,8 +108,10 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Draws a trained network's filters, activations or most-exciting images as a PNG.\n"
       "  visualize --mode=filters --graph=G --checkpoint=C --param=fc1/weight --out=f.png\n"
-      "  visualize --mode=activations --graph=G --checkpoint=C --dataset=mnist --index=N --node=relu1 --out=a.png\n"
-      "  visualize --mode=top_images --graph=G --checkpoint=C --dataset=mnist --node=relu1 --channel=K "
+      "  visualize --mode=activations --graph=G --checkpoint=C --dataset=mnist --index=N "
+      "--node=relu1 --out=a.png\n"
+      "  visualize --mode=top_images --graph=G --checkpoint=C --dataset=mnist --node=relu1 "
+      "--channel=K "
       "--count=16 --out=t.png");
   absl::ParseCommandLine(argc, argv);
   absl::Status status = tessera::Run();

@@ -26,10 +26,10 @@ std::string Output(const std::string& name) {
 
 // Writes a checkpoint of `graph_path`'s freshly initialised parameters, as
 // a trainer would: ParameterStore + SGD + CaptureCheckpoint.
-std::string MakeCheckpoint(const std::string& graph_text_or_path, const std::string& file, bool is_text = false,
-                           void (*edit)(ParameterStore&) = nullptr) {
-  absl::StatusOr<Graph> graph = is_text ? Graph::FromText(graph_text_or_path, file)
-                                        : Graph::FromTextFile(graph_text_or_path);
+std::string MakeCheckpoint(const std::string& graph_text_or_path, const std::string& file,
+                           bool is_text = false, void (*edit)(ParameterStore&) = nullptr) {
+  absl::StatusOr<Graph> graph =
+      is_text ? Graph::FromText(graph_text_or_path, file) : Graph::FromTextFile(graph_text_or_path);
   EXPECT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 7, Device::kCpu);
   if (edit) edit(params);
@@ -42,7 +42,8 @@ std::string MakeCheckpoint(const std::string& graph_text_or_path, const std::str
 
 bool HasColour(const Image& image) {
   for (size_t i = 0; i + 2 < image.pixels.size(); i += 3) {
-    if (image.pixels[i] != image.pixels[i + 1] || image.pixels[i + 1] != image.pixels[i + 2]) return true;
+    if (image.pixels[i] != image.pixels[i + 1] || image.pixels[i + 1] != image.pixels[i + 2])
+      return true;
   }
   return false;
 }
@@ -54,7 +55,8 @@ TEST(Filters, MlpFirstLayerFromACheckpoint) {
   // The restored values are the checkpoint's (seed 7), not a fresh seed-0 draw.
   absl::StatusOr<Graph> graph = Graph::FromTextFile("models/mlp.pbtxt");
   ParameterStore seven = ParameterStore::Initialize(*graph, 7, Device::kCpu);
-  EXPECT_EQ(model->params.Find("fc1/weight")->value.ToVector(), seven.Find("fc1/weight")->value.ToVector());
+  EXPECT_EQ(model->params.Find("fc1/weight")->value.ToVector(),
+            seven.Find("fc1/weight")->value.ToVector());
 
   absl::StatusOr<Image> image = RenderFilters(*model->graph, model->params, "fc1/weight");
   ASSERT_TRUE(image.ok()) << image.status();
@@ -71,11 +73,12 @@ TEST(Filters, MlpFirstLayerFromACheckpoint) {
 }
 
 TEST(Filters, LinearClassifierIsOneRowOfTen) {
-  const std::string ckpt = MakeCheckpoint("models/linear.pbtxt", "linear.tsr", false, [](ParameterStore& p) {
-    std::vector<float> w(10 * 784);
-    for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>((i * 37) % 101) - 50;
-    Tensor::FromVector({10, 784}, w).CopyInto(p.Find("fc/weight")->value);
-  });
+  const std::string ckpt =
+      MakeCheckpoint("models/linear.pbtxt", "linear.tsr", false, [](ParameterStore& p) {
+        std::vector<float> w(10 * 784);
+        for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>((i * 37) % 101) - 50;
+        Tensor::FromVector({10, 784}, w).CopyInto(p.Find("fc/weight")->value);
+      });
   absl::StatusOr<LoadedModel> model = LoadModel("models/linear.pbtxt", ckpt);
   ASSERT_TRUE(model.ok()) << model.status();
   absl::StatusOr<Image> image = RenderFilters(*model->graph, model->params, "fc/weight");
@@ -113,7 +116,8 @@ TEST(Filters, ConvWeights) {
   absl::StatusOr<Image> rgb = RenderFilters(*model->graph, model->params, "rgb/weight");
   ASSERT_TRUE(rgb.ok()) << rgb.status();
   EXPECT_TRUE(HasColour(*rgb));
-  EXPECT_GE(rgb->width, 3 * (3 * 28 + kTileSeparator) + kTileSeparator);  // the caption may be wider
+  EXPECT_GE(rgb->width,
+            3 * (3 * 28 + kTileSeparator) + kTileSeparator);  // the caption may be wider
   ASSERT_TRUE(WritePng(Output("conv_rgb_filters.png"), *rgb).ok());
   // C = 6: a row per filter, a grey tile per input channel.
   absl::StatusOr<Image> deep = RenderFilters(*model->graph, model->params, "deep/weight");
@@ -131,29 +135,34 @@ TEST(Filters, BadInputsAreClearErrors) {
   // Missing checkpoint file, empty directory, checkpoint of another graph.
   absl::StatusOr<LoadedModel> missing = LoadModel("models/mlp.pbtxt", Temp("nope.tsr"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("does not exist"), std::string::npos) << missing.status();
+  EXPECT_NE(missing.status().message().find("does not exist"), std::string::npos)
+      << missing.status();
   std::filesystem::create_directories(Temp("empty_dir"));
   absl::StatusOr<LoadedModel> empty = LoadModel("models/mlp.pbtxt", Temp("empty_dir"));
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("no checkpoint"), std::string::npos) << empty.status();
   absl::StatusOr<LoadedModel> other = LoadModel("models/linear.pbtxt", ckpt);
   ASSERT_FALSE(other.ok());
-  EXPECT_NE(other.status().message().find("does not fit graph 'linear'"), std::string::npos) << other.status();
+  EXPECT_NE(other.status().message().find("does not fit graph 'linear'"), std::string::npos)
+      << other.status();
   EXPECT_FALSE(LoadModel("models/mlp.pbtxt", "").ok());
   // A directory: its newest checkpoint.
   std::filesystem::create_directories(Temp("ckpts"));
-  std::filesystem::copy_file(ckpt, CheckpointPath(Temp("ckpts"), 5), std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(ckpt, CheckpointPath(Temp("ckpts"), 5),
+                             std::filesystem::copy_options::overwrite_existing);
   absl::StatusOr<LoadedModel> model = LoadModel("models/mlp.pbtxt", Temp("ckpts"));
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ(model->checkpoint_path, CheckpointPath(Temp("ckpts"), 5));
 
   absl::StatusOr<Image> image = RenderFilters(*model->graph, model->params, "fc3/weight");
   ASSERT_FALSE(image.ok());
-  EXPECT_NE(image.status().message().find("no parameter 'fc3/weight'"), std::string::npos) << image.status();
+  EXPECT_NE(image.status().message().find("no parameter 'fc3/weight'"), std::string::npos)
+      << image.status();
   EXPECT_NE(image.status().message().find("fc1/weight"), std::string::npos) << image.status();
   image = RenderFilters(*model->graph, model->params, "fc1/bias");
   ASSERT_FALSE(image.ok());
-  EXPECT_NE(image.status().message().find("2-D [out, in] or 4-D"), std::string::npos) << image.status();
+  EXPECT_NE(image.status().message().find("2-D [out, in] or 4-D"), std::string::npos)
+      << image.status();
 }
 
 // 30 28x28 images; image i is uniformly i / 30, with label i % 10.
@@ -169,7 +178,8 @@ datasets::ImageDataset Brightness() {
 }
 
 TEST(Activations, MlpHiddenLayerAndErrors) {
-  absl::StatusOr<LoadedModel> model = LoadModel("models/mlp.pbtxt", MakeCheckpoint("models/mlp.pbtxt", "mlp3.tsr"));
+  absl::StatusOr<LoadedModel> model =
+      LoadModel("models/mlp.pbtxt", MakeCheckpoint("models/mlp.pbtxt", "mlp3.tsr"));
   ASSERT_TRUE(model.ok()) << model.status();
   const datasets::ImageDataset data = Brightness();
   absl::StatusOr<Image> image = RenderActivations(*model->graph, model->params, data, 17, "relu1");
@@ -185,15 +195,18 @@ TEST(Activations, MlpHiddenLayerAndErrors) {
   EXPECT_FALSE(bad.ok());
   bad = RenderActivations(*model->graph, model->params, data, 0, "relu9");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("no node 'relu9'; its nodes are: flat, fc1, relu1, logits, loss"),
-            std::string::npos)
+  EXPECT_NE(
+      bad.status().message().find("no node 'relu9'; its nodes are: flat, fc1, relu1, logits, loss"),
+      std::string::npos)
       << bad.status();
   bad = RenderActivations(*model->graph, model->params, data, 0, "loss");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("[1, C, H, W] or [1, D]"), std::string::npos) << bad.status();
+  EXPECT_NE(bad.status().message().find("[1, C, H, W] or [1, D]"), std::string::npos)
+      << bad.status();
   bad = RenderActivations(*model->graph, model->params, data, 0, "fc1/weight");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("is a graph parameter, not a node"), std::string::npos) << bad.status();
+  EXPECT_NE(bad.status().message().find("is a graph parameter, not a node"), std::string::npos)
+      << bad.status();
 }
 
 TEST(Activations, ConvChannelsAndShapeMismatch) {
@@ -201,7 +214,8 @@ TEST(Activations, ConvChannelsAndShapeMismatch) {
   FILE* f = fopen(graph_path.c_str(), "w");
   fputs(kConvGraph, f);
   fclose(f);
-  absl::StatusOr<LoadedModel> model = LoadModel(graph_path, MakeCheckpoint(kConvGraph, "convs2.tsr", true));
+  absl::StatusOr<LoadedModel> model =
+      LoadModel(graph_path, MakeCheckpoint(kConvGraph, "convs2.tsr", true));
   ASSERT_TRUE(model.ok()) << model.status();
   datasets::ImageDataset data;
   data.num_images = 3;
@@ -216,23 +230,26 @@ TEST(Activations, ConvChannelsAndShapeMismatch) {
   EXPECT_EQ(top->indices.size(), 2u);
   EXPECT_GE(top->scores[0], top->scores[1]);
   // 28x28 grey images do not fit a [-1, 3, 8, 8] input.
-  absl::StatusOr<Image> bad = RenderActivations(*model->graph, model->params, Brightness(), 0, "relu");
+  absl::StatusOr<Image> bad =
+      RenderActivations(*model->graph, model->params, Brightness(), 0, "relu");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("dataset's images are 1x28x28"), std::string::npos) << bad.status();
+  EXPECT_NE(bad.status().message().find("dataset's images are 1x28x28"), std::string::npos)
+      << bad.status();
 }
 
 TEST(TopImages, RanksByActivation) {
   // logits[0] = sum of the pixels: the brightest images rank first.
-  const std::string ckpt = MakeCheckpoint("models/linear.pbtxt", "linear_sum.tsr", false, [](ParameterStore& p) {
-    std::vector<float> w(10 * 784, 0.0f);
-    for (int i = 0; i < 784; ++i) w[i] = 1.0f;
-    Tensor::FromVector({10, 784}, w).CopyInto(p.Find("fc/weight")->value);
-  });
+  const std::string ckpt =
+      MakeCheckpoint("models/linear.pbtxt", "linear_sum.tsr", false, [](ParameterStore& p) {
+        std::vector<float> w(10 * 784, 0.0f);
+        for (int i = 0; i < 784; ++i) w[i] = 1.0f;
+        Tensor::FromVector({10, 784}, w).CopyInto(p.Find("fc/weight")->value);
+      });
   absl::StatusOr<LoadedModel> model = LoadModel("models/linear.pbtxt", ckpt);
   ASSERT_TRUE(model.ok()) << model.status();
   const datasets::ImageDataset data = Brightness();
-  absl::StatusOr<TopImages> top =
-      RenderTopImages(*model->graph, model->params, data, "logits", 0, 5, TileOptions{}, /*batch_size=*/7);
+  absl::StatusOr<TopImages> top = RenderTopImages(*model->graph, model->params, data, "logits", 0,
+                                                  5, TileOptions{}, /*batch_size=*/7);
   ASSERT_TRUE(top.ok()) << top.status();
   EXPECT_EQ(top->indices, (std::vector<int64_t>{29, 28, 27, 26, 25}));
   EXPECT_NEAR(top->scores[0], 784 * 29 / 30.0f, 1e-2);
@@ -242,10 +259,12 @@ TEST(TopImages, RanksByActivation) {
   ASSERT_TRUE(top.ok()) << top.status();
   EXPECT_EQ(top->indices.size(), 30u);
 
-  absl::StatusOr<TopImages> bad = RenderTopImages(*model->graph, model->params, data, "logits", 10, 5);
+  absl::StatusOr<TopImages> bad =
+      RenderTopImages(*model->graph, model->params, data, "logits", 10, 5);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("--channel=10 is out of range: 'logits' has 10 units (0..9)"),
-            std::string::npos)
+  EXPECT_NE(
+      bad.status().message().find("--channel=10 is out of range: 'logits' has 10 units (0..9)"),
+      std::string::npos)
       << bad.status();
   EXPECT_FALSE(RenderTopImages(*model->graph, model->params, data, "logits", -1, 5).ok());
   EXPECT_FALSE(RenderTopImages(*model->graph, model->params, data, "logits", 0, 0).ok());
@@ -266,16 +285,17 @@ TEST(VisualizeBinary, FiltersModeWritesAPng) {
   const std::string ckpt = MakeCheckpoint("models/mlp.pbtxt", "mlp4.tsr");
   const std::string png = Temp("filters.png");
   int status = 0;
-  std::string out = RunVisualize(
-      absl::StrCat("--mode=filters --graph=models/mlp.pbtxt --checkpoint=", ckpt, " --param=fc1/weight --out=", png),
-      &status);
+  std::string out =
+      RunVisualize(absl::StrCat("--mode=filters --graph=models/mlp.pbtxt --checkpoint=", ckpt,
+                                " --param=fc1/weight --out=", png),
+                   &status);
   ASSERT_EQ(status, 0) << out;
   Image image;
   ASSERT_TRUE(ReadPng(png, &image).ok());
   EXPECT_EQ(image.width, 16 * (28 * 3 + kTileSeparator) + kTileSeparator);
 
-  out = RunVisualize(absl::StrCat("--mode=filters --graph=models/mlp.pbtxt --checkpoint=", Temp("missing.tsr"),
-                                  " --param=fc1/weight --out=", png),
+  out = RunVisualize(absl::StrCat("--mode=filters --graph=models/mlp.pbtxt --checkpoint=",
+                                  Temp("missing.tsr"), " --param=fc1/weight --out=", png),
                      &status);
   EXPECT_NE(status, 0);
   EXPECT_NE(out.find("visualize: checkpoint"), std::string::npos) << out;
@@ -287,8 +307,10 @@ TEST(VisualizeBinary, FiltersModeWritesAPng) {
   EXPECT_NE(out.find("2-D [out, in] or 4-D"), std::string::npos) << out;
   out = RunVisualize("--mode=pictures --out=x.png", &status);
   EXPECT_NE(status, 0);
-  EXPECT_NE(out.find("--mode must be filters, activations or top_images"), std::string::npos) << out;
-  out = RunVisualize(absl::StrCat("--mode=top_images --graph=models/mlp.pbtxt --checkpoint=", ckpt, " --out=", png),
+  EXPECT_NE(out.find("--mode must be filters, activations or top_images"), std::string::npos)
+      << out;
+  out = RunVisualize(absl::StrCat("--mode=top_images --graph=models/mlp.pbtxt --checkpoint=", ckpt,
+                                  " --out=", png),
                      &status);
   EXPECT_NE(status, 0);
   EXPECT_NE(out.find("--node is required"), std::string::npos) << out;

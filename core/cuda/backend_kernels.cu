@@ -19,14 +19,16 @@ __global__ void SumOfSquaresKernel(const float* x, int64_t n, double* sum) {
   double local = 0;
   for (int64_t i : GridStride{n}) local += double(x[i]) * x[i];
   // Warp then block reduction in double; one atomic per block.
-  for (int offset = 16; offset > 0; offset /= 2) local += __shfl_down_sync(0xffffffffu, local, offset);
+  for (int offset = 16; offset > 0; offset /= 2)
+    local += __shfl_down_sync(0xffffffffu, local, offset);
   __shared__ double warp_sums[32];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_sums[warp] = local;
   __syncthreads();
   if (warp == 0) {
     local = lane < blockDim.x / 32 ? warp_sums[lane] : 0.0;
-    for (int offset = 16; offset > 0; offset /= 2) local += __shfl_down_sync(0xffffffffu, local, offset);
+    for (int offset = 16; offset > 0; offset /= 2)
+      local += __shfl_down_sync(0xffffffffu, local, offset);
     if (lane == 0) atomicAdd(sum, local);
   }
 }
@@ -37,16 +39,16 @@ __global__ void FindNonFiniteKernel(const float* x, int64_t n, int* nonfinite) {
   }
 }
 
-__global__ void SgdMomentumKernel(float* w, const float* g, float* v, int64_t n, float lr, float momentum,
-                                  float weight_decay) {
+__global__ void SgdMomentumKernel(float* w, const float* g, float* v, int64_t n, float lr,
+                                  float momentum, float weight_decay) {
   for (int64_t i : GridStride{n}) {
     v[i] = momentum * v[i] + (g[i] + weight_decay * w[i]);
     w[i] -= lr * v[i];
   }
 }
 
-__global__ void AdamKernel(float* w, const float* g, float* m, float* v, int64_t n, float lr_t, float beta1,
-                           float beta2, float eps, float weight_decay) {
+__global__ void AdamKernel(float* w, const float* g, float* m, float* v, int64_t n, float lr_t,
+                           float beta1, float beta2, float eps, float weight_decay) {
   for (int64_t i : GridStride{n}) {
     const float gi = g[i] + weight_decay * w[i];
     m[i] = beta1 * m[i] + (1 - beta1) * gi;
@@ -71,12 +73,13 @@ void LaunchFindNonFinite(const float* x, int64_t n, int* nonfinite, cudaStream_t
 }
 void LaunchSgdMomentum(float* w, const float* g, float* v, int64_t n, float lr, float momentum,
                        float weight_decay, cudaStream_t stream) {
-  SgdMomentumKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(w, g, v, n, lr, momentum, weight_decay);
+  SgdMomentumKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(w, g, v, n, lr, momentum,
+                                                                   weight_decay);
 }
 void LaunchAdam(float* w, const float* g, float* m, float* v, int64_t n, float lr_t, float beta1,
                 float beta2, float eps, float weight_decay, cudaStream_t stream) {
   AdamKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(w, g, m, v, n, lr_t, beta1, beta2, eps,
-                                                             weight_decay);
+                                                            weight_decay);
 }
 
 }  // namespace cuda

@@ -22,8 +22,8 @@ namespace {
 // wrote out of bounds, a lost device), not user input: report and abort.
 void CheckCuda(cudaError_t error, const char *what) {
   if (error != cudaSuccess) {
-    fprintf(stderr, "tessera: CUDA error in %s: %s (%s)\n", what,
-            cudaGetErrorName(error), cudaGetErrorString(error));
+    fprintf(stderr, "tessera: CUDA error in %s: %s (%s)\n", what, cudaGetErrorName(error),
+            cudaGetErrorString(error));
     abort();
   }
 }
@@ -34,7 +34,7 @@ void CheckCuda(cudaError_t error, const char *what) {
 // list: to 512 bytes below 1 MiB, to 1 MiB above. Reuse is safe without
 // events because all work runs on the backend's single stream, in order.
 class CachingAllocator {
-public:
+ public:
   static size_t Round(size_t bytes) {
     constexpr size_t kSmall = 512, kLarge = size_t{1} << 20;
     const size_t unit = bytes < kLarge ? kSmall : kLarge;
@@ -53,14 +53,12 @@ public:
     }
     void *ptr = nullptr;
     if (cudaMalloc(&ptr, rounded) != cudaSuccess) {
-      cudaGetLastError(); // clear the sticky out-of-memory error
+      cudaGetLastError();  // clear the sticky out-of-memory error
       ReleaseCachedLocked();
       if (cudaMalloc(&ptr, rounded) != cudaSuccess) {
         cudaGetLastError();
-        fprintf(
-            stderr,
-            "tessera: out of GPU memory allocating %zu bytes (%zu in use)\n",
-            rounded, stats_.in_use_bytes);
+        fprintf(stderr, "tessera: out of GPU memory allocating %zu bytes (%zu in use)\n", rounded,
+                stats_.in_use_bytes);
         throw std::bad_alloc();
       }
     }
@@ -81,7 +79,7 @@ public:
     return stats_;
   }
 
-private:
+ private:
   void *Track(void *ptr, size_t rounded) {
     stats_.in_use_bytes += rounded;
     if (stats_.in_use_bytes > stats_.peak_in_use_bytes)
@@ -90,8 +88,7 @@ private:
   }
   void ReleaseCachedLocked() {
     for (auto &[size, ptrs] : free_) {
-      for (void *p : ptrs)
-        cudaFree(p); // synchronises: no kernel still uses p
+      for (void *p : ptrs) cudaFree(p);  // synchronises: no kernel still uses p
     }
     free_.clear();
     stats_.cached_bytes = 0;
@@ -103,11 +100,10 @@ private:
 };
 
 class CudaBackend final : public Backend {
-public:
+ public:
   CudaBackend() {
-    CheckCuda(
-        cudaStreamCreateWithFlags(&context_.stream, cudaStreamNonBlocking),
-        "cudaStreamCreate");
+    CheckCuda(cudaStreamCreateWithFlags(&context_.stream, cudaStreamNonBlocking),
+              "cudaStreamCreate");
     CheckCuda(cudaMalloc(&scratch_, 64), "cudaMalloc(scratch)");
   }
 
@@ -116,26 +112,21 @@ public:
   CachingAllocator &allocator() { return allocator_; }
 
   void *Allocate(size_t bytes) override { return allocator_.Allocate(bytes); }
-  void Deallocate(void *ptr, size_t bytes) override {
-    allocator_.Deallocate(ptr, bytes);
-  }
+  void Deallocate(void *ptr, size_t bytes) override { allocator_.Deallocate(ptr, bytes); }
 
   // Host memory may be reused as soon as these return, so they wait.
   void CopyToHost(const void *src, void *dst, size_t bytes) override {
-    CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost,
-                              context_.stream),
+    CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, context_.stream),
               "copy to host");
     Synchronize();
   }
   void CopyFromHost(const void *src, void *dst, size_t bytes) override {
-    CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice,
-                              context_.stream),
+    CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, context_.stream),
               "copy to device");
     Synchronize();
   }
   void CopyWithin(const void *src, void *dst, size_t bytes) override {
-    CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice,
-                              context_.stream),
+    CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, context_.stream),
               "device copy");
   }
   void Synchronize() override {
@@ -148,14 +139,12 @@ public:
     CheckCuda(cudaGetLastError(), "Fill");
   }
   void Axpy(float alpha, const Tensor &x, Tensor &y) override {
-    cuda::LaunchAxpy(alpha, x.data(), y.data(), x.num_elements(),
-                     context_.stream);
+    cuda::LaunchAxpy(alpha, x.data(), y.data(), x.num_elements(), context_.stream);
     CheckCuda(cudaGetLastError(), "Axpy");
   }
   double SumOfSquares(const Tensor &x) override {
     auto *sum = static_cast<double *>(scratch_);
-    CheckCuda(cudaMemsetAsync(sum, 0, sizeof(double), context_.stream),
-              "memset");
+    CheckCuda(cudaMemsetAsync(sum, 0, sizeof(double), context_.stream), "memset");
     cuda::LaunchSumOfSquares(x.data(), x.num_elements(), sum, context_.stream);
     CheckCuda(cudaGetLastError(), "SumOfSquares");
     double host = 0;
@@ -165,34 +154,29 @@ public:
   bool AllFinite(const Tensor &x) override {
     auto *flag = static_cast<int *>(scratch_);
     CheckCuda(cudaMemsetAsync(flag, 0, sizeof(int), context_.stream), "memset");
-    cuda::LaunchFindNonFinite(x.data(), x.num_elements(), flag,
-                              context_.stream);
+    cuda::LaunchFindNonFinite(x.data(), x.num_elements(), flag, context_.stream);
     CheckCuda(cudaGetLastError(), "AllFinite");
     int host = 0;
     CopyToHost(flag, &host, sizeof(host));
     return host == 0;
   }
-  void SgdMomentumUpdate(Tensor &weights, const Tensor &grad, Tensor &velocity,
-                         float lr, float momentum,
-                         float weight_decay) override {
-    cuda::LaunchSgdMomentum(weights.data(), grad.data(), velocity.data(),
-                            weights.num_elements(), lr, momentum, weight_decay,
-                            context_.stream);
+  void SgdMomentumUpdate(Tensor &weights, const Tensor &grad, Tensor &velocity, float lr,
+                         float momentum, float weight_decay) override {
+    cuda::LaunchSgdMomentum(weights.data(), grad.data(), velocity.data(), weights.num_elements(),
+                            lr, momentum, weight_decay, context_.stream);
     CheckCuda(cudaGetLastError(), "SgdMomentumUpdate");
   }
-  void AdamUpdate(Tensor &weights, const Tensor &grad, Tensor &m, Tensor &v,
-                  float lr_t, float beta1, float beta2, float eps,
-                  float weight_decay) override {
-    cuda::LaunchAdam(weights.data(), grad.data(), m.data(), v.data(),
-                     weights.num_elements(), lr_t, beta1, beta2, eps,
-                     weight_decay, context_.stream);
+  void AdamUpdate(Tensor &weights, const Tensor &grad, Tensor &m, Tensor &v, float lr_t,
+                  float beta1, float beta2, float eps, float weight_decay) override {
+    cuda::LaunchAdam(weights.data(), grad.data(), m.data(), v.data(), weights.num_elements(), lr_t,
+                     beta1, beta2, eps, weight_decay, context_.stream);
     CheckCuda(cudaGetLastError(), "AdamUpdate");
   }
 
-private:
+ private:
   CudaContext context_;
   CachingAllocator allocator_;
-  void *scratch_ = nullptr; // 64 bytes for reduction results
+  void *scratch_ = nullptr;  // 64 bytes for reduction results
 };
 
 CudaBackend *g_backend = nullptr;
@@ -212,12 +196,11 @@ Backend *MakeCudaBackend() {
   const cublasStatus_t blas = cublasCreate(&context.cublas);
   const cudnnStatus_t dnn = cudnnCreate(&context.cudnn);
   if (blas != CUBLAS_STATUS_SUCCESS || dnn != CUDNN_STATUS_SUCCESS) {
-    fprintf(
-        stderr,
-        "tessera: a GPU is present but cuBLAS (%s) or cuDNN (%s) failed to "
-        "start; is "
-        "LD_LIBRARY_PATH missing their libraries? Running without the GPU.\n",
-        cublasGetStatusName(blas), cudnnGetErrorString(dnn));
+    fprintf(stderr,
+            "tessera: a GPU is present but cuBLAS (%s) or cuDNN (%s) failed to "
+            "start; is "
+            "LD_LIBRARY_PATH missing their libraries? Running without the GPU.\n",
+            cublasGetStatusName(blas), cudnnGetErrorString(dnn));
     return nullptr;
   }
   cublasSetStream(context.cublas, context.stream);
@@ -231,12 +214,11 @@ const bool kRegistered = [] {
   return true;
 }();
 
-} // namespace
+}  // namespace
 
 void *CudaContext::Workspace(size_t bytes) {
   if (bytes > workspace_bytes) {
-    if (workspace != nullptr)
-      CheckCuda(cudaFree(workspace), "cudaFree(workspace)");
+    if (workspace != nullptr) CheckCuda(cudaFree(workspace), "cudaFree(workspace)");
     workspace = nullptr;
     workspace_bytes = 0;
     CheckCuda(cudaMalloc(&workspace, bytes), "cudaMalloc(workspace)");
@@ -255,34 +237,26 @@ CudaContext &CudaContextOf(Backend &backend) {
 }
 
 CudaMemoryStats GetCudaMemoryStats() {
-  return g_backend != nullptr ? g_backend->allocator().stats()
-                              : CudaMemoryStats{};
+  return g_backend != nullptr ? g_backend->allocator().stats() : CudaMemoryStats{};
 }
 
 absl::Status CudaStatus(cudaError_t error, const char *what) {
-  if (error == cudaSuccess)
-    return absl::OkStatus();
+  if (error == cudaSuccess) return absl::OkStatus();
   if (error == cudaErrorMemoryAllocation) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(what, ": out of GPU memory"));
+    return absl::ResourceExhaustedError(absl::StrCat(what, ": out of GPU memory"));
   }
-  return absl::InternalError(absl::StrCat(what, ": CUDA error ",
-                                          cudaGetErrorName(error), " (",
+  return absl::InternalError(absl::StrCat(what, ": CUDA error ", cudaGetErrorName(error), " (",
                                           cudaGetErrorString(error), ")"));
 }
 
 absl::Status CublasStatus(cublasStatus_t status, const char *what) {
-  if (status == CUBLAS_STATUS_SUCCESS)
-    return absl::OkStatus();
-  return absl::InternalError(
-      absl::StrCat(what, ": cuBLAS error ", cublasGetStatusName(status)));
+  if (status == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, ": cuBLAS error ", cublasGetStatusName(status)));
 }
 
 absl::Status CudnnStatus(cudnnStatus_t status, const char *what) {
-  if (status == CUDNN_STATUS_SUCCESS)
-    return absl::OkStatus();
-  return absl::InternalError(
-      absl::StrCat(what, ": cuDNN error ", cudnnGetErrorString(status)));
+  if (status == CUDNN_STATUS_SUCCESS) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, ": cuDNN error ", cudnnGetErrorString(status)));
 }
 
-} // namespace tessera
+}  // namespace tessera

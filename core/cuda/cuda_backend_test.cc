@@ -17,11 +17,10 @@ namespace tessera {
 namespace {
 
 class CudaBackendTest : public testing::Test {
-protected:
+ protected:
   void SetUp() override {
     gpu_ = GetBackend(Device::kCuda);
-    if (gpu_ != nullptr)
-      return;
+    if (gpu_ != nullptr) return;
     const char *require = std::getenv("TESSERA_REQUIRE_GPU");
     if (require != nullptr && std::string(require) == "1") {
       FAIL() << "TESSERA_REQUIRE_GPU=1 but no CUDA device is usable";
@@ -31,11 +30,9 @@ protected:
   Backend *gpu_ = nullptr;
 };
 
-void ExpectNear(const std::vector<float> &a, const std::vector<float> &b,
-                float tol) {
+void ExpectNear(const std::vector<float> &a, const std::vector<float> &b, float tol) {
   ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i)
-    ASSERT_NEAR(a[i], b[i], tol * (1 + std::fabs(b[i]))) << i;
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol * (1 + std::fabs(b[i]))) << i;
 }
 
 TEST_F(CudaBackendTest, CopiesRoundTrip) {
@@ -50,16 +47,13 @@ TEST_F(CudaBackendTest, CopiesRoundTrip) {
 
 TEST_F(CudaBackendTest, VectorPrimitivesMatchCpu) {
   Backend &cpu = *GetBackend(Device::kCpu);
-  const int64_t n = 100003; // not a multiple of a block
-  Tensor w = RandomTensor({n}, 2), g = RandomTensor({n}, 3),
-         v = RandomTensor({n}, 4);
+  const int64_t n = 100003;  // not a multiple of a block
+  Tensor w = RandomTensor({n}, 2), g = RandomTensor({n}, 3), v = RandomTensor({n}, 4);
   Tensor m = RandomTensor({n}, 5), s = RandomTensor({n}, 6, 0.0f, 1.0f);
-  Tensor gw = w.CopyTo(Device::kCuda), gg = g.CopyTo(Device::kCuda),
-         gv = v.CopyTo(Device::kCuda);
+  Tensor gw = w.CopyTo(Device::kCuda), gg = g.CopyTo(Device::kCuda), gv = v.CopyTo(Device::kCuda);
   Tensor gm = m.CopyTo(Device::kCuda), gs = s.CopyTo(Device::kCuda);
 
-  EXPECT_NEAR(gpu_->SumOfSquares(gw), cpu.SumOfSquares(w),
-              1e-9 * cpu.SumOfSquares(w));
+  EXPECT_NEAR(gpu_->SumOfSquares(gw), cpu.SumOfSquares(w), 1e-9 * cpu.SumOfSquares(w));
   EXPECT_TRUE(gpu_->AllFinite(gw));
   cpu.Axpy(0.5f, g, w);
   gpu_->Axpy(0.5f, gg, gw);
@@ -78,16 +72,14 @@ TEST_F(CudaBackendTest, VectorPrimitivesMatchCpu) {
   EXPECT_EQ(gw.ToVector(), std::vector<float>(n, 2.5f));
   std::vector<float> with_nan(n, 1.0f);
   with_nan[n - 1] = std::nanf("");
-  EXPECT_FALSE(
-      gpu_->AllFinite(Tensor::FromVector({n}, with_nan).CopyTo(Device::kCuda)));
+  EXPECT_FALSE(gpu_->AllFinite(Tensor::FromVector({n}, with_nan).CopyTo(Device::kCuda)));
 }
 
 #if TESSERA_CUDA
 // A training step allocates the same sizes every time: the second round of
 // the same sizes must come from the cache, without cudaMalloc.
 TEST_F(CudaBackendTest, AllocatorReusesFreedBlocks) {
-  for (int64_t size : {1, 1000, 1 << 20})
-    Tensor::Empty({size}, Device::kCuda);
+  for (int64_t size : {1, 1000, 1 << 20}) Tensor::Empty({size}, Device::kCuda);
   const size_t before = GetCudaMemoryStats().device_allocations;
   for (int round = 0; round < 3; ++round) {
     Tensor a = Tensor::Empty({1 << 20}, Device::kCuda);
@@ -99,5 +91,5 @@ TEST_F(CudaBackendTest, AllocatorReusesFreedBlocks) {
 }
 #endif
 
-} // namespace
-} // namespace tessera
+}  // namespace
+}  // namespace tessera

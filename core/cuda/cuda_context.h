@@ -21,8 +21,8 @@ namespace tessera {
 // therefore needs no other synchronisation.
 struct CudaContext {
   cudaStream_t stream = nullptr;
-  cublasHandle_t cublas = nullptr; // bound to `stream`
-  cudnnHandle_t cudnn = nullptr;   // bound to `stream`
+  cublasHandle_t cublas = nullptr;  // bound to `stream`
+  cudnnHandle_t cudnn = nullptr;    // bound to `stream`
   // Device scratch for library calls (cuDNN workspaces), grown on demand.
   void *Workspace(size_t bytes);
   void *workspace = nullptr;
@@ -35,10 +35,10 @@ CudaContext &CudaContextOf(Backend &backend);
 
 // Caching-allocator statistics, for benchmarks and gpu_check.
 struct CudaMemoryStats {
-  size_t in_use_bytes = 0;       // held by live tensors
-  size_t peak_in_use_bytes = 0;  // the most ever held at once
-  size_t cached_bytes = 0;       // freed by tensors, kept for reuse
-  size_t device_allocations = 0; // cudaMalloc calls (misses of the cache)
+  size_t in_use_bytes = 0;        // held by live tensors
+  size_t peak_in_use_bytes = 0;   // the most ever held at once
+  size_t cached_bytes = 0;        // freed by tensors, kept for reuse
+  size_t device_allocations = 0;  // cudaMalloc calls (misses of the cache)
 };
 CudaMemoryStats GetCudaMemoryStats();
 
@@ -51,13 +51,12 @@ inline absl::Status CudaLaunchStatus(const char *what) {
   return CudaStatus(cudaGetLastError(), what);
 }
 
-} // namespace tessera
+}  // namespace tessera
 
-#define TS_CUDA_RETURN_IF_ERROR(expr, what)                                    \
-  TS_RETURN_IF_ERROR(::tessera::CudaStatus((expr), what))
-#define TS_CUBLAS_RETURN_IF_ERROR(expr, what)                                  \
+#define TS_CUDA_RETURN_IF_ERROR(expr, what) TS_RETURN_IF_ERROR(::tessera::CudaStatus((expr), what))
+#define TS_CUBLAS_RETURN_IF_ERROR(expr, what) \
   TS_RETURN_IF_ERROR(::tessera::CublasStatus((expr), what))
-#define TS_CUDNN_RETURN_IF_ERROR(expr, what)                                   \
+#define TS_CUDNN_RETURN_IF_ERROR(expr, what) \
   TS_RETURN_IF_ERROR(::tessera::CudnnStatus((expr), what))
 
-#endif // TESSERA_CORE_CUDA_CUDA_CONTEXT_H_
+#endif  // TESSERA_CORE_CUDA_CUDA_CONTEXT_H_

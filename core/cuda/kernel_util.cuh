@@ -51,7 +51,8 @@ __device__ T WarpSum(T v) {
   return v;
 }
 __device__ inline float WarpMax(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(kFullWarpMask, v, offset));
+  for (int offset = 16; offset > 0; offset /= 2)
+    v = fmaxf(v, __shfl_xor_sync(kFullWarpMask, v, offset));
   return v;
 }
 
@@ -62,13 +63,15 @@ template <typename T>
 __device__ T BlockSum(T value) {
   __shared__ T warp_sums[32];
   __shared__ T total;
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+  for (int offset = 16; offset > 0; offset /= 2)
+    value += __shfl_down_sync(0xffffffffu, value, offset);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_sums[warp] = value;
   __syncthreads();
   if (warp == 0) {
     value = lane < static_cast<int>(blockDim.x / 32) ? warp_sums[lane] : T(0);
-    for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+    for (int offset = 16; offset > 0; offset /= 2)
+      value += __shfl_down_sync(0xffffffffu, value, offset);
     if (lane == 0) total = value;
   }
   __syncthreads();

@@ -21,11 +21,12 @@ absl::StatusOr<std::vector<Shape>> AdaptiveShape(const std::vector<Shape>& in, c
   TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
   const std::vector<int64_t> size = attrs.GetInts("output_size");
   if (size.size() != 2 || size[0] <= 0 || size[1] <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("output_size must be two positive ints [h, w], got ",
-                                                   ShapeToString(size)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("output_size must be two positive ints [h, w], got ", ShapeToString(size)));
   }
   if (in[0][2] <= 0 || in[0][3] <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("input ", ShapeToString(in[0]), " has no pixels"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("input ", ShapeToString(in[0]), " has no pixels"));
   }
   return std::vector<Shape>{{in[0][0], in[0][1], size[0], size[1]}};
 }
@@ -95,26 +96,28 @@ TESSERA_REGISTER_KERNEL("adaptive_avgpool2d", Device::kCpu, Forward, Gradient);
 #if TESSERA_CUDA
 // Defined in adaptive_avgpool2d.cu: the same windows as ForEachWindow above.
 namespace cuda {
-void AdaptiveAvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w, int64_t oh,
-                            int64_t ow, cudaStream_t stream);
-void AdaptiveAvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w, int64_t oh,
-                             int64_t ow, cudaStream_t stream);
+void AdaptiveAvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w,
+                            int64_t oh, int64_t ow, cudaStream_t stream);
+void AdaptiveAvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w,
+                             int64_t oh, int64_t ow, cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
 
-absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
-  cuda::AdaptiveAvgPoolForward(in[0].data(), out[0].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
-                               in[0].dim(3), out[0].dim(2), out[0].dim(3), CudaContextOf(ctx.backend).stream);
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
+  cuda::AdaptiveAvgPoolForward(in[0].data(), out[0].data(), in[0].dim(0) * in[0].dim(1),
+                               in[0].dim(2), in[0].dim(3), out[0].dim(2), out[0].dim(3),
+                               CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("adaptive_avgpool2d forward");
 }
 
 absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
   if (!args.input_grads[0].defined()) return absl::OkStatus();
   const Tensor& x = args.inputs[0];
-  cuda::AdaptiveAvgPoolGradient(args.output_grads[0].data(), args.input_grads[0].data(), x.dim(0) * x.dim(1),
-                                x.dim(2), x.dim(3), args.outputs[0].dim(2), args.outputs[0].dim(3),
-                                CudaContextOf(ctx.backend).stream);
+  cuda::AdaptiveAvgPoolGradient(args.output_grads[0].data(), args.input_grads[0].data(),
+                                x.dim(0) * x.dim(1), x.dim(2), x.dim(3), args.outputs[0].dim(2),
+                                args.outputs[0].dim(3), CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("adaptive_avgpool2d gradient");
 }
 

@@ -13,7 +13,9 @@ namespace cuda {
 namespace {
 
 __device__ int64_t WindowStart(int64_t i, int64_t in, int64_t out) { return (i * in) / out; }
-__device__ int64_t WindowEnd(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }
+__device__ int64_t WindowEnd(int64_t i, int64_t in, int64_t out) {
+  return ((i + 1) * in + out - 1) / out;
+}
 
 __device__ float InverseSize(int64_t i, int64_t j, int64_t h, int64_t w, int64_t oh, int64_t ow) {
   const int64_t rows = WindowEnd(i, h, oh) - WindowStart(i, h, oh);
@@ -24,8 +26,8 @@ __device__ float InverseSize(int64_t i, int64_t j, int64_t h, int64_t w, int64_t
 // One thread per output: sum of x * (1 / size) over the window, in the CPU's
 // order. __fmul_rn/__fadd_rn keep nvcc from fusing them into an FMA, so the
 // result rounds as the CPU's does.
-__global__ void AdaptiveForwardKernel(const float* x, float* y, int64_t planes, int64_t h, int64_t w,
-                                      int64_t oh, int64_t ow) {
+__global__ void AdaptiveForwardKernel(const float* x, float* y, int64_t planes, int64_t h,
+                                      int64_t w, int64_t oh, int64_t ow) {
   const int64_t n = planes * oh * ow;
   for (int64_t o : GridStride{n}) {
     const int64_t j = o % ow, i = (o / ow) % oh, p = o / (ow * oh);
@@ -47,8 +49,8 @@ __global__ void AdaptiveForwardKernel(const float* x, float* y, int64_t planes, 
 // floor(i*H/oh) <= r < ceil((i+1)*H/oh), i.e. for
 // floor(r*oh/H) <= i <= floor(((r+1)*oh - 1)/H); the loop checks each
 // candidate against the window itself as well.
-__global__ void AdaptiveGradientKernel(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w,
-                                       int64_t oh, int64_t ow) {
+__global__ void AdaptiveGradientKernel(const float* dy, float* dx, int64_t planes, int64_t h,
+                                       int64_t w, int64_t oh, int64_t ow) {
   const int64_t n = planes * h * w;
   for (int64_t e : GridStride{n}) {
     const int64_t s = e % w, r = (e / w) % h, p = e / (w * h);
@@ -69,16 +71,16 @@ __global__ void AdaptiveGradientKernel(const float* dy, float* dx, int64_t plane
 
 }  // namespace
 
-void AdaptiveAvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w, int64_t oh,
-                            int64_t ow, cudaStream_t stream) {
-  AdaptiveForwardKernel<<<BlocksFor(planes * oh * ow), kThreadsPerBlock, 0, stream>>>(x, y, planes, h, w, oh,
-                                                                                      ow);
+void AdaptiveAvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w,
+                            int64_t oh, int64_t ow, cudaStream_t stream) {
+  AdaptiveForwardKernel<<<BlocksFor(planes * oh * ow), kThreadsPerBlock, 0, stream>>>(x, y, planes,
+                                                                                      h, w, oh, ow);
 }
 
-void AdaptiveAvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w, int64_t oh,
-                             int64_t ow, cudaStream_t stream) {
-  AdaptiveGradientKernel<<<BlocksFor(planes * h * w), kThreadsPerBlock, 0, stream>>>(dy, dx, planes, h, w, oh,
-                                                                                     ow);
+void AdaptiveAvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w,
+                             int64_t oh, int64_t ow, cudaStream_t stream) {
+  AdaptiveGradientKernel<<<BlocksFor(planes * h * w), kThreadsPerBlock, 0, stream>>>(dy, dx, planes,
+                                                                                     h, w, oh, ow);
 }
 
 }  // namespace cuda

@@ -57,8 +57,9 @@ std::vector<OpTestCase> Cases() {
                                {2, 4, 19, 23, 5, 7}};
   for (const auto& s : shapes) {
     OpTestCase c;
-    c.name = "n" + std::to_string(s[0]) + "c" + std::to_string(s[1]) + "_" + std::to_string(s[2]) + "x" +
-             std::to_string(s[3]) + "_to_" + std::to_string(s[4]) + "x" + std::to_string(s[5]);
+    c.name = "n" + std::to_string(s[0]) + "c" + std::to_string(s[1]) + "_" + std::to_string(s[2]) +
+             "x" + std::to_string(s[3]) + "_to_" + std::to_string(s[4]) + "x" +
+             std::to_string(s[5]);
     c.attrs = {{"output_size", IntsAttr({s[4], s[5]})}};
     c.inputs = {RandomTensor({s[0], s[1], s[2], s[3]}, 77)};
     c.reference = Reference;

@@ -19,9 +19,9 @@ constexpr int64_t kMinChunk = 1 << 14;
 
 absl::StatusOr<std::vector<Shape>> AddShape(const std::vector<Shape>& in, const Attrs&) {
   if (in[0] != in[1]) {
-    return absl::InvalidArgumentError(absl::StrCat("x ", ShapeToString(in[0]), " and y ",
-                                                   ShapeToString(in[1]),
-                                                   " must have the same shape (add does not broadcast)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("x ", ShapeToString(in[0]), " and y ", ShapeToString(in[1]),
+                     " must have the same shape (add does not broadcast)"));
   }
   return std::vector<Shape>{in[0]};
 }

@@ -54,10 +54,9 @@ absl::StatusOr<std::vector<Shape>> AvgPoolShape(const std::vector<Shape>& in, co
   const int64_t oh = pool::PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
   const int64_t ow = pool::PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
   if (oh < 1 || ow < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw,
-                     "] is larger than input ", ShapeToString(in[0]), ": output would be ", oh,
-                     "x", ow));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw, "] is larger than input ",
+        ShapeToString(in[0]), ": output would be ", oh, "x", ow));
   }
   return std::vector<Shape>{{in[0][0], in[0][1], oh, ow}};
 }
@@ -81,13 +80,14 @@ struct ClippedWindow {
   float divisor;
 };
 
-ClippedWindow WindowAt(const pool::Window& p, int64_t h, int64_t w, bool count_include_pad, int64_t i, int64_t j) {
+ClippedWindow WindowAt(const pool::Window& p, int64_t h, int64_t w, bool count_include_pad,
+                       int64_t i, int64_t j) {
   const int64_t h0 = i * p.sh - p.ph, w0 = j * p.sw - p.pw;
   // PyTorch clips first to the padded input (for the padded count), then to
   // the input itself.
   const int64_t h1 = std::min(h0 + p.kh, h + p.ph), w1 = std::min(w0 + p.kw, w + p.pw);
-  ClippedWindow win{std::max<int64_t>(h0, 0), std::min(h1, h), std::max<int64_t>(w0, 0), std::min(w1, w),
-             0};
+  ClippedWindow win{std::max<int64_t>(h0, 0), std::min(h1, h), std::max<int64_t>(w0, 0),
+                    std::min(w1, w), 0};
   win.divisor = static_cast<float>(count_include_pad ? (h1 - h0) * (w1 - w0)
                                                      : (win.h1 - win.h0) * (win.w1 - win.w0));
   return win;
@@ -154,21 +154,23 @@ TESSERA_REGISTER_KERNEL("avgpool2d", Device::kCpu, Forward, Gradient);
 #if TESSERA_CUDA
 // Defined in avgpool2d.cu: the same windows and divisors as WindowAt above.
 namespace cuda {
-void AvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
-                    int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                    bool count_include_pad, cudaStream_t stream);
-void AvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
-                     int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                     bool count_include_pad, cudaStream_t stream);
+void AvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                    int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                    int64_t pw, bool count_include_pad, cudaStream_t stream);
+void AvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                     int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                     int64_t pw, bool count_include_pad, cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
 
-absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(ctx.attrs, in[0].shape()));
-  cuda::AvgPoolForward(in[0].data(), out[0].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2), in[0].dim(3),
-                       out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
-                       ctx.attrs.GetBool("count_include_pad"), CudaContextOf(ctx.backend).stream);
+  cuda::AvgPoolForward(in[0].data(), out[0].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
+                       in[0].dim(3), out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh, p.sw, p.ph,
+                       p.pw, ctx.attrs.GetBool("count_include_pad"),
+                       CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("avgpool2d forward");
 }
 
@@ -177,9 +179,9 @@ absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
   Tensor& dx = args.input_grads[0];
   TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(ctx.attrs, dx.shape()));
   const Tensor& dy = args.output_grads[0];
-  cuda::AvgPoolGradient(dy.data(), dx.data(), dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), dy.dim(2),
-                        dy.dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, ctx.attrs.GetBool("count_include_pad"),
-                        CudaContextOf(ctx.backend).stream);
+  cuda::AvgPoolGradient(dy.data(), dx.data(), dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3),
+                        dy.dim(2), dy.dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
+                        ctx.attrs.GetBool("count_include_pad"), CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("avgpool2d gradient");
 }
 

@@ -30,8 +30,8 @@ __device__ Window WindowAt(const Geometry& g, int64_t i, int64_t j) {
   const int64_t h0 = i * g.sh - g.ph, w0 = j * g.sw - g.pw;
   const int64_t h1 = min(h0 + g.kh, g.h + g.ph), w1 = min(w0 + g.kw, g.w + g.pw);
   Window win{max(h0, int64_t{0}), min(h1, g.h), max(w0, int64_t{0}), min(w1, g.w), 0.0f};
-  win.divisor =
-      static_cast<float>(g.count_include_pad ? (h1 - h0) * (w1 - w0) : (win.h1 - win.h0) * (win.w1 - win.w0));
+  win.divisor = static_cast<float>(g.count_include_pad ? (h1 - h0) * (w1 - w0)
+                                                       : (win.h1 - win.h0) * (win.w1 - win.w0));
   return win;
 }
 
@@ -76,16 +76,16 @@ __global__ void AvgPoolGradientKernel(const float* dy, float* dx, Geometry g) {
 
 }  // namespace
 
-void AvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
-                    int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                    bool count_include_pad, cudaStream_t stream) {
+void AvgPoolForward(const float* x, float* y, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                    int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                    int64_t pw, bool count_include_pad, cudaStream_t stream) {
   const Geometry g{planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, count_include_pad};
   AvgPoolForwardKernel<<<BlocksFor(planes * oh * ow), kThreadsPerBlock, 0, stream>>>(x, y, g);
 }
 
-void AvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
-                     int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                     bool count_include_pad, cudaStream_t stream) {
+void AvgPoolGradient(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                     int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                     int64_t pw, bool count_include_pad, cudaStream_t stream) {
   const Geometry g{planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, count_include_pad};
   AvgPoolGradientKernel<<<BlocksFor(planes * h * w), kThreadsPerBlock, 0, stream>>>(dy, dx, g);
 }

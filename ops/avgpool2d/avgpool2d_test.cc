@@ -56,10 +56,10 @@ std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const A
   return {y};
 }
 
-const std::vector<float> k4x4 = {1, 5, 2, 0,   //
-                                 3, -1, 4, 7,  //
-                                 6, 8, -2, -3,  //
-                                 0, 9, 1, 2};
+const std::vector<float> k4x4 = {1, 5,  2,  0,   //
+                                 3, -1, 4,  7,   //
+                                 6, 8,  -2, -3,  //
+                                 0, 9,  1,  2};
 
 std::vector<OpTestCase> Cases() {
   std::vector<OpTestCase> cases;
@@ -113,14 +113,31 @@ std::vector<OpTestCase> Cases() {
   const Spec specs[] = {
       {"overlap_k3_s2_batch2_c3_7x6", {2, 3, 7, 6}, {3, 3}, {2, 2}, {0, 0}, false, true},
       {"nonsquare_k2x3_s1x2_p1_c5_5x8", {1, 5, 5, 8}, {2, 3}, {1, 2}, {1, 1}, false, true},
-      {"nonsquare_k2x3_s1x2_p1_exclude_pad_c5_5x8", {1, 5, 5, 8}, {2, 3}, {1, 2}, {1, 1}, false,
+      {"nonsquare_k2x3_s1x2_p1_exclude_pad_c5_5x8",
+       {1, 5, 5, 8},
+       {2, 3},
+       {1, 2},
+       {1, 1},
+       false,
        false},
       {"default_stride_k2_batch2_c3_7x5", {2, 3, 7, 5}, {2, 2}, {}, {0, 0}, false, true},
       {"ceil_k3_s2_p1_batch2_c3_6x5", {2, 3, 6, 5}, {3, 3}, {2, 2}, {1, 1}, true, true},
-      {"ceil_k3_s2_p1_exclude_pad_batch2_c3_6x5", {2, 3, 6, 5}, {3, 3}, {2, 2}, {1, 1}, true, false},
+      {"ceil_k3_s2_p1_exclude_pad_batch2_c3_6x5",
+       {2, 3, 6, 5},
+       {3, 3},
+       {2, 2},
+       {1, 1},
+       true,
+       false},
       {"ceil_k2_no_pad_batch3_c1_5x7", {3, 1, 5, 7}, {2, 2}, {}, {0, 0}, true, true},
       // More outputs and inputs than one GPU block of threads.
-      {"ceil_k3_s2_p1_exclude_pad_batch2_c4_17x15", {2, 4, 17, 15}, {3, 3}, {2, 2}, {1, 1}, true, false},
+      {"ceil_k3_s2_p1_exclude_pad_batch2_c4_17x15",
+       {2, 4, 17, 15},
+       {3, 3},
+       {2, 2},
+       {1, 1},
+       true,
+       false},
   };
   uint64_t seed = 200;
   for (const Spec& s : specs) {

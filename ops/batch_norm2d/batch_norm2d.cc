@@ -42,7 +42,8 @@
 namespace tessera {
 namespace {
 
-absl::StatusOr<std::vector<Shape>> BatchNormShape(const std::vector<Shape>& in, const Attrs& attrs) {
+absl::StatusOr<std::vector<Shape>> BatchNormShape(const std::vector<Shape>& in,
+                                                  const Attrs& attrs) {
   TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
   const int64_t channels = in[0][1];
   const char* names[] = {"", "gamma", "beta", "running_mean", "running_var"};
@@ -58,7 +59,8 @@ absl::StatusOr<std::vector<Shape>> BatchNormShape(const std::vector<Shape>& in, 
     return absl::InvalidArgumentError(absl::StrCat("momentum must be in [0, 1], got ", momentum));
   }
   if (!(epsilon > 0.0f && std::isfinite(epsilon))) {
-    return absl::InvalidArgumentError(absl::StrCat("epsilon must be positive and finite, got ", epsilon));
+    return absl::InvalidArgumentError(
+        absl::StrCat("epsilon must be positive and finite, got ", epsilon));
   }
   return std::vector<Shape>{in[0], {channels}, {channels}};
 }
@@ -74,8 +76,9 @@ TESSERA_REGISTER_OP("batch_norm2d")
     .Output("new_running_var")
     .Attr("momentum", AttrType::kFloat, FloatAttr(0.1f))
     .Attr("epsilon", AttrType::kFloat, FloatAttr(1e-5f))
-    .Doc("Per-channel batch normalization of NCHW; outputs y and the updated running stats, "
-         "which the trainer copies back into the running-stat parameters.")
+    .Doc(
+        "Per-channel batch normalization of NCHW; outputs y and the updated running stats, "
+        "which the trainer copies back into the running-stat parameters.")
     .ShapeFn(BatchNormShape);
 
 // Saved by the forward for the gradient: the mean and 1/sqrt(var + eps) it
@@ -100,8 +103,8 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   if (!ctx.training) {
     for (int64_t c = 0; c < channels; ++c) {
       if (!(running_var[c] + epsilon > 0)) {
-        return absl::InvalidArgumentError(absl::StrCat("running_var[", c, "] = ", running_var[c],
-                                                       " is negative or NaN"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("running_var[", c, "] = ", running_var[c], " is negative or NaN"));
       }
     }
   }
@@ -129,8 +132,8 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
         }
         var = sq / count;
         new_mean[c] = static_cast<float>((1.0 - momentum) * running_mean[c] + momentum * mean);
-        new_var[c] = static_cast<float>((1.0 - momentum) * running_var[c] +
-                                        momentum * sq / (count - 1));
+        new_var[c] =
+            static_cast<float>((1.0 - momentum) * running_var[c] + momentum * sq / (count - 1));
       } else {
         mean = running_mean[c];
         var = running_var[c];
@@ -203,8 +206,8 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
         for (int64_t i = 0; i < plane; ++i) {
           const float centered = x[at + i] - mean[c];
           const float xhat = centered * inv_std[c];
-          dx[at + i] = scale * (dy[at + i] - mean_dy - xhat * mean_dy_xhat) + via_mean +
-                       via_var * centered;
+          dx[at + i] =
+              scale * (dy[at + i] - mean_dy - xhat * mean_dy_xhat) + via_mean + via_var * centered;
         }
       }
     }
@@ -220,14 +223,16 @@ TESSERA_REGISTER_KERNEL("batch_norm2d", Device::kCpu, Forward, Gradient);
 // Defined in batch_norm2d.cu: the same statistics, running-stat update and
 // gradient as above.
 namespace cuda {
-void BatchNormForward(const float* x, const float* gamma, const float* beta, const float* running_mean,
-                      const float* running_var, float* y, float* new_mean, float* new_var, float* mean_out,
-                      float* inv_std_out, int64_t batch, int64_t channels, int64_t plane, bool training,
-                      float momentum, float epsilon, cudaStream_t stream);
+void BatchNormForward(const float* x, const float* gamma, const float* beta,
+                      const float* running_mean, const float* running_var, float* y,
+                      float* new_mean, float* new_var, float* mean_out, float* inv_std_out,
+                      int64_t batch, int64_t channels, int64_t plane, bool training, float momentum,
+                      float epsilon, cudaStream_t stream);
 void BatchNormGradient(const float* x, const float* gamma, const float* mean, const float* inv_std,
                        const float* training_flag, const float* dy, const float* d_new_mean,
                        const float* d_new_var, float* dx, float* dgamma, float* dbeta, float* stats,
-                       int64_t batch, int64_t channels, int64_t plane, float momentum, cudaStream_t stream);
+                       int64_t batch, int64_t channels, int64_t plane, float momentum,
+                       cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
@@ -237,7 +242,8 @@ namespace {
 // running_var with running_var + epsilon <= 0 or NaN; checking that here
 // would copy running_var to the host and wait for the stream at every
 // layer, so the GPU does not, and such a channel's outputs come out NaN.
-absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
   const int64_t batch = in[0].dim(0), channels = in[0].dim(1);
   const int64_t plane = in[0].dim(2) * in[0].dim(3), count = batch * plane;
   if (ctx.training && count < 2) {
@@ -246,9 +252,10 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::
   }
   Tensor mean_t = Tensor::Empty({channels}, Device::kCuda),
          inv_std_t = Tensor::Empty({channels}, Device::kCuda);
-  cuda::BatchNormForward(in[0].data(), in[1].data(), in[2].data(), in[3].data(), in[4].data(), out[0].data(),
-                         out[1].data(), out[2].data(), mean_t.data(), inv_std_t.data(), batch, channels,
-                         plane, ctx.training, ctx.attrs.GetFloat("momentum"), ctx.attrs.GetFloat("epsilon"),
+  cuda::BatchNormForward(in[0].data(), in[1].data(), in[2].data(), in[3].data(), in[4].data(),
+                         out[0].data(), out[1].data(), out[2].data(), mean_t.data(),
+                         inv_std_t.data(), batch, channels, plane, ctx.training,
+                         ctx.attrs.GetFloat("momentum"), ctx.attrs.GetFloat("epsilon"),
                          CudaContextOf(ctx.backend).stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("batch_norm2d forward"));
   ctx.saved = {mean_t, inv_std_t, Tensor::Filled({1}, ctx.training ? 1.0f : 0.0f, Device::kCuda)};
@@ -268,8 +275,8 @@ absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
   cuda::BatchNormGradient(
       x.data(), args.inputs[1].data(), ctx.saved.at(kMean).data(), ctx.saved.at(kInvStd).data(),
       ctx.saved.at(kTrainingFlag).data(), args.output_grads[0].data(), args.output_grads[1].data(),
-      args.output_grads[2].data(), dx, dgamma, dbeta, dx != nullptr ? stats.data() : nullptr, batch, channels,
-      plane, ctx.attrs.GetFloat("momentum"), CudaContextOf(ctx.backend).stream);
+      args.output_grads[2].data(), dx, dgamma, dbeta, dx != nullptr ? stats.data() : nullptr, batch,
+      channels, plane, ctx.attrs.GetFloat("momentum"), CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("batch_norm2d gradient");
 }
 

@@ -27,13 +27,14 @@ __device__ int64_t ChannelAt(int64_t k, int64_t c, int64_t channels, int64_t pla
 
 // Training statistics, one block per channel (the loop condition is the
 // same for the whole block, so BlockSum's barriers are reached by all).
-__global__ void TrainStatsKernel(const float* x, const float* running_mean, const float* running_var,
-                                 float* new_mean, float* new_var, float* mean_out, float* inv_std_out,
-                                 int64_t channels, int64_t count, int64_t plane, float momentum,
-                                 float epsilon) {
+__global__ void TrainStatsKernel(const float* x, const float* running_mean,
+                                 const float* running_var, float* new_mean, float* new_var,
+                                 float* mean_out, float* inv_std_out, int64_t channels,
+                                 int64_t count, int64_t plane, float momentum, float epsilon) {
   for (int64_t c = blockIdx.x; c < channels; c += gridDim.x) {
     double local = 0;
-    for (int64_t k = threadIdx.x; k < count; k += blockDim.x) local += x[ChannelAt(k, c, channels, plane)];
+    for (int64_t k = threadIdx.x; k < count; k += blockDim.x)
+      local += x[ChannelAt(k, c, channels, plane)];
     const double mean = BlockSum(local) / count;
     local = 0;
     for (int64_t k = threadIdx.x; k < count; k += blockDim.x) {
@@ -44,7 +45,8 @@ __global__ void TrainStatsKernel(const float* x, const float* running_mean, cons
     if (threadIdx.x == 0) {
       const double var = sq / count;
       new_mean[c] = static_cast<float>((1.0 - momentum) * running_mean[c] + momentum * mean);
-      new_var[c] = static_cast<float>((1.0 - momentum) * running_var[c] + momentum * sq / (count - 1));
+      new_var[c] =
+          static_cast<float>((1.0 - momentum) * running_var[c] + momentum * sq / (count - 1));
       mean_out[c] = static_cast<float>(mean);
       inv_std_out[c] = static_cast<float>(1.0 / sqrt(var + epsilon));
     }
@@ -52,9 +54,9 @@ __global__ void TrainStatsKernel(const float* x, const float* running_mean, cons
 }
 
 // Evaluation: the running statistics, passed through to new_running_*.
-__global__ void EvalStatsKernel(const float* running_mean, const float* running_var, float* new_mean,
-                                float* new_var, float* mean_out, float* inv_std_out, int64_t channels,
-                                float epsilon) {
+__global__ void EvalStatsKernel(const float* running_mean, const float* running_var,
+                                float* new_mean, float* new_var, float* mean_out,
+                                float* inv_std_out, int64_t channels, float epsilon) {
   for (int64_t c : GridStride{channels}) {
     const double var = running_var[c];
     new_mean[c] = running_mean[c];
@@ -64,8 +66,9 @@ __global__ void EvalStatsKernel(const float* running_mean, const float* running_
   }
 }
 
-__global__ void NormalizeKernel(const float* x, const float* gamma, const float* beta, const float* mean,
-                                const float* inv_std, float* y, int64_t n, int64_t channels, int64_t plane) {
+__global__ void NormalizeKernel(const float* x, const float* gamma, const float* beta,
+                                const float* mean, const float* inv_std, float* y, int64_t n,
+                                int64_t channels, int64_t plane) {
   for (int64_t e : GridStride{n}) {
     const int64_t c = (e / plane) % channels;
     const float scale = gamma[c] * inv_std[c];
@@ -76,9 +79,9 @@ __global__ void NormalizeKernel(const float* x, const float* gamma, const float*
 // Per channel, sum(dy) and sum(dy * xhat) in double; writes dbeta, dgamma
 // and (for dx) their means over the channel's M values into
 // stats[c], stats[channels + c]. Null outputs are not wanted.
-__global__ void GradientSumsKernel(const float* x, const float* dy, const float* mean, const float* inv_std,
-                                   float* dgamma, float* dbeta, float* stats, int64_t channels, int64_t count,
-                                   int64_t plane) {
+__global__ void GradientSumsKernel(const float* x, const float* dy, const float* mean,
+                                   const float* inv_std, float* dgamma, float* dbeta, float* stats,
+                                   int64_t channels, int64_t count, int64_t plane) {
   for (int64_t c = blockIdx.x; c < channels; c += gridDim.x) {
     const float m = mean[c], inv = inv_std[c];
     double sum_dy = 0, sum_dy_xhat = 0;
@@ -103,9 +106,10 @@ __global__ void GradientSumsKernel(const float* x, const float* dy, const float*
 // dx per element. training_flag is the forward's saved flag (1 training,
 // 0 evaluation), read on the device.
 __global__ void InputGradientKernel(const float* x, const float* gamma, const float* mean,
-                                    const float* inv_std, const float* training_flag, const float* dy,
-                                    const float* d_new_mean, const float* d_new_var, const float* stats,
-                                    float* dx, int64_t n, int64_t channels, int64_t plane, int64_t count,
+                                    const float* inv_std, const float* training_flag,
+                                    const float* dy, const float* d_new_mean,
+                                    const float* d_new_var, const float* stats, float* dx,
+                                    int64_t n, int64_t channels, int64_t plane, int64_t count,
                                     float momentum) {
   const bool training = training_flag[0] != 0.0f;
   for (int64_t e : GridStride{n}) {
@@ -132,23 +136,24 @@ int ChannelBlocks(int64_t channels) {
 }  // namespace
 
 // mean_out, inv_std_out: [channels], saved for the gradient.
-void BatchNormForward(const float* x, const float* gamma, const float* beta, const float* running_mean,
-                      const float* running_var, float* y, float* new_mean, float* new_var, float* mean_out,
-                      float* inv_std_out, int64_t batch, int64_t channels, int64_t plane, bool training,
-                      float momentum, float epsilon, cudaStream_t stream) {
+void BatchNormForward(const float* x, const float* gamma, const float* beta,
+                      const float* running_mean, const float* running_var, float* y,
+                      float* new_mean, float* new_var, float* mean_out, float* inv_std_out,
+                      int64_t batch, int64_t channels, int64_t plane, bool training, float momentum,
+                      float epsilon, cudaStream_t stream) {
   if (channels == 0) return;
   const int64_t count = batch * plane;
   if (training) {
     TrainStatsKernel<<<ChannelBlocks(channels), kReduceThreads, 0, stream>>>(
-        x, running_mean, running_var, new_mean, new_var, mean_out, inv_std_out, channels, count, plane,
-        momentum, epsilon);
+        x, running_mean, running_var, new_mean, new_var, mean_out, inv_std_out, channels, count,
+        plane, momentum, epsilon);
   } else {
     EvalStatsKernel<<<BlocksFor(channels), kThreadsPerBlock, 0, stream>>>(
         running_mean, running_var, new_mean, new_var, mean_out, inv_std_out, channels, epsilon);
   }
   const int64_t n = count * channels;
-  NormalizeKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(x, gamma, beta, mean_out, inv_std_out, y, n,
-                                                                 channels, plane);
+  NormalizeKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(
+      x, gamma, beta, mean_out, inv_std_out, y, n, channels, plane);
 }
 
 // dx, dgamma, dbeta: null where not wanted. stats: device scratch for
@@ -156,16 +161,17 @@ void BatchNormForward(const float* x, const float* gamma, const float* beta, con
 void BatchNormGradient(const float* x, const float* gamma, const float* mean, const float* inv_std,
                        const float* training_flag, const float* dy, const float* d_new_mean,
                        const float* d_new_var, float* dx, float* dgamma, float* dbeta, float* stats,
-                       int64_t batch, int64_t channels, int64_t plane, float momentum, cudaStream_t stream) {
+                       int64_t batch, int64_t channels, int64_t plane, float momentum,
+                       cudaStream_t stream) {
   if (channels == 0) return;
   const int64_t count = batch * plane;
   GradientSumsKernel<<<ChannelBlocks(channels), kReduceThreads, 0, stream>>>(
       x, dy, mean, inv_std, dgamma, dbeta, dx != nullptr ? stats : nullptr, channels, count, plane);
   if (dx == nullptr) return;
   const int64_t n = count * channels;
-  InputGradientKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(x, gamma, mean, inv_std, training_flag,
-                                                                     dy, d_new_mean, d_new_var, stats, dx, n,
-                                                                     channels, plane, count, momentum);
+  InputGradientKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(
+      x, gamma, mean, inv_std, training_flag, dy, d_new_mean, d_new_var, stats, dx, n, channels,
+      plane, count, momentum);
 }
 
 }  // namespace cuda

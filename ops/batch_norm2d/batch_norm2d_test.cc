@@ -114,8 +114,10 @@ TEST(BatchNorm2dShape, RejectsBadShapesAndAttrs) {
   EXPECT_FALSE(ShapeOk({{2, 3, 4}, {3}, {3}, {3}, {3}}, ok));        // not NCHW
   EXPECT_FALSE(ShapeOk({{2, 3, 4, 4}, {4}, {3}, {3}, {3}}, ok));     // gamma
   EXPECT_FALSE(ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {1, 3}}, ok));  // running_var
-  EXPECT_FALSE(ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, BnAttrs({{"momentum", FloatAttr(1.5f)}})));
-  EXPECT_FALSE(ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, BnAttrs({{"epsilon", FloatAttr(0.0f)}})));
+  EXPECT_FALSE(
+      ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, BnAttrs({{"momentum", FloatAttr(1.5f)}})));
+  EXPECT_FALSE(
+      ShapeOk({{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, BnAttrs({{"epsilon", FloatAttr(0.0f)}})));
 }
 
 TEST(BatchNorm2d, TrainingRejectsOneValuePerChannel) {
@@ -125,7 +127,8 @@ TEST(BatchNorm2d, TrainingRejectsOneValuePerChannel) {
     absl::StatusOr<OpRun> training = RunOpForward("batch_norm2d", BnAttrs(), in, device, true, 0);
     EXPECT_EQ(training.status().code(), absl::StatusCode::kInvalidArgument) << DeviceName(device);
     // Evaluation uses the running statistics and is fine.
-    EXPECT_TRUE(RunOpForward("batch_norm2d", BnAttrs(), in, device, false, 0).ok()) << DeviceName(device);
+    EXPECT_TRUE(RunOpForward("batch_norm2d", BnAttrs(), in, device, false, 0).ok())
+        << DeviceName(device);
   }
 }
 

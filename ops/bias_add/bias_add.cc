@@ -17,8 +17,8 @@ namespace {
 
 absl::StatusOr<std::vector<Shape>> BiasAddShape(const std::vector<Shape>& in, const Attrs&) {
   if (in[0].size() < 2) {
-    return absl::InvalidArgumentError(absl::StrCat("x must be [N, C, ...] with rank >= 2, got ",
-                                                   ShapeToString(in[0])));
+    return absl::InvalidArgumentError(
+        absl::StrCat("x must be [N, C, ...] with rank >= 2, got ", ShapeToString(in[0])));
   }
   if (in[1] != Shape{in[0][1]}) {
     return absl::InvalidArgumentError(absl::StrCat("bias must have shape [", in[0][1],

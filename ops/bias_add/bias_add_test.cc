@@ -56,8 +56,8 @@ absl::Status ShapeStatus(const std::vector<Shape>& shapes) {
 
 TEST(BiasAddShape, RejectsBadShapes) {
   EXPECT_TRUE(ShapeStatus({{2, 3, 4, 4}, {3}}).ok());
-  EXPECT_FALSE(ShapeStatus({{5}, {5}}).ok());           // no channel dimension
-  EXPECT_FALSE(ShapeStatus({{2, 3, 4, 4}, {4}}).ok());  // bias size != channels
+  EXPECT_FALSE(ShapeStatus({{5}, {5}}).ok());              // no channel dimension
+  EXPECT_FALSE(ShapeStatus({{2, 3, 4, 4}, {4}}).ok());     // bias size != channels
   EXPECT_FALSE(ShapeStatus({{2, 3, 4, 4}, {1, 3}}).ok());  // bias not rank 1
 }
 

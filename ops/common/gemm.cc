@@ -46,7 +46,8 @@ void PackA(const Operand& a, int64_t r0, int64_t rows, int64_t k0, int64_t kc, f
   for (int64_t p = 0; p < rows; p += kMr) {
     const int64_t valid = std::min(kMr, rows - p);
     for (int64_t k = 0; k < kc; ++k) {
-      for (int64_t r = 0; r < kMr; ++r) out[k * kMr + r] = r < valid ? a.at(r0 + p + r, k0 + k) : 0.0f;
+      for (int64_t r = 0; r < kMr; ++r)
+        out[k * kMr + r] = r < valid ? a.at(r0 + p + r, k0 + k) : 0.0f;
     }
     out += kc * kMr;
   }
@@ -54,7 +55,8 @@ void PackA(const Operand& a, int64_t r0, int64_t rows, int64_t k0, int64_t kc, f
 
 // Packs rows [k0, k0+kc) x cols [c0, c0+cols) of op(B) into panels of nr
 // columns, k-major inside each panel; columns past the end are zero.
-void PackB(const Operand& b, int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr, float* out) {
+void PackB(const Operand& b, int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
+           float* out) {
   for (int64_t p = 0; p < cols; p += nr) {
     const int64_t valid = std::min(nr, cols - p);
     if (b.transposed) {
@@ -81,8 +83,8 @@ void PackB(const Operand& b, int64_t k0, int64_t kc, int64_t c0, int64_t cols, i
 
 // c[kMr x 2 vectors] (+)= a_panel * b_panel over kc; writes `rows` x `cols`
 // of the tile into C (ldc), through a scratch tile at the edges.
-HWY_INLINE void MicroKernel(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int64_t kc, float* c,
-                            int64_t ldc, int64_t rows, int64_t cols, bool add_to_c) {
+HWY_INLINE void MicroKernel(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int64_t kc,
+                            float* c, int64_t ldc, int64_t rows, int64_t cols, bool add_to_c) {
   const hn::ScalableTag<float> d;
   const int64_t lanes = hn::Lanes(d);
   auto c00 = hn::Zero(d), c01 = hn::Zero(d), c10 = hn::Zero(d), c11 = hn::Zero(d);
@@ -127,7 +129,8 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT a, const float* HWY_RESTRI
   }
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < cols; ++j) {
-      c[r * ldc + j] = add_to_c ? c[r * ldc + j] + tile[r * 2 * lanes + j] : tile[r * 2 * lanes + j];
+      c[r * ldc + j] =
+          add_to_c ? c[r * ldc + j] + tile[r * 2 * lanes + j] : tile[r * 2 * lanes + j];
     }
   }
 }
@@ -181,8 +184,8 @@ namespace tessera {
 
 HWY_EXPORT(GemmImpl);
 
-void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
-          float* c, bool accumulate) {
+void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+          const float* b, float* c, bool accumulate) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     if (!accumulate) std::fill(c, c + m * n, 0.0f);

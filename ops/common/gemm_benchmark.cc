@@ -30,11 +30,11 @@ void BM_Gemm(benchmark::State& state) {
 BENCHMARK(BM_Gemm)
     ->ArgNames({"ta", "tb", "m", "n", "k"})
     ->Args({0, 0, 2048, 2048, 2048})
-    ->Args({0, 1, 64, 4096, 9216})   // fc6 forward: x W^T
-    ->Args({0, 0, 64, 9216, 4096})   // fc6 input gradient: dy W
-    ->Args({1, 0, 4096, 9216, 64})   // fc6 weight gradient: dy^T x
-    ->Args({0, 1, 64, 4096, 4096})   // fc7 forward
-    ->Args({0, 0, 384, 576, 2304})   // a 3x3 conv as im2col GEMM
+    ->Args({0, 1, 64, 4096, 9216})  // fc6 forward: x W^T
+    ->Args({0, 0, 64, 9216, 4096})  // fc6 input gradient: dy W
+    ->Args({1, 0, 4096, 9216, 64})  // fc6 weight gradient: dy^T x
+    ->Args({0, 1, 64, 4096, 4096})  // fc7 forward
+    ->Args({0, 0, 384, 576, 2304})  // a 3x3 conv as im2col GEMM
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

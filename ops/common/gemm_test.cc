@@ -21,7 +21,8 @@ std::vector<float> Random(int64_t n, int seed) {
 // Every transpose combination, sizes that hit full tiles, leftover rows and
 // leftover columns, with and without accumulation.
 TEST(Gemm, MatchesReferenceOnAwkwardShapes) {
-  const int64_t shapes[][3] = {{1, 1, 1}, {4, 16, 8}, {5, 17, 3}, {7, 33, 29}, {64, 10, 256}, {13, 40, 1}, {97, 35, 300}, {200, 70, 513}};
+  const int64_t shapes[][3] = {{1, 1, 1},     {4, 16, 8},  {5, 17, 3},    {7, 33, 29},
+                               {64, 10, 256}, {13, 40, 1}, {97, 35, 300}, {200, 70, 513}};
   for (const auto& s : shapes) {
     const int64_t m = s[0], n = s[1], k = s[2];
     for (int ta = 0; ta < 2; ++ta) {

@@ -20,8 +20,8 @@ struct Window {
 };
 
 // Reads a [h, w] attribute; `empty_ok` lets an empty list mean "unset".
-inline absl::Status ReadPair(const Attrs& attrs, const std::string& name, bool empty_ok, int64_t min,
-                             int64_t* h, int64_t* w) {
+inline absl::Status ReadPair(const Attrs& attrs, const std::string& name, bool empty_ok,
+                             int64_t min, int64_t* h, int64_t* w) {
   const std::vector<int64_t> v = attrs.GetInts(name);
   if (empty_ok && v.empty()) return absl::OkStatus();
   if (v.size() != 2) {
@@ -29,8 +29,8 @@ inline absl::Status ReadPair(const Attrs& attrs, const std::string& name, bool e
         absl::StrCat("attribute '", name, "' must have 2 values [h, w], got ", v.size()));
   }
   if (v[0] < min || v[1] < min) {
-    return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' must be >= ", min,
-                                                   ", got ", ShapeToString(v)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("attribute '", name, "' must be >= ", min, ", got ", ShapeToString(v)));
   }
   *h = v[0];
   *w = v[1];
@@ -47,9 +47,8 @@ inline absl::StatusOr<Window> ReadWindow(const Attrs& attrs) {
   TS_RETURN_IF_ERROR(ReadPair(attrs, "stride", true, 1, &p.sh, &p.sw));
   TS_RETURN_IF_ERROR(ReadPair(attrs, "padding", false, 0, &p.ph, &p.pw));
   if (2 * p.ph > p.kh || 2 * p.pw > p.kw) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("padding [", p.ph, ",", p.pw, "] must be at most half of kernel [", p.kh, ",",
-                     p.kw, "]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "padding [", p.ph, ",", p.pw, "] must be at most half of kernel [", p.kh, ",", p.kw, "]"));
   }
   return p;
 }

@@ -40,9 +40,9 @@ absl::StatusOr<std::vector<Shape>> ConcatShape(const std::vector<Shape>& in, con
     bool match = static_cast<int>(in[k].size()) == rank;
     for (int d = 0; match && d < rank; ++d) match = d == axis || in[k][d] == in[0][d];
     if (!match) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "x", k, " ", ShapeToString(in[k]), " does not match x0 ", ShapeToString(in[0]),
-          " outside axis ", axis));
+      return absl::InvalidArgumentError(absl::StrCat("x", k, " ", ShapeToString(in[k]),
+                                                     " does not match x0 ", ShapeToString(in[0]),
+                                                     " outside axis ", axis));
     }
     out[axis] += in[k][axis];
   }

@@ -51,9 +51,7 @@ std::vector<OpTestCase> Cases() {
       {"axis2_heights_2_3_batch2_c3", {{2, 3, 2, 4}, {2, 3, 3, 4}}, 2},
       {"axis0_batches_1_2", {{1, 3, 2, 2}, {2, 3, 2, 2}}, 0},
       {"axis_minus1_rank2_widths_2_5_1", {{3, 2}, {3, 5}, {3, 1}}, -1},
-      {"eight_inputs_rank2",
-       {{2, 1}, {2, 2}, {2, 3}, {2, 1}, {2, 4}, {2, 2}, {2, 1}, {2, 3}},
-       1},
+      {"eight_inputs_rank2", {{2, 1}, {2, 2}, {2, 3}, {2, 1}, {2, 4}, {2, 2}, {2, 1}, {2, 3}}, 1},
   };
   uint64_t seed = 400;
   for (const Spec& s : specs) {

@@ -115,22 +115,26 @@ absl::StatusOr<Conv2dProblem> MakeProblem(const Attrs& attrs, const Tensor& x, c
 // only on the shapes, so results do not depend on the thread count.
 int64_t ImagesPerChunk(const conv::ConvGeometry& g, int64_t batch) {
   constexpr int64_t kColBudget = int64_t{1} << 22;  // floats in the column buffer (16 MiB)
-  return std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, g.col_rows() * g.col_cols()), 1, batch);
+  return std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, g.col_rows() * g.col_cols()), 1,
+                             batch);
 }
 
 // Moves [out_per_group, count * pixels] (images side by side) to or from
 // the NCHW tensor's group slice.
-void ScatterToNchw(const Conv2dProblem& p, int64_t n0, int64_t count, int64_t grp, const float* wide, float* y) {
+void ScatterToNchw(const Conv2dProblem& p, int64_t n0, int64_t count, int64_t grp,
+                   const float* wide, float* y) {
   const int64_t pixels = p.geometry.col_cols(), ld = count * pixels;
   for (int64_t j = 0; j < count; ++j) {
     for (int64_t o = 0; o < p.out_per_group; ++o) {
       const float* src = wide + o * ld + j * pixels;
-      std::copy(src, src + pixels, y + (n0 + j) * p.out_size() + (grp * p.out_per_group + o) * pixels);
+      std::copy(src, src + pixels,
+                y + (n0 + j) * p.out_size() + (grp * p.out_per_group + o) * pixels);
     }
   }
 }
 
-void GatherFromNchw(const Conv2dProblem& p, int64_t n0, int64_t count, int64_t grp, const float* y, float* wide) {
+void GatherFromNchw(const Conv2dProblem& p, int64_t n0, int64_t count, int64_t grp, const float* y,
+                    float* wide) {
   const int64_t pixels = p.geometry.col_cols(), ld = count * pixels;
   for (int64_t j = 0; j < count; ++j) {
     for (int64_t o = 0; o < p.out_per_group; ++o) {
@@ -150,11 +154,11 @@ absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
     const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
     for (int64_t grp = 0; grp < p.groups; ++grp) {
       for (int64_t j = 0; j < count; ++j) {
-        conv::Im2col(g, in[0].data() + (n0 + j) * p.image_size() + grp * g.image_size(), col.data() + j * pixels,
-                     ld);
+        conv::Im2col(g, in[0].data() + (n0 + j) * p.image_size() + grp * g.image_size(),
+                     col.data() + j * pixels, ld);
       }
-      Gemm(false, false, p.out_per_group, ld, g.col_rows(), in[1].data() + grp * p.weight_group_size(),
-           col.data(), wide.data(), false);
+      Gemm(false, false, p.out_per_group, ld, g.col_rows(),
+           in[1].data() + grp * p.weight_group_size(), col.data(), wide.data(), false);
       ScatterToNchw(p, n0, count, grp, wide.data(), out[0].data());
     }
   }
@@ -181,20 +185,21 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
       const int64_t weight_offset = grp * p.weight_group_size();
       if (dx.defined()) {
         // d col = W_g^T dy, then scattered back onto the pixels it read.
-        Gemm(true, false, g.col_rows(), ld, p.out_per_group, w.data() + weight_offset, wide.data(), col.data(),
-             false);
+        Gemm(true, false, g.col_rows(), ld, p.out_per_group, w.data() + weight_offset, wide.data(),
+             col.data(), false);
         for (int64_t j = 0; j < count; ++j) {
-          conv::Col2im(g, col.data() + j * pixels, dx.data() + (n0 + j) * p.image_size() + grp * g.image_size(),
-                       ld);
+          conv::Col2im(g, col.data() + j * pixels,
+                       dx.data() + (n0 + j) * p.image_size() + grp * g.image_size(), ld);
         }
       }
       if (dw.defined()) {
         // Chunks are summed in order (the first overwrites), so dW is deterministic.
         for (int64_t j = 0; j < count; ++j) {
-          conv::Im2col(g, x.data() + (n0 + j) * p.image_size() + grp * g.image_size(), col.data() + j * pixels, ld);
+          conv::Im2col(g, x.data() + (n0 + j) * p.image_size() + grp * g.image_size(),
+                       col.data() + j * pixels, ld);
         }
-        Gemm(false, true, p.out_per_group, g.col_rows(), ld, wide.data(), col.data(), dw.data() + weight_offset,
-             n0 > 0);
+        Gemm(false, true, p.out_per_group, g.col_rows(), ld, wide.data(), col.data(),
+             dw.data() + weight_offset, n0 > 0);
       }
     }
   }

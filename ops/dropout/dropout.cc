@@ -40,8 +40,9 @@ TESSERA_REGISTER_OP("dropout")
     .Input("x")
     .Output("y")
     .Attr("rate", AttrType::kFloat, FloatAttr(0.5f))
-    .Doc("Inverted dropout: training zeroes with probability rate and scales the rest by "
-         "1/(1-rate); evaluation is the identity.")
+    .Doc(
+        "Inverted dropout: training zeroes with probability rate and scales the rest by "
+        "1/(1-rate); evaluation is the identity.")
     .ShapeFn(DropoutShape);
 
 // Counter-based: the i-th output of the splitmix64 generator seeded by

@@ -26,7 +26,8 @@ std::vector<bool> DocumentedKeep(uint64_t seed, int64_t n, double rate) {
   return keep;
 }
 
-std::vector<std::vector<float>> TrainingReference(const std::vector<Tensor>& in, const Attrs& attrs) {
+std::vector<std::vector<float>> TrainingReference(const std::vector<Tensor>& in,
+                                                  const Attrs& attrs) {
   const double rate = attrs.GetFloat("rate");
   std::vector<float> y = in[0].ToVector();
   const std::vector<bool> keep = DocumentedKeep(kSeed, y.size(), rate);
@@ -94,7 +95,8 @@ Attrs RateAttrs(float rate) {
 
 // x in [0.5, 1.5] so that a kept element is never 0.
 std::vector<float> RunTraining(const Tensor& x, float rate, uint64_t seed) {
-  absl::StatusOr<OpRun> run = RunOpForward("dropout", RateAttrs(rate), {x}, Device::kCpu, true, seed);
+  absl::StatusOr<OpRun> run =
+      RunOpForward("dropout", RateAttrs(rate), {x}, Device::kCpu, true, seed);
   EXPECT_TRUE(run.ok()) << run.status();
   return run.ok() ? run->outputs[0].ToVector() : std::vector<float>();
 }

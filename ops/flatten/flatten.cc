@@ -13,7 +13,8 @@ absl::StatusOr<std::vector<Shape>> FlattenShape(const std::vector<Shape>& in, co
   const int64_t axis = attrs.GetInt("axis");
   if (axis < 1 || axis > static_cast<int64_t>(in[0].size())) {
     return absl::InvalidArgumentError(absl::StrCat("axis ", axis, " is out of range [1, ",
-                                                   in[0].size(), "] for input ", ShapeToString(in[0])));
+                                                   in[0].size(), "] for input ",
+                                                   ShapeToString(in[0])));
   }
   Shape out(in[0].begin(), in[0].begin() + axis);
   int64_t rest = 1;
@@ -48,6 +49,5 @@ TESSERA_REGISTER_KERNEL("flatten", Device::kCuda, Forward, Gradient);
 #endif
 
 }  // namespace
-
 
 }  // namespace tessera

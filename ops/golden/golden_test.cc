@@ -338,9 +338,9 @@ TEST_P(GoldenTest, MatchesPyTorch) {
   for (int i : c.grad_inputs) {
     const Tensor golden = read(absl::StrCat("din", i, ".npy"));
     ASSERT_TRUE(golden.defined());
-    const double err = Compare(input_grads[i], golden,
-                               absl::StrCat("gradient of input ", i, " ('",
-                                            schema->inputs()[i].name, "')"));
+    const double err =
+        Compare(input_grads[i], golden,
+                absl::StrCat("gradient of input ", i, " ('", schema->inputs()[i].name, "')"));
     if (err >= result.gradient_max_abs) {
       result.gradient_max_abs = err;
       if (err >= result.forward_max_abs) result.worst_where = absl::StrCat("din", i);
@@ -349,8 +349,8 @@ TEST_P(GoldenTest, MatchesPyTorch) {
   const double worst = std::max(result.forward_max_abs, result.gradient_max_abs);
   RecordProperty("max_abs_error", absl::StrFormat("%.3g", worst));
   result.passed = !HasFailure();
-  std::cout << "[golden] " << c.Id() << ": max abs error " << absl::StrFormat("%.3g", worst)
-            << " (" << result.worst_where << ")\n";
+  std::cout << "[golden] " << c.Id() << ": max abs error " << absl::StrFormat("%.3g", worst) << " ("
+            << result.worst_where << ")\n";
 }
 
 std::string CaseTestName(const testing::TestParamInfo<GoldenCase>& info) {
@@ -433,8 +433,7 @@ class SummaryPrinter : public testing::Environment {
   }
 };
 
-const testing::Environment* const kSummary =
-    testing::AddGlobalTestEnvironment(new SummaryPrinter);
+const testing::Environment* const kSummary = testing::AddGlobalTestEnvironment(new SummaryPrinter);
 
 }  // namespace
 }  // namespace tessera

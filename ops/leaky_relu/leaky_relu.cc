@@ -18,7 +18,8 @@ namespace {
 
 constexpr int64_t kMinChunk = 1 << 14;
 
-absl::StatusOr<std::vector<Shape>> LeakyReluShape(const std::vector<Shape>& in, const Attrs& attrs) {
+absl::StatusOr<std::vector<Shape>> LeakyReluShape(const std::vector<Shape>& in,
+                                                  const Attrs& attrs) {
   const float slope = attrs.GetFloat("negative_slope");
   if (!std::isfinite(slope)) {
     return absl::InvalidArgumentError(absl::StrCat("negative_slope must be finite, got ", slope));

@@ -34,11 +34,12 @@ namespace {
 
 absl::StatusOr<std::vector<Shape>> LrnShape(const std::vector<Shape>& in, const Attrs& attrs) {
   if (in[0].size() < 3) {
-    return absl::InvalidArgumentError(absl::StrCat("x must be [N, C, ...] with rank >= 3, got ",
-                                                   ShapeToString(in[0])));
+    return absl::InvalidArgumentError(
+        absl::StrCat("x must be [N, C, ...] with rank >= 3, got ", ShapeToString(in[0])));
   }
   const int64_t size = attrs.GetInt("size");
-  const float alpha = attrs.GetFloat("alpha"), beta = attrs.GetFloat("beta"), k = attrs.GetFloat("k");
+  const float alpha = attrs.GetFloat("alpha"), beta = attrs.GetFloat("beta"),
+              k = attrs.GetFloat("k");
   if (size < 1) return absl::InvalidArgumentError(absl::StrCat("size must be >= 1, got ", size));
   // k > 0 and alpha >= 0 keep s positive, so s^beta is defined for any beta.
   if (!(alpha >= 0.0f && std::isfinite(alpha))) {
@@ -60,8 +61,9 @@ TESSERA_REGISTER_OP("lrn")
     .Attr("alpha", AttrType::kFloat, FloatAttr(1e-4f))
     .Attr("beta", AttrType::kFloat, FloatAttr(0.75f))
     .Attr("k", AttrType::kFloat, FloatAttr(2.0f))
-    .Doc("Local response normalization across channels: x / (k + alpha/size * window sum of "
-         "x^2)^beta, PyTorch's LocalResponseNorm.")
+    .Doc(
+        "Local response normalization across channels: x / (k + alpha/size * window sum of "
+        "x^2)^beta, PyTorch's LocalResponseNorm.")
     .ShapeFn(LrnShape);
 
 struct Params {
@@ -86,7 +88,9 @@ Params ParamsFor(const Tensor& x, const Attrs& attrs) {
 }
 
 // Units of work: (n, c) planes; tiny planes are grouped.
-int64_t MinPlanes(const Params& p) { return std::max<int64_t>(1, 2048 / std::max<int64_t>(1, p.inner)); }
+int64_t MinPlanes(const Params& p) {
+  return std::max<int64_t>(1, 2048 / std::max<int64_t>(1, p.inner));
+}
 
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   const Params p = ParamsFor(in[0], ctx.attrs);
@@ -161,18 +165,19 @@ namespace cuda {
 void LrnForward(const float* x, float* s, float* y, int64_t batch, int64_t channels, int64_t inner,
                 int64_t back, int64_t forward, float alpha_over_size, float beta, float k,
                 cudaStream_t stream);
-void LrnGradient(const float* x, const float* y, const float* s, const float* dy, float* t, float* dx,
-                 int64_t batch, int64_t channels, int64_t inner, int64_t back, int64_t forward, float beta,
-                 float coeff, cudaStream_t stream);
+void LrnGradient(const float* x, const float* y, const float* s, const float* dy, float* t,
+                 float* dx, int64_t batch, int64_t channels, int64_t inner, int64_t back,
+                 int64_t forward, float beta, float coeff, cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
 
-absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
   const Params p = ParamsFor(in[0], ctx.attrs);
   Tensor s = Tensor::Empty(in[0].shape(), Device::kCuda);  // saved for the gradient, as on the CPU
-  cuda::LrnForward(in[0].data(), s.data(), out[0].data(), p.batch, p.channels, p.inner, p.back, p.forward,
-                   p.alpha_over_size, p.beta, p.k, CudaContextOf(ctx.backend).stream);
+  cuda::LrnForward(in[0].data(), s.data(), out[0].data(), p.batch, p.channels, p.inner, p.back,
+                   p.forward, p.alpha_over_size, p.beta, p.k, CudaContextOf(ctx.backend).stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("lrn forward"));
   ctx.saved = {s};
   return absl::OkStatus();
@@ -183,9 +188,9 @@ absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
   const Params p = ParamsFor(args.inputs[0], ctx.attrs);
   Tensor t = Tensor::Empty(args.inputs[0].shape(), Device::kCuda);
   cuda::LrnGradient(args.inputs[0].data(), args.outputs[0].data(), ctx.saved.at(0).data(),
-                    args.output_grads[0].data(), t.data(), args.input_grads[0].data(), p.batch, p.channels,
-                    p.inner, p.back, p.forward, p.beta, 2.0f * p.alpha_over_size * p.beta,
-                    CudaContextOf(ctx.backend).stream);
+                    args.output_grads[0].data(), t.data(), args.input_grads[0].data(), p.batch,
+                    p.channels, p.inner, p.back, p.forward, p.beta,
+                    2.0f * p.alpha_over_size * p.beta, CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("lrn gradient");
 }
 

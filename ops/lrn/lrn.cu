@@ -18,9 +18,9 @@ namespace {
 
 // One thread per element; it sums the squares of its window in channel
 // order (the CPU's), and writes s (saved for the gradient) and y.
-__global__ void LrnForwardKernel(const float* x, float* s, float* y, int64_t batch, int64_t channels,
-                                 int64_t inner, int64_t back, int64_t forward, float alpha_over_size,
-                                 float beta, float k) {
+__global__ void LrnForwardKernel(const float* x, float* s, float* y, int64_t batch,
+                                 int64_t channels, int64_t inner, int64_t back, int64_t forward,
+                                 float alpha_over_size, float beta, float k) {
   for (int64_t e : GridStride{batch * channels * inner}) {
     const int64_t i = e % inner, c = (e / inner) % channels, n = e / (inner * channels);
     const int64_t lo = max(int64_t{0}, c - back), hi = min(channels - 1, c + forward);
@@ -36,14 +36,15 @@ __global__ void LrnForwardKernel(const float* x, float* s, float* y, int64_t bat
   }
 }
 
-__global__ void LrnScaledKernel(const float* dy, const float* y, const float* s, float* t, int64_t n) {
+__global__ void LrnScaledKernel(const float* dy, const float* y, const float* s, float* t,
+                                int64_t n) {
   for (int64_t e : GridStride{n}) t[e] = dy[e] * y[e] / s[e];
 }
 
 // One thread per element j: the channels c whose window holds j.
-__global__ void LrnGradientKernel(const float* x, const float* s, const float* dy, const float* t, float* dx,
-                                  int64_t batch, int64_t channels, int64_t inner, int64_t back,
-                                  int64_t forward, float beta, float coeff) {
+__global__ void LrnGradientKernel(const float* x, const float* s, const float* dy, const float* t,
+                                  float* dx, int64_t batch, int64_t channels, int64_t inner,
+                                  int64_t back, int64_t forward, float beta, float coeff) {
   for (int64_t e : GridStride{batch * channels * inner}) {
     const int64_t i = e % inner, j = (e / inner) % channels, n = e / (inner * channels);
     const int64_t lo = max(int64_t{0}, j - forward), hi = min(channels - 1, j + back);
@@ -64,13 +65,13 @@ void LrnForward(const float* x, float* s, float* y, int64_t batch, int64_t chann
 }
 
 // t: device scratch with as many elements as x.
-void LrnGradient(const float* x, const float* y, const float* s, const float* dy, float* t, float* dx,
-                 int64_t batch, int64_t channels, int64_t inner, int64_t back, int64_t forward, float beta,
-                 float coeff, cudaStream_t stream) {
+void LrnGradient(const float* x, const float* y, const float* s, const float* dy, float* t,
+                 float* dx, int64_t batch, int64_t channels, int64_t inner, int64_t back,
+                 int64_t forward, float beta, float coeff, cudaStream_t stream) {
   const int64_t n = batch * channels * inner;
   LrnScaledKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(dy, y, s, t, n);
-  LrnGradientKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(x, s, dy, t, dx, batch, channels, inner,
-                                                                   back, forward, beta, coeff);
+  LrnGradientKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(
+      x, s, dy, t, dx, batch, channels, inner, back, forward, beta, coeff);
 }
 
 }  // namespace cuda

@@ -14,7 +14,8 @@ std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const A
   const int64_t batch = s[0], channels = s[1], size = attrs.GetInt("size");
   int64_t inner = 1;
   for (size_t d = 2; d < s.size(); ++d) inner *= s[d];
-  const double alpha = attrs.GetFloat("alpha"), beta = attrs.GetFloat("beta"), k = attrs.GetFloat("k");
+  const double alpha = attrs.GetFloat("alpha"), beta = attrs.GetFloat("beta"),
+               k = attrs.GetFloat("k");
   const std::vector<float> x = in[0].ToVector();
   std::vector<float> y(x.size());
   const int64_t front = size / 2, padded_channels = channels + size / 2 + (size - 1) / 2;
@@ -56,8 +57,8 @@ std::vector<OpTestCase> Cases() {
     c.name = "hand_computed_size3";
     // alpha / size = 1, k = 1, beta = 1: s = 1 + window sum of squares.
     // c0: 1 + 1 + 4 = 6; c1: 1 + 1 + 4 + 9 = 15; c2: 1 + 4 + 9 = 14.
-    c.attrs = {{"size", IntAttr(3)}, {"alpha", FloatAttr(3)}, {"beta", FloatAttr(1)},
-               {"k", FloatAttr(1)}};
+    c.attrs = {
+        {"size", IntAttr(3)}, {"alpha", FloatAttr(3)}, {"beta", FloatAttr(1)}, {"k", FloatAttr(1)}};
     c.inputs = {Tensor::FromVector({1, 3, 1, 1}, {1, 2, 3})};
     c.expected = {{1.0f / 6, 2.0f / 15, 3.0f / 14}};
     cases.push_back(c);
@@ -67,8 +68,8 @@ std::vector<OpTestCase> Cases() {
     c.name = "hand_computed_size2_window_reaches_back";
     // Even size: W(c) = [c - 1, c]. c0: 1 + 1 = 2; c1: 1 + 1 + 4 = 6;
     // c2: 1 + 4 + 9 = 14.
-    c.attrs = {{"size", IntAttr(2)}, {"alpha", FloatAttr(2)}, {"beta", FloatAttr(1)},
-               {"k", FloatAttr(1)}};
+    c.attrs = {
+        {"size", IntAttr(2)}, {"alpha", FloatAttr(2)}, {"beta", FloatAttr(1)}, {"k", FloatAttr(1)}};
     c.inputs = {Tensor::FromVector({1, 3, 1, 1}, {1, 2, 3})};
     c.expected = {{1.0f / 2, 2.0f / 6, 3.0f / 14}};
     cases.push_back(c);

@@ -28,8 +28,8 @@ absl::StatusOr<std::vector<Shape>> MatmulShape(const std::vector<Shape>& in, con
                                                    ShapeToString(in[1]), " expects ", in[1][1]));
   }
   if (in.size() == 3 && in[2] != Shape{in[1][0]}) {
-    return absl::InvalidArgumentError(absl::StrCat("bias must have shape [", in[1][0], "], got ",
-                                                   ShapeToString(in[2])));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bias must have shape [", in[1][0], "], got ", ShapeToString(in[2])));
   }
   return std::vector<Shape>{{in[0][0], in[1][0]}};
 }
@@ -42,7 +42,8 @@ TESSERA_REGISTER_OP("matmul")
     .Doc("Fully connected: y = x W^T + b, W in [out, in] layout.")
     .ShapeFn(MatmulShape);
 
-absl::Status MatmulForward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+absl::Status MatmulForward(KernelContext&, const std::vector<Tensor>& in,
+                           std::vector<Tensor>& out) {
   const int64_t batch = in[0].dim(0), features = in[0].dim(1), units = in[1].dim(0);
   float* y = out[0].data();
   if (in.size() == 3) {
@@ -59,10 +60,12 @@ absl::Status MatmulGradient(KernelContext&, GradientArgs& args) {
   const Tensor& dy = args.output_grads[0];
   const int64_t batch = x.dim(0), features = x.dim(1), units = w.dim(0);
   if (args.input_grads[0].defined()) {
-    Gemm(false, false, batch, features, units, dy.data(), w.data(), args.input_grads[0].data(), false);
+    Gemm(false, false, batch, features, units, dy.data(), w.data(), args.input_grads[0].data(),
+         false);
   }
   if (args.input_grads[1].defined()) {
-    Gemm(true, false, units, features, batch, dy.data(), x.data(), args.input_grads[1].data(), false);
+    Gemm(true, false, units, features, batch, dy.data(), x.data(), args.input_grads[1].data(),
+         false);
   }
   if (args.input_grads.size() == 3 && args.input_grads[2].defined()) {
     float* db = args.input_grads[2].data();

@@ -35,16 +35,16 @@ absl::StatusOr<std::vector<Shape>> MaxPoolShape(const std::vector<Shape>& in, co
   const int64_t oh = pool::PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
   const int64_t ow = pool::PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
   if (oh < 1 || ow < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw,
-                     "] is larger than input ", ShapeToString(in[0]), ": output would be ", oh,
-                     "x", ow));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw, "] is larger than input ",
+        ShapeToString(in[0]), ": output would be ", oh, "x", ow));
   }
   // The saved argmax is a float, exact for integers up to 2^24 only.
   if (in[0][2] * in[0][3] > (int64_t{1} << 24)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input ", ShapeToString(in[0]), " has more than 2^24 values per image, too many to index "
-        "exactly in the float argmax"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("input ", ShapeToString(in[0]),
+                     " has more than 2^24 values per image, too many to index "
+                     "exactly in the float argmax"));
   }
   return std::vector<Shape>{{in[0][0], in[0][1], oh, ow}};
 }
@@ -129,23 +129,24 @@ TESSERA_REGISTER_KERNEL("maxpool2d", Device::kCpu, Forward, Gradient);
 #if TESSERA_CUDA
 // Defined in maxpool2d.cu: the same windows, argmax and tie rule as above.
 namespace cuda {
-void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int64_t h, int64_t w, int64_t oh,
-                    int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                    cudaStream_t stream);
-void MaxPoolGradient(const float* dy, const float* argmax, float* dx, int64_t planes, int64_t h, int64_t w,
-                     int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                     int64_t pw, cudaStream_t stream);
+void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int64_t h, int64_t w,
+                    int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                    int64_t ph, int64_t pw, cudaStream_t stream);
+void MaxPoolGradient(const float* dy, const float* argmax, float* dx, int64_t planes, int64_t h,
+                     int64_t w, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh,
+                     int64_t sw, int64_t ph, int64_t pw, cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
 
-absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
   // Saved like the CPU's: per output, the plane index of its maximum.
   Tensor argmax = Tensor::Empty(out[0].shape(), Device::kCuda);
-  cuda::MaxPoolForward(in[0].data(), out[0].data(), argmax.data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
-                       in[0].dim(3), out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
-                       CudaContextOf(ctx.backend).stream);
+  cuda::MaxPoolForward(in[0].data(), out[0].data(), argmax.data(), in[0].dim(0) * in[0].dim(1),
+                       in[0].dim(2), in[0].dim(3), out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh,
+                       p.sw, p.ph, p.pw, CudaContextOf(ctx.backend).stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("maxpool2d forward"));
   ctx.saved = {argmax};
   return absl::OkStatus();
@@ -156,9 +157,9 @@ absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
   const Tensor& dy = args.output_grads[0];
   Tensor& dx = args.input_grads[0];
-  cuda::MaxPoolGradient(dy.data(), ctx.saved.at(0).data(), dx.data(), dx.dim(0) * dx.dim(1), dx.dim(2),
-                        dx.dim(3), dy.dim(2), dy.dim(3), p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
-                        CudaContextOf(ctx.backend).stream);
+  cuda::MaxPoolGradient(dy.data(), ctx.saved.at(0).data(), dx.data(), dx.dim(0) * dx.dim(1),
+                        dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), p.kh, p.kw, p.sh, p.sw, p.ph,
+                        p.pw, CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("maxpool2d gradient");
 }
 

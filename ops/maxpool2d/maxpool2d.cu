@@ -77,18 +77,20 @@ __global__ void MaxPoolGradientKernel(const float* dy, const float* argmax, floa
 
 }  // namespace
 
-void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int64_t h, int64_t w, int64_t oh,
-                    int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                    cudaStream_t stream) {
+void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int64_t h, int64_t w,
+                    int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                    int64_t ph, int64_t pw, cudaStream_t stream) {
   const Geometry g{planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw};
-  MaxPoolForwardKernel<<<BlocksFor(planes * oh * ow), kThreadsPerBlock, 0, stream>>>(x, y, argmax, g);
+  MaxPoolForwardKernel<<<BlocksFor(planes * oh * ow), kThreadsPerBlock, 0, stream>>>(x, y, argmax,
+                                                                                     g);
 }
 
-void MaxPoolGradient(const float* dy, const float* argmax, float* dx, int64_t planes, int64_t h, int64_t w,
-                     int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                     int64_t pw, cudaStream_t stream) {
+void MaxPoolGradient(const float* dy, const float* argmax, float* dx, int64_t planes, int64_t h,
+                     int64_t w, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh,
+                     int64_t sw, int64_t ph, int64_t pw, cudaStream_t stream) {
   const Geometry g{planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw};
-  MaxPoolGradientKernel<<<BlocksFor(planes * h * w), kThreadsPerBlock, 0, stream>>>(dy, argmax, dx, g);
+  MaxPoolGradientKernel<<<BlocksFor(planes * h * w), kThreadsPerBlock, 0, stream>>>(dy, argmax, dx,
+                                                                                    g);
 }
 
 }  // namespace cuda

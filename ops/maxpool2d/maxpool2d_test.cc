@@ -55,10 +55,10 @@ std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const A
   return {y};
 }
 
-const std::vector<float> k4x4 = {1, 5, 2, 0,   //
-                                 3, -1, 4, 7,  //
-                                 6, 8, -2, -3,  //
-                                 0, 9, 1, 2};
+const std::vector<float> k4x4 = {1, 5,  2,  0,   //
+                                 3, -1, 4,  7,   //
+                                 6, 8,  -2, -3,  //
+                                 0, 9,  1,  2};
 
 std::vector<OpTestCase> Cases() {
   std::vector<OpTestCase> cases;
@@ -163,7 +163,8 @@ TEST(MaxPool2d, TiesAndNanPickTheCpuCellOnEveryDevice) {
     ASSERT_TRUE(run.ok()) << run.status();
     ExpectSameValues(run->outputs[0].ToVector(), cpu->outputs[0].ToVector(), "y");
     ExpectSameValues(run->saved.at(0).ToVector(), cpu->saved.at(0).ToVector(), "argmax");
-    absl::StatusOr<std::vector<Tensor>> grad = RunOpGradient("maxpool2d", attrs, in, device, true, 0, dy);
+    absl::StatusOr<std::vector<Tensor>> grad =
+        RunOpGradient("maxpool2d", attrs, in, device, true, 0, dy);
     ASSERT_TRUE(grad.ok()) << grad.status();
     ExpectSameValues((*grad)[0].ToVector(), (*cpu_grad)[0].ToVector(), "dx");
   }

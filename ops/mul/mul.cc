@@ -26,9 +26,9 @@ constexpr int64_t kMinChunk = 16384;
 absl::StatusOr<std::vector<Shape>> MulShape(const std::vector<Shape>& in, const Attrs& /*attrs*/) {
   // The registry has already checked that there are exactly two inputs.
   if (in[0] != in[1]) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("x has shape ", ShapeToString(in[0]), " but y has shape ",
-                     ShapeToString(in[1]), "; mul needs equal shapes (no broadcasting)"));
+    return absl::InvalidArgumentError(absl::StrCat("x has shape ", ShapeToString(in[0]),
+                                                   " but y has shape ", ShapeToString(in[1]),
+                                                   "; mul needs equal shapes (no broadcasting)"));
   }
   return std::vector<Shape>{in[0]};
 }

@@ -19,8 +19,8 @@ absl::StatusOr<std::vector<Shape>> ReshapeShape(const std::vector<Shape>& in, co
     int64_t d = spec[i];
     if (d == 0) {
       if (i >= in[0].size()) {
-        return absl::InvalidArgumentError(absl::StrCat("shape[", i, "] = 0 copies a dimension that input ",
-                                                       ShapeToString(in[0]), " lacks"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "shape[", i, "] = 0 copies a dimension that input ", ShapeToString(in[0]), " lacks"));
       }
       d = in[0][i];
     } else if (d == -1) {
@@ -32,7 +32,8 @@ absl::StatusOr<std::vector<Shape>> ReshapeShape(const std::vector<Shape>& in, co
       return absl::InvalidArgumentError(absl::StrCat("shape[", i, "] = ", d, " is invalid"));
     }
     if (d != 0 && known > kMaxElements / d) {
-      return absl::InvalidArgumentError(absl::StrCat("shape ", ShapeToString(spec), " is too large"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape ", ShapeToString(spec), " is too large"));
     }
     known *= d;
     out.push_back(d);
@@ -40,14 +41,14 @@ absl::StatusOr<std::vector<Shape>> ReshapeShape(const std::vector<Shape>& in, co
   const int64_t total = NumElements(in[0]);
   if (infer >= 0) {
     if (known == 0 || total % known != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot reshape ", ShapeToString(in[0]),
-                                                     " (", total, " values) to ", ShapeToString(spec)));
+      return absl::InvalidArgumentError(absl::StrCat("cannot reshape ", ShapeToString(in[0]), " (",
+                                                     total, " values) to ", ShapeToString(spec)));
     }
     out[infer] = total / known;
   }
   if (NumElements(out) != total) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot reshape ", ShapeToString(in[0]), " (", total,
-                                                   " values) to ", ShapeToString(out)));
+    return absl::InvalidArgumentError(absl::StrCat("cannot reshape ", ShapeToString(in[0]), " (",
+                                                   total, " values) to ", ShapeToString(out)));
   }
   return std::vector<Shape>{out};
 }
@@ -78,6 +79,5 @@ TESSERA_REGISTER_KERNEL("reshape", Device::kCuda, Forward, Gradient);
 #endif
 
 }  // namespace
-
 
 }  // namespace tessera

@@ -106,25 +106,29 @@ TESSERA_REGISTER_KERNEL("softmax", Device::kCpu, Forward, Gradient);
 #if TESSERA_CUDA
 // Defined in softmax.cu: the same max-subtracted form, sums in double.
 namespace cuda {
-void SoftmaxForward(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, cudaStream_t stream);
-void SoftmaxGradient(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
-                     cudaStream_t stream);
+void SoftmaxForward(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+                    cudaStream_t stream);
+void SoftmaxGradient(const float* y, const float* dy, float* dx, int64_t outer, int64_t n,
+                     int64_t inner, cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
 
-absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(const Layout l, LayoutFor(in[0].shape(), ctx.attrs.GetInt("axis")));
   if (in[0].num_elements() == 0) return absl::OkStatus();  // nothing to normalize
-  cuda::SoftmaxForward(in[0].data(), out[0].data(), l.outer, l.n, l.inner, CudaContextOf(ctx.backend).stream);
+  cuda::SoftmaxForward(in[0].data(), out[0].data(), l.outer, l.n, l.inner,
+                       CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("softmax forward");
 }
 
 absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
   TS_ASSIGN_OR_RETURN(const Layout l, LayoutFor(args.inputs[0].shape(), ctx.attrs.GetInt("axis")));
   if (!args.input_grads[0].defined() || args.inputs[0].num_elements() == 0) return absl::OkStatus();
-  cuda::SoftmaxGradient(args.outputs[0].data(), args.output_grads[0].data(), args.input_grads[0].data(),
-                        l.outer, l.n, l.inner, CudaContextOf(ctx.backend).stream);
+  cuda::SoftmaxGradient(args.outputs[0].data(), args.output_grads[0].data(),
+                        args.input_grads[0].data(), l.outer, l.n, l.inner,
+                        CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("softmax gradient");
 }
 

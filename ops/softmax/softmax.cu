@@ -24,7 +24,8 @@ namespace {
 __global__ void SoftmaxRowsKernel(const float* x, float* y, int64_t rows, int64_t n) {
   const int lane = threadIdx.x % kWarpSize;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / kWarpSize);
-  for (int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarpSize) + threadIdx.x / kWarpSize;
+  for (int64_t row =
+           static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarpSize) + threadIdx.x / kWarpSize;
        row < rows; row += warps) {
     const float* xr = x + row * n;
     float* yr = y + row * n;
@@ -46,18 +47,21 @@ __global__ void SoftmaxRowsGradientKernel(const float* y, const float* dy, float
                                           int64_t n) {
   const int lane = threadIdx.x % kWarpSize;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / kWarpSize);
-  for (int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarpSize) + threadIdx.x / kWarpSize;
+  for (int64_t row =
+           static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarpSize) + threadIdx.x / kWarpSize;
        row < rows; row += warps) {
     const int64_t base = row * n;
     double dot = 0;
-    for (int64_t j = lane; j < n; j += kWarpSize) dot += static_cast<double>(dy[base + j]) * y[base + j];
+    for (int64_t j = lane; j < n; j += kWarpSize)
+      dot += static_cast<double>(dy[base + j]) * y[base + j];
     const float d = static_cast<float>(WarpSum(dot));
     for (int64_t j = lane; j < n; j += kWarpSize) dx[base + j] = y[base + j] * (dy[base + j] - d);
   }
 }
 
 // One thread per strided vector v = (o, i), o < outer, i < inner.
-__global__ void SoftmaxStridedKernel(const float* x, float* y, int64_t outer, int64_t n, int64_t inner) {
+__global__ void SoftmaxStridedKernel(const float* x, float* y, int64_t outer, int64_t n,
+                                     int64_t inner) {
   for (int64_t v : GridStride{outer * inner}) {
     const int64_t base = (v / inner) * n * inner + v % inner;
     const float* xv = x + base;
@@ -75,12 +79,13 @@ __global__ void SoftmaxStridedKernel(const float* x, float* y, int64_t outer, in
   }
 }
 
-__global__ void SoftmaxStridedGradientKernel(const float* y, const float* dy, float* dx, int64_t outer,
-                                             int64_t n, int64_t inner) {
+__global__ void SoftmaxStridedGradientKernel(const float* y, const float* dy, float* dx,
+                                             int64_t outer, int64_t n, int64_t inner) {
   for (int64_t v : GridStride{outer * inner}) {
     const int64_t base = (v / inner) * n * inner + v % inner;
     double dot = 0;
-    for (int64_t j = 0; j < n; ++j) dot += static_cast<double>(dy[base + j * inner]) * y[base + j * inner];
+    for (int64_t j = 0; j < n; ++j)
+      dot += static_cast<double>(dy[base + j * inner]) * y[base + j * inner];
     const float d = static_cast<float>(dot);
     for (int64_t j = 0; j < n; ++j) {
       const int64_t at = base + j * inner;
@@ -92,22 +97,25 @@ __global__ void SoftmaxStridedGradientKernel(const float* y, const float* dy, fl
 }  // namespace
 
 // n >= 1 and outer * inner >= 1 (the caller returns early otherwise).
-void SoftmaxForward(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, cudaStream_t stream) {
+void SoftmaxForward(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+                    cudaStream_t stream) {
   if (inner == 1) {
-    SoftmaxRowsKernel<<<BlocksFor(outer * kWarpSize), kThreadsPerBlock, 0, stream>>>(x, y, outer, n);
+    SoftmaxRowsKernel<<<BlocksFor(outer * kWarpSize), kThreadsPerBlock, 0, stream>>>(x, y, outer,
+                                                                                     n);
   } else {
-    SoftmaxStridedKernel<<<BlocksFor(outer * inner), kThreadsPerBlock, 0, stream>>>(x, y, outer, n, inner);
+    SoftmaxStridedKernel<<<BlocksFor(outer * inner), kThreadsPerBlock, 0, stream>>>(x, y, outer, n,
+                                                                                    inner);
   }
 }
 
-void SoftmaxGradient(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
-                     cudaStream_t stream) {
+void SoftmaxGradient(const float* y, const float* dy, float* dx, int64_t outer, int64_t n,
+                     int64_t inner, cudaStream_t stream) {
   if (inner == 1) {
-    SoftmaxRowsGradientKernel<<<BlocksFor(outer * kWarpSize), kThreadsPerBlock, 0, stream>>>(y, dy, dx, outer,
-                                                                                             n);
+    SoftmaxRowsGradientKernel<<<BlocksFor(outer * kWarpSize), kThreadsPerBlock, 0, stream>>>(
+        y, dy, dx, outer, n);
   } else {
-    SoftmaxStridedGradientKernel<<<BlocksFor(outer * inner), kThreadsPerBlock, 0, stream>>>(y, dy, dx, outer,
-                                                                                            n, inner);
+    SoftmaxStridedGradientKernel<<<BlocksFor(outer * inner), kThreadsPerBlock, 0, stream>>>(
+        y, dy, dx, outer, n, inner);
   }
 }
 

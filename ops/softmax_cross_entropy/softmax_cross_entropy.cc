@@ -25,8 +25,8 @@ namespace {
 absl::StatusOr<std::vector<Shape>> LossShape(const std::vector<Shape>& in, const Attrs&) {
   TS_RETURN_IF_ERROR(ExpectRank(in[0], 2, "logits [batch, classes]"));
   if (in[1] != Shape{in[0][0]}) {
-    return absl::InvalidArgumentError(absl::StrCat("labels must have shape [", in[0][0],
-                                                   "] to match the logits, got ", ShapeToString(in[1])));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "labels must have shape [", in[0][0], "] to match the logits, got ", ShapeToString(in[1])));
   }
   return std::vector<Shape>{Shape{}};
 }
@@ -43,8 +43,8 @@ absl::Status CheckLabels(const float* labels, int64_t batch, int64_t classes) {
   for (int64_t i = 0; i < batch; ++i) {
     const float label = labels[i];
     if (!(label >= 0 && label < classes && label == std::floor(label))) {
-      return absl::InvalidArgumentError(absl::StrCat("label ", label, " of example ", i,
-                                                     " is not a class index in [0, ", classes, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "label ", label, " of example ", i, " is not a class index in [0, ", classes, ")"));
     }
   }
   return absl::OkStatus();
@@ -106,13 +106,14 @@ TESSERA_REGISTER_KERNEL("softmax_cross_entropy", Device::kCpu, Forward, Gradient
 namespace cuda {
 void SoftmaxCrossEntropyForward(const float* z, const float* labels, float* probs, double* row_loss,
                                 float* loss, int64_t batch, int64_t classes, cudaStream_t stream);
-void SoftmaxCrossEntropyGradient(const float* probs, const float* labels, const float* dloss, float* dz,
-                                 int64_t batch, int64_t classes, cudaStream_t stream);
+void SoftmaxCrossEntropyGradient(const float* probs, const float* labels, const float* dloss,
+                                 float* dz, int64_t batch, int64_t classes, cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
 
-absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
   const int64_t batch = in[0].dim(0), classes = in[0].dim(1);
   // The labels are checked on the host, as on the CPU and with the same
   // error: one copy of `batch` floats, which waits for the stream. The
@@ -124,8 +125,8 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::
   // allocations are at least 256-byte aligned).
   Tensor row_loss = Tensor::Empty({2 * std::max<int64_t>(batch, 1)}, Device::kCuda);
   cuda::SoftmaxCrossEntropyForward(in[0].data(), in[1].data(), probs.data(),
-                                   reinterpret_cast<double*>(row_loss.data()), out[0].data(), batch, classes,
-                                   CudaContextOf(ctx.backend).stream);
+                                   reinterpret_cast<double*>(row_loss.data()), out[0].data(), batch,
+                                   classes, CudaContextOf(ctx.backend).stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("softmax_cross_entropy forward"));
   ctx.saved = {probs};
   return absl::OkStatus();
@@ -134,9 +135,9 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in, std::
 absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
   if (!args.input_grads[0].defined()) return absl::OkStatus();
   const Tensor& probs = ctx.saved.at(0);
-  cuda::SoftmaxCrossEntropyGradient(probs.data(), args.inputs[1].data(), args.output_grads[0].data(),
-                                    args.input_grads[0].data(), probs.dim(0), probs.dim(1),
-                                    CudaContextOf(ctx.backend).stream);
+  cuda::SoftmaxCrossEntropyGradient(probs.data(), args.inputs[1].data(),
+                                    args.output_grads[0].data(), args.input_grads[0].data(),
+                                    probs.dim(0), probs.dim(1), CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("softmax_cross_entropy gradient");
 }
 

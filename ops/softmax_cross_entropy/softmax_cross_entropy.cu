@@ -16,11 +16,12 @@ namespace {
 
 // One warp per row (the loop condition is uniform within a warp, so the
 // full-mask shuffles are safe). Writes the probabilities and row_loss[row].
-__global__ void RowsKernel(const float* z, const float* labels, float* probs, double* row_loss, int64_t batch,
-                           int64_t classes) {
+__global__ void RowsKernel(const float* z, const float* labels, float* probs, double* row_loss,
+                           int64_t batch, int64_t classes) {
   const int lane = threadIdx.x % kWarpSize;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / kWarpSize);
-  for (int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarpSize) + threadIdx.x / kWarpSize;
+  for (int64_t row =
+           static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarpSize) + threadIdx.x / kWarpSize;
        row < batch; row += warps) {
     const float* zr = z + row * classes;
     float* pr = probs + row * classes;
@@ -61,8 +62,8 @@ __global__ void MeanKernel(const double* row_loss, int64_t batch, float* loss) {
 }
 
 // One thread per logit; the loss gradient is a device scalar.
-__global__ void GradientKernel(const float* probs, const float* labels, const float* dloss, float* dz,
-                               int64_t batch, int64_t classes) {
+__global__ void GradientKernel(const float* probs, const float* labels, const float* dloss,
+                               float* dz, int64_t batch, int64_t classes) {
   const float scale = dloss[0] / static_cast<float>(batch);
   for (int64_t e : GridStride{batch * classes}) {
     const int64_t row = e / classes, c = e % classes;
@@ -77,16 +78,16 @@ __global__ void GradientKernel(const float* probs, const float* labels, const fl
 void SoftmaxCrossEntropyForward(const float* z, const float* labels, float* probs, double* row_loss,
                                 float* loss, int64_t batch, int64_t classes, cudaStream_t stream) {
   if (batch > 0) {
-    RowsKernel<<<BlocksFor(batch * kWarpSize), kThreadsPerBlock, 0, stream>>>(z, labels, probs, row_loss,
-                                                                              batch, classes);
+    RowsKernel<<<BlocksFor(batch * kWarpSize), kThreadsPerBlock, 0, stream>>>(
+        z, labels, probs, row_loss, batch, classes);
   }
   MeanKernel<<<1, kThreadsPerBlock, 0, stream>>>(row_loss, batch, loss);
 }
 
-void SoftmaxCrossEntropyGradient(const float* probs, const float* labels, const float* dloss, float* dz,
-                                 int64_t batch, int64_t classes, cudaStream_t stream) {
-  GradientKernel<<<BlocksFor(batch * classes), kThreadsPerBlock, 0, stream>>>(probs, labels, dloss, dz, batch,
-                                                                              classes);
+void SoftmaxCrossEntropyGradient(const float* probs, const float* labels, const float* dloss,
+                                 float* dz, int64_t batch, int64_t classes, cudaStream_t stream) {
+  GradientKernel<<<BlocksFor(batch * classes), kThreadsPerBlock, 0, stream>>>(probs, labels, dloss,
+                                                                              dz, batch, classes);
 }
 
 }  // namespace cuda

@@ -68,7 +68,8 @@ TEST(SoftmaxCrossEntropy, RejectsBadLabelsOnEveryDevice) {
   const Attrs attrs = *OpRegistry::Global().Find("softmax_cross_entropy")->ResolveAttrs({});
   for (float bad : {-1.0f, 3.0f, 1.5f, std::numeric_limits<float>::quiet_NaN()}) {
     const std::vector<Tensor> in = {RandomTensor({2, 3}, 1), Tensor::FromVector({2}, {0, bad})};
-    absl::StatusOr<OpRun> cpu = RunOpForward("softmax_cross_entropy", attrs, in, Device::kCpu, true, 0);
+    absl::StatusOr<OpRun> cpu =
+        RunOpForward("softmax_cross_entropy", attrs, in, Device::kCpu, true, 0);
     ASSERT_EQ(cpu.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(cpu.status().message().find("of example 1"), std::string::npos) << cpu.status();
     for (Device device : AvailableDevices()) {

@@ -16,8 +16,11 @@ namespace {
 
 constexpr int64_t kMinChunk = 1 << 13;
 
-TESSERA_REGISTER_OP("tanh").Input("x").Output("y").Doc("tanh(x), elementwise.").ShapeFn(
-    SameShapeAsInput(0));
+TESSERA_REGISTER_OP("tanh")
+    .Input("x")
+    .Output("y")
+    .Doc("tanh(x), elementwise.")
+    .ShapeFn(SameShapeAsInput(0));
 
 absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   const float* x = in[0].data();

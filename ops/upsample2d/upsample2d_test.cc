@@ -70,9 +70,9 @@ std::vector<OpTestCase> Cases() {
     c.name = "hand_computed_bilinear_2x2";
     c.attrs = {{"scale", IntsAttr({2, 2})}, {"mode", StringAttr("bilinear")}};
     c.inputs = {Tensor::FromVector({1, 1, 2, 2}, {0, 1, 2, 3})};
-    c.expected = {{0, 0.25f, 0.75f, 1,         //
-                   0.5f, 0.75f, 1.25f, 1.5f,   //
-                   1.5f, 1.75f, 2.25f, 2.5f,   //
+    c.expected = {{0, 0.25f, 0.75f, 1,        //
+                   0.5f, 0.75f, 1.25f, 1.5f,  //
+                   1.5f, 1.75f, 2.25f, 2.5f,  //
                    2, 2.25f, 2.75f, 3}};
     c.reference = Reference;
     cases.push_back(c);
@@ -85,9 +85,9 @@ std::vector<OpTestCase> Cases() {
                {"mode", StringAttr("bilinear")},
                {"align_corners", BoolAttr(true)}};
     c.inputs = {Tensor::FromVector({1, 1, 2, 2}, {0, 1, 2, 3})};
-    c.expected = {{0, 1 / 3.0f, 2 / 3.0f, 1,            //
-                   2 / 3.0f, 1, 4 / 3.0f, 5 / 3.0f,     //
-                   4 / 3.0f, 5 / 3.0f, 2, 7 / 3.0f,     //
+    c.expected = {{0, 1 / 3.0f, 2 / 3.0f, 1,         //
+                   2 / 3.0f, 1, 4 / 3.0f, 5 / 3.0f,  //
+                   4 / 3.0f, 5 / 3.0f, 2, 7 / 3.0f,  //
                    2, 7 / 3.0f, 8 / 3.0f, 3}};
     c.reference = Reference;
     cases.push_back(c);

@@ -36,7 +36,8 @@ bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 const tessera::TensorProto* Find(
-    const google::protobuf::RepeatedPtrField<tessera::TensorProto>& tensors, const std::string& name) {
+    const google::protobuf::RepeatedPtrField<tessera::TensorProto>& tensors,
+    const std::string& name) {
   for (const auto& t : tensors) {
     if (t.name() == name) return &t;
   }
@@ -45,7 +46,8 @@ const tessera::TensorProto* Find(
 
 void TryRestore(const tessera::CheckpointProto& checkpoint, const char* optimizer_type) {
   const tessera::Graph& graph = tessera::fuzz::Model();
-  tessera::ParameterStore params = tessera::ParameterStore::Initialize(graph, 1, tessera::Device::kCpu);
+  tessera::ParameterStore params =
+      tessera::ParameterStore::Initialize(graph, 1, tessera::Device::kCpu);
   std::unique_ptr<tessera::Optimizer> optimizer;
   if (optimizer_type != nullptr) {
     tessera::OptimizerConfig config;
@@ -81,7 +83,8 @@ void TryRestore(const tessera::CheckpointProto& checkpoint, const char* optimize
         continue;
       }
       const tessera::TensorProto* t = Find(checkpoint.optimizer_state(), name);
-      if (t == nullptr || !SameBits(now, {t->values().begin(), t->values().end()})) __builtin_trap();
+      if (t == nullptr || !SameBits(now, {t->values().begin(), t->values().end()}))
+        __builtin_trap();
     }
     if (!status.ok() && optimizer->steps() != steps_before) __builtin_trap();
     if (status.ok() && optimizer->steps() != checkpoint.step()) __builtin_trap();

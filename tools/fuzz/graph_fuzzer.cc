@@ -65,33 +65,70 @@ T Pick(Rng& rng, const std::vector<T>& v) {
 }
 
 int64_t InterestingInt(Rng& rng) {
-  static const std::vector<int64_t> kValues = {
-      0, 1, -1, 2, 3, -2, 7, 255, 256, 65535, 65536, int64_t{1} << 24, int64_t{1} << 31,
-      (int64_t{1} << 31) - 1, int64_t{1} << 32, int64_t{1} << 40, int64_t{1} << 62,
-      std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
-      std::numeric_limits<int64_t>::max() / 2 + 1, -(int64_t{1} << 62)};
+  static const std::vector<int64_t> kValues = {0,
+                                               1,
+                                               -1,
+                                               2,
+                                               3,
+                                               -2,
+                                               7,
+                                               255,
+                                               256,
+                                               65535,
+                                               65536,
+                                               int64_t{1} << 24,
+                                               int64_t{1} << 31,
+                                               (int64_t{1} << 31) - 1,
+                                               int64_t{1} << 32,
+                                               int64_t{1} << 40,
+                                               int64_t{1} << 62,
+                                               std::numeric_limits<int64_t>::max(),
+                                               std::numeric_limits<int64_t>::min(),
+                                               std::numeric_limits<int64_t>::max() / 2 + 1,
+                                               -(int64_t{1} << 62)};
   switch (rng() % 4) {
-    case 0: return static_cast<int64_t>(rng());
-    case 1: return static_cast<int64_t>(rng() % 64);
-    default: return Pick(rng, kValues);
+    case 0:
+      return static_cast<int64_t>(rng());
+    case 1:
+      return static_cast<int64_t>(rng() % 64);
+    default:
+      return Pick(rng, kValues);
   }
 }
 
 float InterestingFloat(Rng& rng) {
-  static const std::vector<float> kValues = {
-      0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 1e-30f, 1e30f, 3e38f, -3e38f,
-      std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
-      std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min(),
-      9.3e18f, -9.3e18f};
+  static const std::vector<float> kValues = {0.0f,
+                                             -0.0f,
+                                             1.0f,
+                                             -1.0f,
+                                             0.5f,
+                                             1e-30f,
+                                             1e30f,
+                                             3e38f,
+                                             -3e38f,
+                                             std::numeric_limits<float>::infinity(),
+                                             -std::numeric_limits<float>::infinity(),
+                                             std::numeric_limits<float>::quiet_NaN(),
+                                             std::numeric_limits<float>::denorm_min(),
+                                             9.3e18f,
+                                             -9.3e18f};
   return Pick(rng, kValues);
 }
 
 void RandomAttrValue(Rng& rng, tessera::AttrValue* v) {
   switch (rng() % 6) {
-    case 0: v->set_i(InterestingInt(rng)); break;
-    case 1: v->set_f(InterestingFloat(rng)); break;
-    case 2: v->set_s(Pick<std::string>(rng, {"nearest", "bilinear", "", "x"})); break;
-    case 3: v->set_b(rng() % 2); break;
+    case 0:
+      v->set_i(InterestingInt(rng));
+      break;
+    case 1:
+      v->set_f(InterestingFloat(rng));
+      break;
+    case 2:
+      v->set_s(Pick<std::string>(rng, {"nearest", "bilinear", "", "x"}));
+      break;
+    case 3:
+      v->set_b(rng() % 2);
+      break;
     case 4: {
       auto* ints = v->mutable_ints();
       ints->clear_v();
@@ -139,8 +176,10 @@ void MutateGraph(tessera::GraphDef& def, Rng& rng) {
   for (auto& node : *def.mutable_node()) {
     for (auto& [key, value] : *node.mutable_attr()) {
       tessera::AttrValue* a = &value;
-      if (a->value_case() == tessera::AttrValue::kI) ints.push_back([a](int64_t v) { a->set_i(v); });
-      if (a->value_case() == tessera::AttrValue::kF) floats.push_back([a](float v) { a->set_f(v); });
+      if (a->value_case() == tessera::AttrValue::kI)
+        ints.push_back([a](int64_t v) { a->set_i(v); });
+      if (a->value_case() == tessera::AttrValue::kF)
+        floats.push_back([a](float v) { a->set_f(v); });
       if (a->has_ints()) {
         for (auto& v : *a->mutable_ints()->mutable_v()) ints.push_back([&v](int64_t x) { v = x; });
       }

@@ -18,8 +18,8 @@ namespace {
 const std::string& ScratchPath() {
   static const std::string* path = [] {
     const char* tmp = std::getenv("TMPDIR");
-    std::string templ = std::string(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp") +
-                        "/tessera_idx_fuzz_XXXXXX";
+    std::string templ =
+        std::string(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp") + "/tessera_idx_fuzz_XXXXXX";
     const int fd = mkstemp(templ.data());
     if (fd < 0) {
       perror("idx_fuzzer: mkstemp");

@@ -68,7 +68,8 @@ void Checkpoints(const std::string& dir) {
     ParameterStore params = ParameterStore::Initialize(graph, 7, Device::kCpu);
     OptimizerConfig config;
     config.type = type;
-    absl::StatusOr<std::unique_ptr<Optimizer>> optimizer = Optimizer::Create(config, params, Device::kCpu);
+    absl::StatusOr<std::unique_ptr<Optimizer>> optimizer =
+        Optimizer::Create(config, params, Device::kCpu);
     Check(optimizer.status());
     (*optimizer)->set_steps(3);
     CheckpointProto proto = CaptureCheckpoint(params, **optimizer);
@@ -82,7 +83,8 @@ void Checkpoints(const std::string& dir) {
     absl::StatusOr<CheckpointProto> back = ReadCheckpointFile(path);
     Check(back.status());
     ParameterStore again = ParameterStore::Initialize(graph, 8, Device::kCpu);
-    absl::StatusOr<std::unique_ptr<Optimizer>> opt2 = Optimizer::Create(config, again, Device::kCpu);
+    absl::StatusOr<std::unique_ptr<Optimizer>> opt2 =
+        Optimizer::Create(config, again, Device::kCpu);
     Check(opt2.status());
     Check(RestoreCheckpoint(*back, again, opt2->get()));
     // checkpoint_fuzzer also takes a bare payload and adds the header.
@@ -138,7 +140,8 @@ void Idxs(const std::string& dir) {
   std::string images("\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00\x02", 16);
   for (int k = 0; k < 12; ++k) images.push_back(static_cast<char>(k * 20));
   std::string labels("\x00\x00\x08\x01\x00\x00\x00\x02\x07\x03", 10);
-  std::string four_d("\x00\x00\x08\x04\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x02", 20);
+  std::string four_d(
+      "\x00\x00\x08\x04\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x02", 20);
   four_d += std::string("\x01\x02\x03\xff", 4);
   std::string empty("\x00\x00\x08\x02\x00\x00\x00\x00\x00\x00\x00\x05", 12);
   WriteBytes(dir + "/images.idx", images);
@@ -168,7 +171,8 @@ void CheckGraphs(const std::string& dir) {
 int main(int argc, char** argv) {
   if (argc != 2) Die("usage: make_seeds <corpus dir>");
   const std::string root = argv[1];
-  for (const char* sub : {"checkpoint", "npy", "idx"}) std::filesystem::create_directories(root + "/" + sub);
+  for (const char* sub : {"checkpoint", "npy", "idx"})
+    std::filesystem::create_directories(root + "/" + sub);
   Checkpoints(root + "/checkpoint");
   Npys(root + "/npy");
   Idxs(root + "/idx");

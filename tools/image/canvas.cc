@@ -121,7 +121,9 @@ const uint8_t* Glyph(char c) {
   return u >= 0x20 && u <= 0x7e ? kFont[u - 0x20] : kMissingGlyph;
 }
 
-uint8_t Luminance(Rgb c) { return static_cast<uint8_t>((299 * c.r + 587 * c.g + 114 * c.b + 500) / 1000); }
+uint8_t Luminance(Rgb c) {
+  return static_cast<uint8_t>((299 * c.r + 587 * c.g + 114 * c.b + 500) / 1000);
+}
 
 // Draws a glyph pixel (column gx, row gy of the 5x7 cell) as a scale x
 // scale block, mapped through `place` to image coordinates.
@@ -189,10 +191,12 @@ void DrawLine(Image& image, int x0, int y0, int x1, int y1, Rgb color, int thick
                        std::max<int64_t>(x0, x1) >= image.width + margin ||
                        std::max<int64_t>(y0, y1) >= image.height + margin;
   if (outside) {
-    const double fx = x0, fy = y0, ddx = static_cast<double>(x1) - x0, ddy = static_cast<double>(y1) - y0;
+    const double fx = x0, fy = y0, ddx = static_cast<double>(x1) - x0,
+                 ddy = static_cast<double>(y1) - y0;
     double t0 = 0, t1 = 1;
     const double p[4] = {-ddx, ddx, -ddy, ddy};
-    const double q[4] = {fx + margin, image.width - 1 + margin - fx, fy + margin, image.height - 1 + margin - fy};
+    const double q[4] = {fx + margin, image.width - 1 + margin - fx, fy + margin,
+                         image.height - 1 + margin - fy};
     for (int k = 0; k < 4; ++k) {
       if (p[k] == 0) {
         if (q[k] < 0) return;  // parallel to this edge and outside it
@@ -206,9 +210,10 @@ void DrawLine(Image& image, int x0, int y0, int x1, int y1, Rgb color, int thick
       }
     }
     if (t0 > t1) return;
-    DrawLine(image, static_cast<int>(std::lround(fx + t0 * ddx)), static_cast<int>(std::lround(fy + t0 * ddy)),
-             static_cast<int>(std::lround(fx + t1 * ddx)), static_cast<int>(std::lround(fy + t1 * ddy)), color,
-             thickness);
+    DrawLine(image, static_cast<int>(std::lround(fx + t0 * ddx)),
+             static_cast<int>(std::lround(fy + t0 * ddy)),
+             static_cast<int>(std::lround(fx + t1 * ddx)),
+             static_cast<int>(std::lround(fy + t1 * ddy)), color, thickness);
     return;
   }
   int64_t err = dx + dy;
@@ -244,7 +249,8 @@ int TextWidth(std::string_view text, int scale) {
 int TextHeight(int scale) { return kGlyphHeight * std::max(scale, 1); }
 
 void DrawText(Image& image, int x, int y, std::string_view text, Rgb color, int scale) {
-  DrawString(image, text, color, scale, [&](int tx, int ty) { return std::pair<int, int>(x + tx, y + ty); });
+  DrawString(image, text, color, scale,
+             [&](int tx, int ty) { return std::pair<int, int>(x + tx, y + ty); });
 }
 
 void DrawTextVertical(Image& image, int x, int y, std::string_view text, Rgb color, int scale) {
@@ -266,7 +272,10 @@ std::vector<double> NiceTicks(double lo, double hi, int target) {
   const double raw = (hi - lo) / target;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   const double normalized = raw / magnitude;
-  const double step = magnitude * (normalized < 1.5 ? 1 : normalized < 3 ? 2 : normalized < 7 ? 5 : 10);
+  const double step = magnitude * (normalized < 1.5 ? 1
+                                   : normalized < 3 ? 2
+                                   : normalized < 7 ? 5
+                                                    : 10);
   const double first = std::floor(lo / step + 1e-9);
   const double last = std::ceil(hi / step - 1e-9);
   std::vector<double> ticks;
@@ -296,7 +305,8 @@ std::string FormatTick(double value, double step) {
 }
 
 absl::StatusOr<Image> RenderLinePlot(const std::string& title, const std::string& x_label,
-                                     const std::string& y_label, const std::vector<PlotSeries>& series,
+                                     const std::string& y_label,
+                                     const std::vector<PlotSeries>& series,
                                      const PlotOptions& options) {
   double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo, y_lo = x_lo, y_hi = -x_lo;
   int64_t finite = 0;
@@ -311,7 +321,8 @@ absl::StatusOr<Image> RenderLinePlot(const std::string& title, const std::string
     }
   }
   if (finite == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("plot '", title, "' has no finite points to draw"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plot '", title, "' has no finite points to draw"));
   }
   const std::vector<double> x_ticks = NiceTicks(x_lo, x_hi, std::max(2, options.width / 90));
   const std::vector<double> y_ticks = NiceTicks(y_lo, y_hi, std::max(2, options.height / 70));
@@ -326,18 +337,23 @@ absl::StatusOr<Image> RenderLinePlot(const std::string& title, const std::string
   // Layout: title on top; y label, y tick labels, plot; x tick labels and x
   // label below.
   constexpr int kTitleScale = 2, kPad = 8, kTickLength = 4;
-  const int left = kPad + (y_label.empty() ? 0 : TextHeight() + kPad) + y_tick_width + kTickLength + 4;
+  const int left =
+      kPad + (y_label.empty() ? 0 : TextHeight() + kPad) + y_tick_width + kTickLength + 4;
   const int top = kPad + (title.empty() ? 0 : TextHeight(kTitleScale) + kPad) + 4;
-  const int bottom = kTickLength + 4 + TextHeight() + kPad + (x_label.empty() ? 0 : TextHeight() + kPad);
+  const int bottom =
+      kTickLength + 4 + TextHeight() + kPad + (x_label.empty() ? 0 : TextHeight() + kPad);
   const int right = 8 + TextWidth(FormatTick(x_ticks.back(), x_step)) / 2;
   const int plot_w = options.width - left - right, plot_h = options.height - top - bottom;
   if (plot_w < 40 || plot_h < 40) {
-    return absl::InvalidArgumentError(absl::StrCat("a ", options.width, "x", options.height,
-                                                   " plot leaves no room for the axes; make it larger"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a ", options.width, "x", options.height,
+                     " plot leaves no room for the axes; make it larger"));
   }
   Image image(options.width, options.height, 3, 255);
   const double x0 = x_ticks.front(), x1 = x_ticks.back(), y0 = y_ticks.front(), y1 = y_ticks.back();
-  auto px = [&](double x) { return left + static_cast<int>(std::lround((x - x0) / (x1 - x0) * (plot_w - 1))); };
+  auto px = [&](double x) {
+    return left + static_cast<int>(std::lround((x - x0) / (x1 - x0) * (plot_w - 1)));
+  };
   auto py = [&](double y) {
     return top + plot_h - 1 - static_cast<int>(std::lround((y - y0) / (y1 - y0) * (plot_h - 1)));
   };
@@ -348,14 +364,15 @@ absl::StatusOr<Image> RenderLinePlot(const std::string& title, const std::string
     DrawLine(image, x, top, x, top + plot_h - 1, colors::kLightGrey);
     DrawLine(image, x, top + plot_h, x, top + plot_h + kTickLength - 1, colors::kBlack);
     const std::string label = FormatTick(x_ticks[i], x_step);
-    DrawText(image, x - TextWidth(label) / 2, top + plot_h + kTickLength + 4, label, colors::kBlack);
+    DrawText(image, x - TextWidth(label) / 2, top + plot_h + kTickLength + 4, label,
+             colors::kBlack);
   }
   for (size_t i = 0; i < y_ticks.size(); ++i) {
     const int y = py(y_ticks[i]);
     DrawLine(image, left, y, left + plot_w - 1, y, colors::kLightGrey);
     DrawLine(image, left - kTickLength, y, left - 1, y, colors::kBlack);
-    DrawText(image, left - kTickLength - 4 - TextWidth(y_tick_labels[i]), y - TextHeight() / 2, y_tick_labels[i],
-             colors::kBlack);
+    DrawText(image, left - kTickLength - 4 - TextWidth(y_tick_labels[i]), y - TextHeight() / 2,
+             y_tick_labels[i], colors::kBlack);
   }
   DrawRect(image, left - 1, top - 1, plot_w + 2, plot_h + 2, colors::kBlack);
 
@@ -399,18 +416,18 @@ absl::StatusOr<Image> RenderLinePlot(const std::string& title, const std::string
     const int h = 6 + static_cast<int>(named.size()) * kRow + 2;
     const int inset = 8;
     const std::array<std::pair<int, int>, 4> corners = {{
-        {left + plot_w - w - inset, top + inset},           // top right
-        {left + inset, top + inset},                        // top left
+        {left + plot_w - w - inset, top + inset},               // top right
+        {left + inset, top + inset},                            // top left
         {left + plot_w - w - inset, top + plot_h - h - inset},  // bottom right
-        {left + inset, top + plot_h - h - inset},           // bottom left
+        {left + inset, top + plot_h - h - inset},               // bottom left
     }};
     int best = 0;
     int64_t best_count = std::numeric_limits<int64_t>::max();
     for (int c = 0; c < 4; ++c) {
       int64_t count = 0;
       for (const auto& [x, y] : drawn) {
-        count += x >= corners[c].first - 4 && x < corners[c].first + w + 4 && y >= corners[c].second - 4 &&
-                 y < corners[c].second + h + 4;
+        count += x >= corners[c].first - 4 && x < corners[c].first + w + 4 &&
+                 y >= corners[c].second - 4 && y < corners[c].second + h + 4;
       }
       if (count < best_count) {
         best_count = count;
@@ -429,11 +446,12 @@ absl::StatusOr<Image> RenderLinePlot(const std::string& title, const std::string
 
   // Title and axis labels.
   if (!title.empty()) {
-    DrawText(image, left + (plot_w - TextWidth(title, kTitleScale)) / 2, kPad, title, colors::kBlack, kTitleScale);
+    DrawText(image, left + (plot_w - TextWidth(title, kTitleScale)) / 2, kPad, title,
+             colors::kBlack, kTitleScale);
   }
   if (!x_label.empty()) {
-    DrawText(image, left + (plot_w - TextWidth(x_label)) / 2, options.height - kPad - TextHeight(), x_label,
-             colors::kBlack);
+    DrawText(image, left + (plot_w - TextWidth(x_label)) / 2, options.height - kPad - TextHeight(),
+             x_label, colors::kBlack);
   }
   if (!y_label.empty()) {
     DrawTextVertical(image, kPad, top + (plot_h - TextWidth(y_label)) / 2, y_label, colors::kBlack);
@@ -441,9 +459,9 @@ absl::StatusOr<Image> RenderLinePlot(const std::string& title, const std::string
   return image;
 }
 
-absl::Status WriteLinePlot(const std::string& path, const std::string& title, const std::string& x_label,
-                           const std::string& y_label, const std::vector<PlotSeries>& series,
-                           const PlotOptions& options) {
+absl::Status WriteLinePlot(const std::string& path, const std::string& title,
+                           const std::string& x_label, const std::string& y_label,
+                           const std::vector<PlotSeries>& series, const PlotOptions& options) {
   absl::StatusOr<Image> image = RenderLinePlot(title, x_label, y_label, series, options);
   if (!image.ok()) return image.status();
   return WritePng(path, *image);
@@ -457,8 +475,8 @@ int DefaultColumns(int n) {
 namespace {
 
 // Lays out tiles of `channels` planes each; see TileGrey.
-Image Tile(const std::vector<std::vector<float>>& tiles, int channels, int tile_h, int tile_w, int columns,
-           int scale, bool normalize_each) {
+Image Tile(const std::vector<std::vector<float>>& tiles, int channels, int tile_h, int tile_w,
+           int columns, int scale, bool normalize_each) {
   tile_h = std::max(tile_h, 1);
   tile_w = std::max(tile_w, 1);
   scale = std::max(scale, 1);
@@ -467,7 +485,8 @@ Image Tile(const std::vector<std::vector<float>>& tiles, int channels, int tile_
   columns = std::max(1, std::min(columns, std::max(n, 1)));
   const int rows = std::max(1, (n + columns - 1) / columns);
   const int sep = kTileSeparator;
-  Image image(columns * (tile_w * scale + sep) + sep, rows * (tile_h * scale + sep) + sep, channels, 255);
+  Image image(columns * (tile_w * scale + sep) + sep, rows * (tile_h * scale + sep) + sep, channels,
+              255);
   const size_t plane = static_cast<size_t>(tile_h) * tile_w;
   for (int t = 0; t < n; ++t) {
     const std::vector<float>& v = tiles[t];
@@ -495,7 +514,8 @@ Image Tile(const std::vector<std::vector<float>>& tiles, int channels, int tile_
     for (int y = 0; y < tile_h; ++y) {
       for (int x = 0; x < tile_w; ++x) {
         uint8_t c[3];
-        for (int k = 0; k < channels; ++k) c[k] = level(k * plane + static_cast<size_t>(y) * tile_w + x);
+        for (int k = 0; k < channels; ++k)
+          c[k] = level(k * plane + static_cast<size_t>(y) * tile_w + x);
         for (int sy = 0; sy < scale; ++sy) {
           uint8_t* p = image.at(ox + x * scale, oy + y * scale + sy);
           for (int sx = 0; sx < scale; ++sx) {
@@ -510,13 +530,13 @@ Image Tile(const std::vector<std::vector<float>>& tiles, int channels, int tile_
 
 }  // namespace
 
-Image TileGrey(const std::vector<std::vector<float>>& tiles, int tile_h, int tile_w, int columns, int scale,
-               bool normalize_each) {
+Image TileGrey(const std::vector<std::vector<float>>& tiles, int tile_h, int tile_w, int columns,
+               int scale, bool normalize_each) {
   return Tile(tiles, 1, tile_h, tile_w, columns, scale, normalize_each);
 }
 
-Image TileRgb(const std::vector<std::vector<float>>& tiles, int tile_h, int tile_w, int columns, int scale,
-              bool normalize_each) {
+Image TileRgb(const std::vector<std::vector<float>>& tiles, int tile_h, int tile_w, int columns,
+              int scale, bool normalize_each) {
   return Tile(tiles, 3, tile_h, tile_w, columns, scale, normalize_each);
 }
 
@@ -557,7 +577,8 @@ Image AddCaption(const Image& image, const std::vector<std::string>& lines, int 
   const int strip = lines.empty() ? 0 : static_cast<int>(lines.size()) * kLineHeight * scale + 8;
   Image out(width, image.height + strip, 3, 255);
   for (size_t i = 0; i < lines.size(); ++i) {
-    DrawText(out, 4, 5 + static_cast<int>(i) * kLineHeight * scale, lines[i], colors::kBlack, scale);
+    DrawText(out, 4, 5 + static_cast<int>(i) * kLineHeight * scale, lines[i], colors::kBlack,
+             scale);
   }
   Blit(out, image, 0, strip);
   return out;
@@ -570,7 +591,8 @@ void Blit(Image& dst, const Image& src, int x, int y) {
     for (int sx = 0; sx < src.width; ++sx) {
       const int dx = x + sx;
       if (dx < 0 || dx >= dst.width) continue;
-      const uint8_t* s = src.pixels.data() + (static_cast<size_t>(sy) * src.width + sx) * src.channels;
+      const uint8_t* s =
+          src.pixels.data() + (static_cast<size_t>(sy) * src.width + sx) * src.channels;
       Rgb c = src.channels == 1 ? Rgb{s[0], s[0], s[0]} : Rgb{s[0], s[1], s[2]};
       SetPixel(dst, dx, dy, c);
     }

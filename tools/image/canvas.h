@@ -88,12 +88,13 @@ struct PlotOptions {
 // emptiest. Non-finite points are skipped and break the line. Errors when
 // there is no finite point at all or the size is too small for the axes.
 absl::StatusOr<Image> RenderLinePlot(const std::string& title, const std::string& x_label,
-                                     const std::string& y_label, const std::vector<PlotSeries>& series,
+                                     const std::string& y_label,
+                                     const std::vector<PlotSeries>& series,
                                      const PlotOptions& options = {});
 // RenderLinePlot, written as an RGB PNG.
-absl::Status WriteLinePlot(const std::string& path, const std::string& title, const std::string& x_label,
-                           const std::string& y_label, const std::vector<PlotSeries>& series,
-                           const PlotOptions& options = {});
+absl::Status WriteLinePlot(const std::string& path, const std::string& title,
+                           const std::string& x_label, const std::string& y_label,
+                           const std::vector<PlotSeries>& series, const PlotOptions& options = {});
 
 // Tick values that cover [lo, hi] with about `target` steps of 1, 2 or 5
 // times a power of ten; the first tick is <= lo and the last >= hi.
@@ -111,13 +112,13 @@ std::string FormatTick(double value, double step);
 // shorter than its size, are drawn as the tile's darkest value.
 inline constexpr int kTileSeparator = 2;
 // Grey tiles of tile_h x tile_w values, row-major; a 1-channel image.
-Image TileGrey(const std::vector<std::vector<float>>& tiles, int tile_h, int tile_w, int columns, int scale,
-               bool normalize_each);
+Image TileGrey(const std::vector<std::vector<float>>& tiles, int tile_h, int tile_w, int columns,
+               int scale, bool normalize_each);
 // Colour tiles of 3 x tile_h x tile_w values (planar RGB, CHW as in a
 // tensor); normalization is over all three channels of a tile together, so
 // colours keep their balance. A 3-channel image.
-Image TileRgb(const std::vector<std::vector<float>>& tiles, int tile_h, int tile_w, int columns, int scale,
-              bool normalize_each);
+Image TileRgb(const std::vector<std::vector<float>>& tiles, int tile_h, int tile_w, int columns,
+              int scale, bool normalize_each);
 // Columns for `n` tiles when none are given: ceil(sqrt(n)).
 int DefaultColumns(int n);
 

@@ -14,7 +14,8 @@ int CountNot(const Image& image, uint8_t background) {
   int n = 0;
   for (int y = 0; y < image.height; ++y) {
     for (int x = 0; x < image.width; ++x) {
-      const uint8_t* p = image.pixels.data() + (static_cast<size_t>(y) * image.width + x) * image.channels;
+      const uint8_t* p =
+          image.pixels.data() + (static_cast<size_t>(y) * image.width + x) * image.channels;
       bool differs = false;
       for (int k = 0; k < image.channels; ++k) differs |= p[k] != background;
       n += differs;
@@ -37,7 +38,7 @@ std::string OutputPath(const std::string& name) {
 
 TEST(Canvas, FillRectIsClippedAndExact) {
   Image image(10, 8, 3, 0);
-  FillRect(image, 8, 6, 5, 5, colors::kRed);  // partly outside
+  FillRect(image, 8, 6, 5, 5, colors::kRed);        // partly outside
   FillRect(image, -100, -100, 5, 5, colors::kRed);  // wholly outside
   EXPECT_EQ(CountNot(image, 0), 4);
   EXPECT_TRUE(IsColor(image, 9, 7, colors::kRed));
@@ -55,8 +56,11 @@ TEST(Canvas, GreyImagesGetLuminance) {
 
 TEST(Canvas, LinesIncludeBothEndsAndAreConnected) {
   // Horizontal, vertical, diagonal and steep lines have max(|dx|,|dy|)+1 pixels.
-  struct Case { int x0, y0, x1, y1; };
-  for (const Case& c : {Case{1, 1, 18, 1}, Case{3, 17, 3, 2}, Case{0, 0, 19, 19}, Case{15, 2, 4, 18}}) {
+  struct Case {
+    int x0, y0, x1, y1;
+  };
+  for (const Case& c :
+       {Case{1, 1, 18, 1}, Case{3, 17, 3, 2}, Case{0, 0, 19, 19}, Case{15, 2, 4, 18}}) {
     Image image(20, 20, 1, 0);
     DrawLine(image, c.x0, c.y0, c.x1, c.y1, colors::kWhite);
     EXPECT_EQ(image.at(c.x0, c.y0)[0], 255);
@@ -79,7 +83,8 @@ TEST(Canvas, LinesFarOutsideAreClippedNotWalked) {
 }
 
 TEST(Font, HasTheAdvertisedCharacters) {
-  for (char c : std::string("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:/% ")) {
+  for (char c :
+       std::string("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:/% ")) {
     EXPECT_TRUE(HasGlyph(c)) << c;
   }
   EXPECT_FALSE(HasGlyph('\t'));
@@ -122,7 +127,8 @@ TEST(Font, GlyphsDiffer) {
     bitmaps.push_back(image.pixels);
   }
   for (size_t i = 0; i < chars.size(); ++i) {
-    for (size_t j = i + 1; j < chars.size(); ++j) EXPECT_NE(bitmaps[i], bitmaps[j]) << chars[i] << chars[j];
+    for (size_t j = i + 1; j < chars.size(); ++j)
+      EXPECT_NE(bitmaps[i], bitmaps[j]) << chars[i] << chars[j];
   }
   // An unknown character is a box, not nothing.
   Image image(kGlyphWidth, kGlyphHeight, 1, 0);
@@ -134,7 +140,8 @@ TEST(Font, WritesASpecimen) {
   const std::string lines[] = {"0123456789 .-:/% ()+=,_'", "abcdefghijklmnopqrstuvwxyz jumpy quiz",
                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ"};
   Image image(TextWidth(lines[1], 3) + 16, 3 * (kLineHeight * 3 + 6) + 10, 3, 255);
-  for (int i = 0; i < 3; ++i) DrawText(image, 8, 8 + i * (kLineHeight * 3 + 6), lines[i], colors::kBlack, 3);
+  for (int i = 0; i < 3; ++i)
+    DrawText(image, 8, 8 + i * (kLineHeight * 3 + 6), lines[i], colors::kBlack, 3);
   ASSERT_TRUE(WritePng(OutputPath("font.png"), image).ok());
 }
 
@@ -170,7 +177,8 @@ std::vector<PlotSeries> LearningCurves() {
 
 TEST(Plot, WritesAPngThatReadsBack) {
   const std::string path = OutputPath("learning_curves.png");
-  ASSERT_TRUE(WriteLinePlot(path, "Overfitting: loss per epoch", "epoch", "cross-entropy loss", LearningCurves())
+  ASSERT_TRUE(WriteLinePlot(path, "Overfitting: loss per epoch", "epoch", "cross-entropy loss",
+                            LearningCurves())
                   .ok());
   Image back;
   ASSERT_TRUE(ReadPng(path, &back).ok());
@@ -212,7 +220,8 @@ TEST(Plot, HandlesDegenerateData) {
 
 TEST(Tiles, GreyLayoutNormalizationAndSeparators) {
   // Two 2x3 tiles in 2 columns, scale 2.
-  std::vector<std::vector<float>> tiles = {{0, 1, 2, 3, 4, 5}, {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 2.0f}};
+  std::vector<std::vector<float>> tiles = {{0, 1, 2, 3, 4, 5},
+                                           {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 2.0f}};
   Image normalized = TileGrey(tiles, 2, 3, 2, 2, true);
   EXPECT_EQ(normalized.channels, 1);
   EXPECT_EQ(normalized.width, 2 * (3 * 2 + kTileSeparator) + kTileSeparator);
@@ -228,7 +237,8 @@ TEST(Tiles, GreyLayoutNormalizationAndSeparators) {
   EXPECT_EQ(clamped.at(s + 2, s)[0], 255);  // 1 -> 255
   EXPECT_EQ(clamped.at(t1, s)[0], 128);     // 0.5 -> 128
   // Auto columns: 5 tiles -> 3 columns, 2 rows.
-  Image grid = TileGrey(std::vector<std::vector<float>>(5, std::vector<float>(4, 0.0f)), 2, 2, 0, 1, true);
+  Image grid =
+      TileGrey(std::vector<std::vector<float>>(5, std::vector<float>(4, 0.0f)), 2, 2, 0, 1, true);
   EXPECT_EQ(grid.width, 3 * (2 + s) + s);
   EXPECT_EQ(grid.height, 2 * (2 + s) + s);
   // A short tile and NaNs do not crash.

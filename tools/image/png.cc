@@ -22,8 +22,9 @@ using File = std::unique_ptr<FILE, FileCloser>;
 absl::Status WritePng(const std::string& path, const Image& image) {
   if (image.width <= 0 || image.height <= 0 || (image.channels != 1 && image.channels != 3) ||
       image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot write ", path, ": inconsistent ", image.width, "x",
-                                                   image.height, "x", image.channels, " image"));
+    return absl::InvalidArgumentError(absl::StrCat("cannot write ", path, ": inconsistent ",
+                                                   image.width, "x", image.height, "x",
+                                                   image.channels, " image"));
   }
   const std::string tmp = path + ".tmp";
   File file(fopen(tmp.c_str(), "wb"));
@@ -46,8 +47,9 @@ absl::Status WritePng(const std::string& path, const Image& image) {
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   for (int y = 0; y < image.height; ++y) {
-    png_write_row(png, const_cast<png_bytep>(image.pixels.data() +
-                                             static_cast<size_t>(y) * image.width * image.channels));
+    png_write_row(png,
+                  const_cast<png_bytep>(image.pixels.data() +
+                                        static_cast<size_t>(y) * image.width * image.channels));
   }
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
@@ -68,7 +70,8 @@ absl::Status ReadPng(const std::string& path, Image* image) {
   reader.format = grey ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
   *image = Image(reader.width, reader.height, grey ? 1 : 3);
   if (!png_image_finish_read(&reader, nullptr, image->pixels.data(), 0, nullptr)) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot decode PNG ", path, ": ", reader.message));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot decode PNG ", path, ": ", reader.message));
   }
   return absl::OkStatus();
 }

@@ -21,9 +21,13 @@ struct Image {
 
   Image() = default;
   Image(int width, int height, int channels, uint8_t fill = 0)
-      : width(width), height(height), channels(channels),
+      : width(width),
+        height(height),
+        channels(channels),
         pixels(static_cast<size_t>(width) * height * channels, fill) {}
-  uint8_t* at(int x, int y) { return pixels.data() + (static_cast<size_t>(y) * width + x) * channels; }
+  uint8_t* at(int x, int y) {
+    return pixels.data() + (static_cast<size_t>(y) * width + x) * channels;
+  }
 };
 
 // Writes `image` to `path` (written to path.tmp, then renamed).
