@@ -1,6 +1,7 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 namespace tessera {
@@ -22,6 +23,21 @@ ThreadPool::~ThreadPool() {
 }
 
 namespace {
+
+// Spins until done() or `microseconds` have passed; true if done.
+template <typename Done>
+bool SpinUntil(Done done, int microseconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(microseconds);
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    // The clock costs ~20 ns: look at it every 64 polls.
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() >= deadline) return false;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
 // Chunk c of `chunks` equal-as-possible pieces of [0, n).
 inline void ChunkRange(int64_t n, int64_t chunks, int64_t c, int64_t* begin, int64_t* end) {
   const int64_t base = n / chunks, extra = n % chunks;
@@ -46,15 +62,19 @@ void ThreadPool::ParallelFor(int64_t n, int64_t min_chunk,
     job_ = &fn;
     job_n_ = n;
     job_chunks_ = chunks;
-    pending_ = static_cast<int>(chunks - 1);
-    ++generation_;
+    pending_.store(static_cast<int>(chunks - 1), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   work_ready_.notify_all();
   int64_t begin, end;
   ChunkRange(n, chunks, 0, &begin, &end);
   fn(begin, end);
-  std::unique_lock<std::mutex> lock(mutex_);
-  work_done_.wait(lock, [this] { return pending_ == 0; });
+  auto all_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!SpinUntil(all_done, kSpinMicroseconds)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    work_done_.wait(lock, all_done);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
   job_ = nullptr;
   busy_ = false;
 }
@@ -62,20 +82,27 @@ void ThreadPool::ParallelFor(int64_t n, int64_t min_chunk,
 void ThreadPool::WorkerLoop(int worker_index) {
   int64_t seen_generation = 0;
   for (;;) {
+    auto new_job = [&] { return generation_.load(std::memory_order_acquire) != seen_generation; };
+    SpinUntil(new_job, kSpinMicroseconds);
+    // The job is read under the mutex: a worker that takes no chunk of a
+    // job may be slow enough to see the next one being written.
     std::unique_lock<std::mutex> lock(mutex_);
-    work_ready_.wait(lock, [&] { return stop_ || generation_ != seen_generation; });
+    work_ready_.wait(lock, [&] { return stop_ || new_job(); });
     if (stop_) return;
-    seen_generation = generation_;
-    const int64_t chunk = worker_index + 1;
-    if (chunk >= job_chunks_) continue;
+    seen_generation = generation_.load(std::memory_order_relaxed);
     const auto* job = job_;
     const int64_t n = job_n_, chunks = job_chunks_;
     lock.unlock();
+    const int64_t chunk = worker_index + 1;
+    if (chunk >= chunks) continue;
     int64_t begin, end;
     ChunkRange(n, chunks, chunk, &begin, &end);
     (*job)(begin, end);
-    lock.lock();
-    if (--pending_ == 0) work_done_.notify_one();
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Under the mutex, so that a caller about to sleep cannot miss it.
+      std::lock_guard<std::mutex> lock(mutex_);
+      work_done_.notify_one();
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 #ifndef TESSERA_CORE_THREAD_POOL_H_
 #define TESSERA_CORE_THREAD_POOL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -12,6 +13,15 @@ namespace tessera {
 
 // A fixed pool of worker threads for data-parallel loops. The calling thread
 // takes part, so a pool of N threads runs N-1 workers.
+//
+// A training step runs hundreds of short parallel loops back to back (every
+// kernel, every optimizer update); waking a sleeping thread through a
+// condition variable costs tens of microseconds on a VM, more than many of
+// those loops take. So a worker that finishes spins for a short while
+// (kSpinMicroseconds) watching for the next loop before it sleeps, and the
+// caller spins likewise for the workers to finish: the active wait of
+// OpenMP's default policy, bounded so that an idle pool does not burn a
+// core.
 class ThreadPool {
  public:
   explicit ThreadPool(int num_threads);
@@ -31,17 +41,21 @@ class ThreadPool {
  private:
   void WorkerLoop(int worker_index);
 
+  static constexpr int kSpinMicroseconds = 200;
+
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable work_done_;
+  // The job and its generation change together under mutex_; spinning
+  // threads only poll the atomics.
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int64_t job_chunks_ = 0;
-  int64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
-  bool busy_ = false;
+  std::atomic<int64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  bool stop_ = false;  // under mutex_
+  bool busy_ = false;  // under mutex_
 };
 
 // The process-wide pool that CPU kernels use. Sized to the machine's cores
