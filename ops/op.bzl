@@ -30,6 +30,16 @@ def tessera_op(name, srcs = None, hdrs = [], deps = [], test_deps = [], cuda_src
         name = name,
         srcs = srcs if srcs != None else [name + ".cc"],
         hdrs = hdrs,
+        # -O2 (Bazel's opt) leaves plain elementwise loops such as relu's
+        # x > 0 ? x : 0 scalar, with a branch per element; -O3 vectorizes
+        # them, and -fno-trapping-math lets it turn a comparison into a
+        # select (we never read floating-point exception flags; values are
+        # unchanged). Measured with //bench:op_benchmark: relu forward
+        # 2.7 -> 31 GB/s, leaky_relu 2.3 -> 37 GB/s (with a local slope).
+        copts = [
+            "-O3",
+            "-fno-trapping-math",
+        ],
         alwayslink = 1,
         visibility = ["//visibility:public"],
         # With --config=cuda the op also gets its GPU kernels: <name>.cu
