@@ -29,10 +29,16 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/backend.h"
 #include "core/executor.h"
 #include "core/graph.h"
 #include "core/optimizer.h"
 #include "core/thread_pool.h"
+
+#if TESSERA_CUDA
+#include "core/cuda/cuda_context.h"
+#endif
 
 ABSL_FLAG(std::string, graph, "",
           "Graph (.pbtxt) with inputs 'image' [-1,C,H,W] and 'label' [-1].");
@@ -44,6 +50,7 @@ ABSL_FLAG(int, threads, 2, "CPU threads for the kernels.");
 ABSL_FLAG(double, lr, 0.01,
           "SGD learning rate (momentum 0.9, weight decay 5e-4, as alexnet_train).");
 ABSL_FLAG(uint64_t, seed, 1, "Seed for parameters, data and dropout.");
+ABSL_FLAG(std::string, device, "cpu", "cpu | gpu (a build with --config=cuda on a GPU machine).");
 
 namespace tessera {
 namespace {
@@ -105,6 +112,16 @@ absl::StatusOr<std::map<std::string, Tensor>> RandomFeeds(const Graph& graph, in
       {"label", Tensor::FromVector(label_shape, label).CopyTo(device)}};
 }
 
+// " peak_gpu_mb=..." in a CUDA build, for the caching allocator's peak.
+std::string GpuMemory() {
+#if TESSERA_CUDA
+  if (GetBackend(Device::kCuda) != nullptr) {
+    return absl::StrFormat(" peak_gpu_mb=%.1f", GetCudaMemoryStats().peak_in_use_bytes / 1048576.0);
+  }
+#endif
+  return "";
+}
+
 absl::Status Run() {
   const std::string path = UserPath(absl::GetFlag(FLAGS_graph));
   const int64_t batch = absl::GetFlag(FLAGS_batch);
@@ -117,7 +134,16 @@ absl::Status Run() {
         "--batch, --steps and --threads must be positive, --warmup not negative");
   }
   SetNumCpuThreads(threads);
-  const Device device = Device::kCpu;
+  const std::string device_flag = absl::GetFlag(FLAGS_device);
+  if (device_flag != "cpu" && device_flag != "gpu") {
+    return absl::InvalidArgumentError("--device must be cpu or gpu");
+  }
+  const Device device = device_flag == "gpu" ? Device::kCuda : Device::kCpu;
+  Backend* backend = GetBackend(device);
+  if (backend == nullptr) {
+    return absl::FailedPreconditionError("--device=gpu: no GPU in this process (no GPU, or a build "
+                                         "without --config=cuda)");
+  }
   TS_ASSIGN_OR_RETURN(Graph graph, LoadGraph(path, absl::GetFlag(FLAGS_image_size)));
   TS_ASSIGN_OR_RETURN(auto feeds, RandomFeeds(graph, batch, seed, device));
   TS_ASSIGN_OR_RETURN(Shape image_shape, graph.InputShape("image", batch));
@@ -137,8 +163,10 @@ absl::Status Run() {
     TS_ASSIGN_OR_RETURN(loss, executor.Loss());  // the trainer reads it every step too
     const Clock::time_point t1 = Clock::now();
     TS_RETURN_IF_ERROR(executor.Backward());
+    backend->Synchronize();  // GPU work is asynchronous; a no-op on the CPU
     const Clock::time_point t2 = Clock::now();
     optimizer->Step(lr);
+    backend->Synchronize();
     const Clock::time_point t3 = Clock::now();
     // Non-finite values can run at a fraction of the speed: refuse to time them.
     if (!std::isfinite(loss)) {
@@ -153,11 +181,13 @@ absl::Status Run() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);  // ru_maxrss is in KiB on Linux
   printf(
-      "RESULT graph=%s input=%s threads=%d steps=%d warmup=%d ms_per_step=%.3f images_per_s=%.2f "
-      "forward_ms=%.3f backward_ms=%.3f update_ms=%.3f peak_rss_mb=%.1f final_loss=%.4f\n",
-      graph.def().name().c_str(), ShapeToString(image_shape).c_str(), threads, steps, warmup,
+      "RESULT graph=%s input=%s device=%s threads=%d steps=%d warmup=%d ms_per_step=%.3f "
+      "images_per_s=%.2f forward_ms=%.3f backward_ms=%.3f update_ms=%.3f peak_rss_mb=%.1f%s "
+      "final_loss=%.4f\n",
+      graph.def().name().c_str(), ShapeToString(image_shape).c_str(), DeviceName(device), threads,
+      steps, warmup,
       step_ms, batch / (step_ms / 1000.0), forward_ms / steps, backward_ms / steps,
-      update_ms / steps, usage.ru_maxrss / 1024.0, loss);
+      update_ms / steps, usage.ru_maxrss / 1024.0, GpuMemory().c_str(), loss);
   return absl::OkStatus();
 }
 

@@ -180,14 +180,19 @@ MODELS = {
 }
 
 
-def model_step(name, warmup, steps):
-    """Train steps as models/trainer.cc runs them: SGD, momentum 0.9, weight decay 5e-4."""
+def model_step(name, warmup, steps, device="cpu"):
+    """Train steps as models/trainer.cc runs them: SGD, momentum 0.9, weight decay 5e-4.
+    On "cuda" (tools/gpu_check.sh), fp32 without TF32, as Tessera's GPU kernels."""
     factory, image, classes, batch = MODELS[name]
     torch.manual_seed(1)
-    model = factory().train()
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+    model = factory().train().to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = torch.rand(batch, *image)
-    y = torch.randint(0, classes, (batch,))
+    x = torch.rand(batch, *image, device=device)
+    y = torch.randint(0, classes, (batch,), device=device)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -203,8 +208,13 @@ def model_step(name, warmup, steps):
         loss = step()
     ms = (time.perf_counter() - start) / steps * 1e3
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return {"ms_per_step": ms, "images_per_s": batch / (ms / 1e3), "peak_rss_mb": rss_mb,
-            "batch": batch, "steps": steps, "warmup": warmup, "final_loss": loss}
+    result = {"ms_per_step": ms, "images_per_s": batch / (ms / 1e3), "peak_rss_mb": rss_mb,
+              "batch": batch, "steps": steps, "warmup": warmup, "final_loss": loss,
+              "device": device}
+    if device == "cuda":
+        result["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        result["gpu"] = torch.cuda.get_device_name()
+    return result
 
 
 def settings():
@@ -222,7 +232,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter timings, 1 step per large model")
     parser.add_argument("--json", help="write the results here as JSON")
-    parser.add_argument("--model", help=argparse.SUPPRESS)  # child process: one model step, JSON on stdout
+    parser.add_argument("--model", help="only this model's train step (%s), JSON on stdout" % ", ".join(MODELS))
+    parser.add_argument("--device", default="cpu", help="with --model: cpu or cuda")
+    parser.add_argument("--steps", type=int, help="with --model: timed steps")
+    parser.add_argument("--warmup", type=int, help="with --model: untimed steps first")
     args = parser.parse_args()
     torch.set_num_threads(THREADS)
     quick = args.quick
@@ -234,7 +247,9 @@ def main():
         warmup, steps = (20, 200) if args.model == "mlp" else (1, 2)
         if quick:
             warmup, steps = (5, 50) if args.model == "mlp" else (1, 1)
-        print(json.dumps(model_step(args.model, warmup, steps)))
+        warmup = args.warmup if args.warmup is not None else warmup
+        steps = args.steps if args.steps is not None else steps
+        print(json.dumps(model_step(args.model, warmup, steps, args.device)))
         return
 
     print("PyTorch settings: " + ", ".join(f"{k}={v}" for k, v in settings().items()), flush=True)
