@@ -34,8 +34,8 @@ build() {
     cp -L "$path" "$BUNDLE/bin/"
     # Every resolved shared library but the GPU driver and the big CUDA
     # libraries, which must come from the GPU machine.
-    ldd "$path" | awk '/=> \// {print $3} /^\s*\/lib.*ld-linux/ {print $1}' |
-      grep -v -E 'libcuda\.so|libcublas|libcudnn' | while read -r lib; do
+    ldd "$path" | awk '/=> \// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}' |
+      grep -v -E '/(libcuda\.so|libcublas|libcudnn)' | while read -r lib; do
         cp -nL "$lib" "$BUNDLE/lib/"
       done
   done
@@ -65,7 +65,7 @@ find_cuda_libraries() {
 
 run() {
   [[ -d "$BUNDLE" ]] || { echo "gpu_check: no $BUNDLE/; run 'tools/gpu_check.sh build' first"; exit 2; }
-  nvidia-smi -L || true
+  nvidia-smi -L 2>/dev/null || echo "gpu_check: no nvidia-smi here"
   local cuda_dirs
   cuda_dirs=$(find_cuda_libraries)
   echo "gpu_check: cuBLAS/cuDNN from: ${cuda_dirs:-NOT FOUND}"
@@ -83,7 +83,8 @@ run() {
     local rc=$?
     local p f
     p=$(grep -oP '\[  PASSED  \] \K[0-9]+' "$log" | tail -1)
-    f=$(grep -oP '\[  FAILED  \] \K[0-9]+(?= tests?, listed)' "$log" | tail -1)
+    # --gtest_brief prints each failed test once, and no summary.
+    f=$(grep -c '^\[  FAILED  \] [A-Za-z]' "$log")
     p=${p:-0}
     f=${f:-0}
     if ((rc != 0 && f == 0)); then f=1; fi  # crashed or timed out
