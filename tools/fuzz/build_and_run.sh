@@ -8,7 +8,8 @@
 #   tools/fuzz/build_and_run.sh --make-seeds  regenerate the binary seeds in corpus/
 #
 # Environment:
-#   FUZZ_OUT      build and scratch directory (default ~/.cache/tessera/fuzz);
+#   FUZZ_OUT      build and scratch directory (default
+#                 ~/.cache/tessera/fuzz/<hash of this checkout's path>);
 #                 objects there are reused, so a second run only recompiles
 #                 what changed
 #   FUZZ_TARGETS  space-separated subset of: graph idx npy checkpoint
@@ -27,7 +28,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 FUZZ_DIR="$ROOT/tools/fuzz"
-OUT="${FUZZ_OUT:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera/fuzz}"
+# One build directory per checkout: the objects' dependency files name the
+# sources by absolute path, so a second clone sharing the directory would
+# find rules for files that are not there ("No rule to make target").
+ROOT_KEY="$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
+OUT="${FUZZ_OUT:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera/fuzz/$ROOT_KEY}"
 TARGETS=(${FUZZ_TARGETS:-graph idx npy checkpoint})
 JOBS="${FUZZ_JOBS:-$(nproc)}"
 
