@@ -24,8 +24,8 @@ namespace {
 constexpr float kCrossDeviceAbsTol = 1e-4f;
 constexpr float kCrossDeviceRelTol = 1e-4f;
 
-void ExpectClose(const std::vector<float> &actual, const std::vector<float> &expected,
-                 float abs_tol, float rel_tol, const std::string &what) {
+void ExpectClose(const std::vector<float>& actual, const std::vector<float>& expected,
+                 float abs_tol, float rel_tol, const std::string& what) {
   ASSERT_EQ(actual.size(), expected.size()) << what << ": wrong number of values";
   int reported = 0;
   for (size_t i = 0; i < actual.size(); ++i) {
@@ -43,7 +43,7 @@ class OpCaseTest : public testing::Test {
       : op_(std::move(op)), case_(std::move(test_case)), device_(device) {}
 
   void TestBody() override {
-    const OpSchema *schema = OpRegistry::Global().Find(op_);
+    const OpSchema* schema = OpRegistry::Global().Find(op_);
     ASSERT_NE(schema, nullptr) << "op '" << op_ << "' has test cases but is not registered";
     absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(case_.attrs);
     ASSERT_TRUE(attrs.ok()) << attrs.status();
@@ -53,7 +53,7 @@ class OpCaseTest : public testing::Test {
 
     // 1. Reference values.
     ASSERT_TRUE(!case_.expected.empty() || case_.reference) << "case has no reference values";
-    for (const auto &source : {0, 1}) {
+    for (const auto& source : {0, 1}) {
       std::vector<std::vector<float>> ref;
       if (source == 0 && !case_.expected.empty()) ref = case_.expected;
       if (source == 1 && case_.reference) ref = case_.reference(case_.inputs, *attrs);
@@ -118,10 +118,10 @@ class OpCaseTest : public testing::Test {
 
 // Every registered op has test cases and a kernel on every backend present.
 TEST(Conformance, EveryRegisteredOpHasCasesAndKernels) {
-  const auto &cases = RegisteredOpTestCases();
+  const auto& cases = RegisteredOpTestCases();
   const std::vector<std::string> ops = OpRegistry::Global().Names();
   ASSERT_FALSE(ops.empty()) << "no op is registered: are the op libraries alwayslink?";
-  for (const std::string &op : ops) {
+  for (const std::string& op : ops) {
     auto it = cases.find(op);
     size_t count = 0;
     if (it != cases.end()) {
@@ -140,7 +140,7 @@ TEST(Conformance, EveryRegisteredOpHasCasesAndKernels) {
 TEST(Conformance, EveryOpHasGpuKernelsInACudaBuild) {
   const std::vector<std::string> ops = OpRegistry::Global().Names();
   std::vector<std::string> with_gpu, without_gpu;
-  for (const std::string &op : ops) {
+  for (const std::string& op : ops) {
     (KernelRegistry::Global().Has(op, Device::kCuda) ? with_gpu : without_gpu).push_back(op);
   }
   if (with_gpu.empty()) GTEST_SKIP() << "a build without GPU kernels";
@@ -150,13 +150,13 @@ TEST(Conformance, EveryOpHasGpuKernelsInACudaBuild) {
 
 // Ops the build promised (from the OPS list in ops/BUILD); an op library
 // that is listed but dropped by the linker shows up here.
-std::vector<std::string> &ExpectedOps() {
-  static auto *ops = new std::vector<std::string>();
+std::vector<std::string>& ExpectedOps() {
+  static auto* ops = new std::vector<std::string>();
   return *ops;
 }
 
 TEST(Conformance, EveryExpectedOpIsRegistered) {
-  for (const std::string &op : ExpectedOps()) {
+  for (const std::string& op : ExpectedOps()) {
     EXPECT_NE(OpRegistry::Global().Find(op), nullptr)
         << "op '" << op << "' is listed in ops/BUILD but not registered (not linked?)";
   }
@@ -166,7 +166,7 @@ TEST(Conformance, EveryExpectedOpIsRegistered) {
 // a CUDA library that did not load) is a failure, not a skip.
 TEST(Conformance, GpuBackendPresent) {
   if (GetBackend(Device::kCuda) == nullptr) {
-    const char *require = std::getenv("TESSERA_REQUIRE_GPU");
+    const char* require = std::getenv("TESSERA_REQUIRE_GPU");
     if (require != nullptr && std::string(require) == "1") {
       FAIL() << "TESSERA_REQUIRE_GPU=1 but no CUDA device is usable in this "
                 "process (a build "
@@ -177,14 +177,14 @@ TEST(Conformance, GpuBackendPresent) {
 }
 
 void RegisterCaseTests() {
-  for (const auto &[op, factories] : RegisteredOpTestCases()) {
+  for (const auto& [op, factories] : RegisteredOpTestCases()) {
     for (OpTestCaseFactory factory : factories) {
-      for (OpTestCase &test_case : factory()) {
+      for (OpTestCase& test_case : factory()) {
         for (Device device : AvailableDevices()) {
           const std::string name = absl::StrCat(test_case.name, "_", DeviceName(device));
           testing::RegisterTest(absl::StrCat("Op_", op).c_str(), name.c_str(), nullptr, nullptr,
                                 __FILE__, __LINE__,
-                                [op = op, test_case, device]() -> testing::Test * {
+                                [op = op, test_case, device]() -> testing::Test* {
                                   return new OpCaseTest(op, test_case, device);
                                 });
         }
@@ -196,7 +196,7 @@ void RegisterCaseTests() {
 }  // namespace
 }  // namespace tessera
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   const std::string flag = "--expected_ops=";
   for (int i = 1; i < argc; ++i) {

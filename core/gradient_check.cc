@@ -10,15 +10,15 @@
 namespace tessera {
 namespace {
 
-absl::StatusOr<const KernelDef *> FindKernel(const std::string &op, Device device) {
+absl::StatusOr<const KernelDef*> FindKernel(const std::string& op, Device device) {
   if (OpRegistry::Global().Find(op) == nullptr) {
     return absl::NotFoundError(absl::StrCat("op '", op, "' is not registered"));
   }
   return KernelRegistry::Global().Find(op, device);
 }
 
-double Projection(const std::vector<Tensor> &outputs,
-                  const std::vector<std::vector<float>> &weights) {
+double Projection(const std::vector<Tensor>& outputs,
+                  const std::vector<std::vector<float>>& weights) {
   double sum = 0;
   for (size_t k = 0; k < outputs.size(); ++k) {
     const std::vector<float> v = outputs[k].ToVector();
@@ -29,38 +29,38 @@ double Projection(const std::vector<Tensor> &outputs,
 
 }  // namespace
 
-absl::StatusOr<OpRun> RunOpForward(const std::string &op, const Attrs &attrs,
-                                   const std::vector<Tensor> &inputs, Device device, bool training,
+absl::StatusOr<OpRun> RunOpForward(const std::string& op, const Attrs& attrs,
+                                   const std::vector<Tensor>& inputs, Device device, bool training,
                                    uint64_t seed) {
-  TS_ASSIGN_OR_RETURN(const KernelDef *kernel, FindKernel(op, device));
-  const OpSchema &schema = *OpRegistry::Global().Find(op);
+  TS_ASSIGN_OR_RETURN(const KernelDef* kernel, FindKernel(op, device));
+  const OpSchema& schema = *OpRegistry::Global().Find(op);
   std::vector<Tensor> on_device;
   std::vector<Shape> shapes;
-  for (const Tensor &t : inputs) {
+  for (const Tensor& t : inputs) {
     on_device.push_back(t.device() == device ? t : t.CopyTo(device));
     shapes.push_back(t.shape());
   }
   TS_ASSIGN_OR_RETURN(std::vector<Shape> out_shapes, schema.InferShapes(shapes, attrs));
   OpRun run;
-  for (const Shape &s : out_shapes) run.outputs.push_back(Tensor::Empty(s, device));
+  for (const Shape& s : out_shapes) run.outputs.push_back(Tensor::Empty(s, device));
   KernelContext ctx{attrs, *GetBackend(device), training, seed, run.saved};
   TS_RETURN_IF_ERROR(kernel->forward(ctx, on_device, run.outputs));
   return run;
 }
 
-absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string &op, const Attrs &attrs,
-                                                  const std::vector<Tensor> &inputs, Device device,
+absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string& op, const Attrs& attrs,
+                                                  const std::vector<Tensor>& inputs, Device device,
                                                   bool training, uint64_t seed,
-                                                  const std::vector<Tensor> &output_grads,
-                                                  const std::vector<int> &skip_inputs) {
-  TS_ASSIGN_OR_RETURN(const KernelDef *kernel, FindKernel(op, device));
-  const OpSchema &schema = *OpRegistry::Global().Find(op);
+                                                  const std::vector<Tensor>& output_grads,
+                                                  const std::vector<int>& skip_inputs) {
+  TS_ASSIGN_OR_RETURN(const KernelDef* kernel, FindKernel(op, device));
+  const OpSchema& schema = *OpRegistry::Global().Find(op);
   TS_ASSIGN_OR_RETURN(OpRun base, RunOpForward(op, attrs, inputs, device, training, seed));
   if (output_grads.size() != base.outputs.size()) {
     return absl::InvalidArgumentError("RunOpGradient: one output gradient per output is needed");
   }
   std::vector<Tensor> device_output_grads;
-  for (const Tensor &g : output_grads) device_output_grads.push_back(g.CopyTo(device));
+  for (const Tensor& g : output_grads) device_output_grads.push_back(g.CopyTo(device));
   std::vector<Tensor> device_inputs, input_grads(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     device_inputs.push_back(inputs[i].CopyTo(device));
@@ -76,21 +76,21 @@ absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string &op, const A
   return input_grads;
 }
 
-absl::StatusOr<GradCheckReport> CheckGradients(const std::string &op, const Attrs &attrs,
-                                               const std::vector<Tensor> &inputs, Device device,
+absl::StatusOr<GradCheckReport> CheckGradients(const std::string& op, const Attrs& attrs,
+                                               const std::vector<Tensor>& inputs, Device device,
                                                bool training, uint64_t seed,
-                                               const GradCheckOptions &options) {
+                                               const GradCheckOptions& options) {
   TS_ASSIGN_OR_RETURN(OpRun base, RunOpForward(op, attrs, inputs, device, training, seed));
-  const OpSchema &schema = *OpRegistry::Global().Find(op);
+  const OpSchema& schema = *OpRegistry::Global().Find(op);
 
   // Fixed projection weights, one per output element.
   std::mt19937 rng(1234);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   std::vector<std::vector<float>> weights;
   std::vector<Tensor> output_grads;
-  for (const Tensor &out : base.outputs) {
+  for (const Tensor& out : base.outputs) {
     weights.emplace_back(out.num_elements());
-    for (float &w : weights.back()) w = uniform(rng);
+    for (float& w : weights.back()) w = uniform(rng);
     output_grads.push_back(Tensor::FromVector(out.shape(), weights.back()));
   }
   TS_ASSIGN_OR_RETURN(

@@ -51,24 +51,24 @@ struct OpRun {
 
 // Runs the op's forward kernel on `device`. Inputs may live on any device;
 // they are copied to `device`. Shapes are inferred by the schema.
-absl::StatusOr<OpRun> RunOpForward(const std::string &op, const Attrs &attrs,
-                                   const std::vector<Tensor> &inputs, Device device, bool training,
+absl::StatusOr<OpRun> RunOpForward(const std::string& op, const Attrs& attrs,
+                                   const std::vector<Tensor>& inputs, Device device, bool training,
                                    uint64_t seed);
 
 // The op's gradient kernel on `device`, after its forward kernel, for the
 // given output gradients (one per output, on any device). One gradient per
 // input, on `device`; undefined for inputs that are not differentiable or
 // listed in `skip_inputs`.
-absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string &op, const Attrs &attrs,
-                                                  const std::vector<Tensor> &inputs, Device device,
+absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string& op, const Attrs& attrs,
+                                                  const std::vector<Tensor>& inputs, Device device,
                                                   bool training, uint64_t seed,
-                                                  const std::vector<Tensor> &output_grads,
-                                                  const std::vector<int> &skip_inputs = {});
+                                                  const std::vector<Tensor>& output_grads,
+                                                  const std::vector<int>& skip_inputs = {});
 
-absl::StatusOr<GradCheckReport> CheckGradients(const std::string &op, const Attrs &attrs,
-                                               const std::vector<Tensor> &inputs, Device device,
+absl::StatusOr<GradCheckReport> CheckGradients(const std::string& op, const Attrs& attrs,
+                                               const std::vector<Tensor>& inputs, Device device,
                                                bool training, uint64_t seed,
-                                               const GradCheckOptions &options);
+                                               const GradCheckOptions& options);
 
 }  // namespace tessera
 

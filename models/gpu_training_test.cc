@@ -19,7 +19,7 @@ namespace {
 
 void SkipWithoutGpu() {
   if (GetBackend(Device::kCuda) != nullptr) return;
-  const char *require = std::getenv("TESSERA_REQUIRE_GPU");
+  const char* require = std::getenv("TESSERA_REQUIRE_GPU");
   if (require != nullptr && std::string(require) == "1") {
     FAIL() << "TESSERA_REQUIRE_GPU=1 but no CUDA device is usable";
   }
@@ -27,14 +27,14 @@ void SkipWithoutGpu() {
 }
 
 // Random inputs for every graph input; "label" gets class indices.
-std::map<std::string, Tensor> Batch(const Graph &graph, int64_t batch, uint64_t seed) {
+std::map<std::string, Tensor> Batch(const Graph& graph, int64_t batch, uint64_t seed) {
   std::map<std::string, Tensor> feeds;
-  for (const auto &input : graph.def().input()) {
+  for (const auto& input : graph.def().input()) {
     Shape shape = *graph.InputShape(input.name(), batch);
     Tensor t = RandomTensor(shape, seed++, 0.0f, 1.0f);
     if (input.name() == "label") {
       std::vector<float> labels = t.ToVector();
-      for (float &l : labels) l = std::floor(l * 10.0f);
+      for (float& l : labels) l = std::floor(l * 10.0f);
       t = Tensor::FromVector(shape, labels);
     }
     feeds[input.name()] = t;
@@ -47,7 +47,7 @@ struct TrainingRun {
   std::map<std::string, std::vector<float>> params;
 };
 
-TrainingRun Train(const Graph &graph, Device device, int steps, int64_t batch) {
+TrainingRun Train(const Graph& graph, Device device, int steps, int64_t batch) {
   ParameterStore params = ParameterStore::Initialize(graph, 42, device);
   Executor executor(graph, params, {device, /*check_numerics=*/true});
   OptimizerConfig config;
@@ -56,7 +56,7 @@ TrainingRun Train(const Graph &graph, Device device, int steps, int64_t batch) {
   TrainingRun run;
   for (int step = 0; step < steps; ++step) {
     std::map<std::string, Tensor> feeds;
-    for (auto &[name, t] : Batch(graph, batch, 100 * step)) feeds[name] = t.CopyTo(device);
+    for (auto& [name, t] : Batch(graph, batch, 100 * step)) feeds[name] = t.CopyTo(device);
     absl::Status status = executor.Forward(feeds, /*training=*/true, /*seed=*/step);
     EXPECT_TRUE(status.ok()) << status;
     run.losses.push_back(*executor.Loss());
@@ -64,7 +64,7 @@ TrainingRun Train(const Graph &graph, Device device, int steps, int64_t batch) {
     EXPECT_TRUE(status.ok()) << status;
     sgd->Step(0.01f);
   }
-  for (const auto &[name, p] : params.all()) run.params[name] = p.value.ToVector();
+  for (const auto& [name, p] : params.all()) run.params[name] = p.value.ToVector();
   return run;
 }
 
@@ -81,8 +81,8 @@ TEST_P(GpuTraining, MatchesCpu) {
     EXPECT_NEAR(gpu.losses[i], cpu.losses[i], 1e-3 * (1 + std::fabs(cpu.losses[i])))
         << "step " << i;
   }
-  for (const auto &[name, values] : cpu.params) {
-    const std::vector<float> &g = gpu.params.at(name);
+  for (const auto& [name, values] : cpu.params) {
+    const std::vector<float>& g = gpu.params.at(name);
     int bad = 0;
     for (size_t i = 0; i < values.size(); ++i) {
       if (std::fabs(g[i] - values[i]) > 1e-3f + 1e-3f * std::fabs(values[i]) && bad++ < 3) {
@@ -110,7 +110,7 @@ TEST(GpuCheckpoint, RestoresAcrossDevices) {
     std::unique_ptr<Optimizer> adam = *Optimizer::Create(config, source, from);
     Executor executor(*graph, source, {from});
     std::map<std::string, Tensor> feeds;
-    for (auto &[name, t] : Batch(*graph, 8, 5)) feeds[name] = t.CopyTo(from);
+    for (auto& [name, t] : Batch(*graph, 8, 5)) feeds[name] = t.CopyTo(from);
     ASSERT_TRUE(executor.Forward(feeds, true).ok());
     ASSERT_TRUE(executor.Backward().ok());
     adam->Step(0.001f);
@@ -120,13 +120,13 @@ TEST(GpuCheckpoint, RestoresAcrossDevices) {
     std::unique_ptr<Optimizer> target_adam = *Optimizer::Create(config, target, to);
     absl::Status status = RestoreCheckpoint(saved, target, target_adam.get());
     ASSERT_TRUE(status.ok()) << status;
-    for (auto &[name, p] : source.all()) {
+    for (auto& [name, p] : source.all()) {
       EXPECT_EQ(target.Find(name)->value.device(), to);
       EXPECT_EQ(target.Find(name)->value.ToVector(), p.value.ToVector()) << name;
     }
     auto source_state = adam->State();
     auto target_state = target_adam->State();
-    for (auto &[name, t] : source_state) {
+    for (auto& [name, t] : source_state) {
       EXPECT_EQ(target_state.at(name)->ToVector(), t->ToVector()) << name;
     }
   }

@@ -20,7 +20,7 @@ namespace {
 
 // Errors inside Backend's void methods are device faults (a kernel that
 // wrote out of bounds, a lost device), not user input: report and abort.
-void CheckCuda(cudaError_t error, const char *what) {
+void CheckCuda(cudaError_t error, const char* what) {
   if (error != cudaSuccess) {
     fprintf(stderr, "tessera: CUDA error in %s: %s (%s)\n", what, cudaGetErrorName(error),
             cudaGetErrorString(error));
@@ -41,17 +41,17 @@ class CachingAllocator {
     return (bytes + unit - 1) / unit * unit;
   }
 
-  void *Allocate(size_t bytes) {
+  void* Allocate(size_t bytes) {
     const size_t rounded = Round(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = free_.find(rounded);
     if (it != free_.end() && !it->second.empty()) {
-      void *ptr = it->second.back();
+      void* ptr = it->second.back();
       it->second.pop_back();
       stats_.cached_bytes -= rounded;
       return Track(ptr, rounded);
     }
-    void *ptr = nullptr;
+    void* ptr = nullptr;
     if (cudaMalloc(&ptr, rounded) != cudaSuccess) {
       cudaGetLastError();  // clear the sticky out-of-memory error
       ReleaseCachedLocked();
@@ -66,7 +66,7 @@ class CachingAllocator {
     return Track(ptr, rounded);
   }
 
-  void Deallocate(void *ptr, size_t bytes) {
+  void Deallocate(void* ptr, size_t bytes) {
     const size_t rounded = Round(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
     free_[rounded].push_back(ptr);
@@ -80,22 +80,22 @@ class CachingAllocator {
   }
 
  private:
-  void *Track(void *ptr, size_t rounded) {
+  void* Track(void* ptr, size_t rounded) {
     stats_.in_use_bytes += rounded;
     if (stats_.in_use_bytes > stats_.peak_in_use_bytes)
       stats_.peak_in_use_bytes = stats_.in_use_bytes;
     return ptr;
   }
   void ReleaseCachedLocked() {
-    for (auto &[size, ptrs] : free_) {
-      for (void *p : ptrs) cudaFree(p);  // synchronises: no kernel still uses p
+    for (auto& [size, ptrs] : free_) {
+      for (void* p : ptrs) cudaFree(p);  // synchronises: no kernel still uses p
     }
     free_.clear();
     stats_.cached_bytes = 0;
   }
 
   std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void *>> free_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
   CudaMemoryStats stats_;
 };
 
@@ -108,24 +108,24 @@ class CudaBackend final : public Backend {
   }
 
   Device device() const override { return Device::kCuda; }
-  CudaContext &context() { return context_; }
-  CachingAllocator &allocator() { return allocator_; }
+  CudaContext& context() { return context_; }
+  CachingAllocator& allocator() { return allocator_; }
 
-  void *Allocate(size_t bytes) override { return allocator_.Allocate(bytes); }
-  void Deallocate(void *ptr, size_t bytes) override { allocator_.Deallocate(ptr, bytes); }
+  void* Allocate(size_t bytes) override { return allocator_.Allocate(bytes); }
+  void Deallocate(void* ptr, size_t bytes) override { allocator_.Deallocate(ptr, bytes); }
 
   // Host memory may be reused as soon as these return, so they wait.
-  void CopyToHost(const void *src, void *dst, size_t bytes) override {
+  void CopyToHost(const void* src, void* dst, size_t bytes) override {
     CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, context_.stream),
               "copy to host");
     Synchronize();
   }
-  void CopyFromHost(const void *src, void *dst, size_t bytes) override {
+  void CopyFromHost(const void* src, void* dst, size_t bytes) override {
     CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, context_.stream),
               "copy to device");
     Synchronize();
   }
-  void CopyWithin(const void *src, void *dst, size_t bytes) override {
+  void CopyWithin(const void* src, void* dst, size_t bytes) override {
     CheckCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, context_.stream),
               "device copy");
   }
@@ -134,16 +134,16 @@ class CudaBackend final : public Backend {
               "a kernel on the stream (cudaStreamSynchronize)");
   }
 
-  void Fill(Tensor &x, float value) override {
+  void Fill(Tensor& x, float value) override {
     cuda::LaunchFill(x.data(), x.num_elements(), value, context_.stream);
     CheckCuda(cudaGetLastError(), "Fill");
   }
-  void Axpy(float alpha, const Tensor &x, Tensor &y) override {
+  void Axpy(float alpha, const Tensor& x, Tensor& y) override {
     cuda::LaunchAxpy(alpha, x.data(), y.data(), x.num_elements(), context_.stream);
     CheckCuda(cudaGetLastError(), "Axpy");
   }
-  double SumOfSquares(const Tensor &x) override {
-    auto *sum = static_cast<double *>(scratch_);
+  double SumOfSquares(const Tensor& x) override {
+    auto* sum = static_cast<double*>(scratch_);
     CheckCuda(cudaMemsetAsync(sum, 0, sizeof(double), context_.stream), "memset");
     cuda::LaunchSumOfSquares(x.data(), x.num_elements(), sum, context_.stream);
     CheckCuda(cudaGetLastError(), "SumOfSquares");
@@ -151,8 +151,8 @@ class CudaBackend final : public Backend {
     CopyToHost(sum, &host, sizeof(host));
     return host;
   }
-  bool AllFinite(const Tensor &x) override {
-    auto *flag = static_cast<int *>(scratch_);
+  bool AllFinite(const Tensor& x) override {
+    auto* flag = static_cast<int*>(scratch_);
     CheckCuda(cudaMemsetAsync(flag, 0, sizeof(int), context_.stream), "memset");
     cuda::LaunchFindNonFinite(x.data(), x.num_elements(), flag, context_.stream);
     CheckCuda(cudaGetLastError(), "AllFinite");
@@ -160,13 +160,13 @@ class CudaBackend final : public Backend {
     CopyToHost(flag, &host, sizeof(host));
     return host == 0;
   }
-  void SgdMomentumUpdate(Tensor &weights, const Tensor &grad, Tensor &velocity, float lr,
+  void SgdMomentumUpdate(Tensor& weights, const Tensor& grad, Tensor& velocity, float lr,
                          float momentum, float weight_decay) override {
     cuda::LaunchSgdMomentum(weights.data(), grad.data(), velocity.data(), weights.num_elements(),
                             lr, momentum, weight_decay, context_.stream);
     CheckCuda(cudaGetLastError(), "SgdMomentumUpdate");
   }
-  void AdamUpdate(Tensor &weights, const Tensor &grad, Tensor &m, Tensor &v, float lr_t,
+  void AdamUpdate(Tensor& weights, const Tensor& grad, Tensor& m, Tensor& v, float lr_t,
                   float beta1, float beta2, float eps, float weight_decay) override {
     cuda::LaunchAdam(weights.data(), grad.data(), m.data(), v.data(), weights.num_elements(), lr_t,
                      beta1, beta2, eps, weight_decay, context_.stream);
@@ -176,14 +176,14 @@ class CudaBackend final : public Backend {
  private:
   CudaContext context_;
   CachingAllocator allocator_;
-  void *scratch_ = nullptr;  // 64 bytes for reduction results
+  void* scratch_ = nullptr;  // 64 bytes for reduction results
 };
 
-CudaBackend *g_backend = nullptr;
+CudaBackend* g_backend = nullptr;
 
 // nullptr (and no GPU tests) when there is no usable GPU: no driver, no
 // device, or a library that cannot start.
-Backend *MakeCudaBackend() {
+Backend* MakeCudaBackend() {
   int count = 0;
   const cudaError_t error = cudaGetDeviceCount(&count);
   if (error != cudaSuccess || count == 0) {
@@ -191,8 +191,8 @@ Backend *MakeCudaBackend() {
     return nullptr;
   }
   CheckCuda(cudaSetDevice(0), "cudaSetDevice");
-  auto *backend = new CudaBackend();
-  CudaContext &context = backend->context();
+  auto* backend = new CudaBackend();
+  CudaContext& context = backend->context();
   const cublasStatus_t blas = cublasCreate(&context.cublas);
   const cudnnStatus_t dnn = cudnnCreate(&context.cudnn);
   if (blas != CUBLAS_STATUS_SUCCESS || dnn != CUDNN_STATUS_SUCCESS) {
@@ -216,7 +216,7 @@ const bool kRegistered = [] {
 
 }  // namespace
 
-void *CudaContext::Workspace(size_t bytes) {
+void* CudaContext::Workspace(size_t bytes) {
   if (bytes > workspace_bytes) {
     if (workspace != nullptr) CheckCuda(cudaFree(workspace), "cudaFree(workspace)");
     workspace = nullptr;
@@ -227,20 +227,20 @@ void *CudaContext::Workspace(size_t bytes) {
   return workspace;
 }
 
-CudaContext &CudaContextOf(Backend &backend) {
+CudaContext& CudaContextOf(Backend& backend) {
   if (backend.device() != Device::kCuda || g_backend == nullptr) {
     fprintf(stderr, "tessera: CudaContextOf called with the %s backend\n",
             DeviceName(backend.device()));
     abort();
   }
-  return static_cast<CudaBackend &>(backend).context();
+  return static_cast<CudaBackend&>(backend).context();
 }
 
 CudaMemoryStats GetCudaMemoryStats() {
   return g_backend != nullptr ? g_backend->allocator().stats() : CudaMemoryStats{};
 }
 
-absl::Status CudaStatus(cudaError_t error, const char *what) {
+absl::Status CudaStatus(cudaError_t error, const char* what) {
   if (error == cudaSuccess) return absl::OkStatus();
   if (error == cudaErrorMemoryAllocation) {
     return absl::ResourceExhaustedError(absl::StrCat(what, ": out of GPU memory"));
@@ -249,12 +249,12 @@ absl::Status CudaStatus(cudaError_t error, const char *what) {
                                           cudaGetErrorString(error), ")"));
 }
 
-absl::Status CublasStatus(cublasStatus_t status, const char *what) {
+absl::Status CublasStatus(cublasStatus_t status, const char* what) {
   if (status == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, ": cuBLAS error ", cublasGetStatusName(status)));
 }
 
-absl::Status CudnnStatus(cudnnStatus_t status, const char *what) {
+absl::Status CudnnStatus(cudnnStatus_t status, const char* what) {
   if (status == CUDNN_STATUS_SUCCESS) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, ": cuDNN error ", cudnnGetErrorString(status)));
 }

@@ -21,16 +21,16 @@ class CudaBackendTest : public testing::Test {
   void SetUp() override {
     gpu_ = GetBackend(Device::kCuda);
     if (gpu_ != nullptr) return;
-    const char *require = std::getenv("TESSERA_REQUIRE_GPU");
+    const char* require = std::getenv("TESSERA_REQUIRE_GPU");
     if (require != nullptr && std::string(require) == "1") {
       FAIL() << "TESSERA_REQUIRE_GPU=1 but no CUDA device is usable";
     }
     GTEST_SKIP() << "no CUDA device in this process";
   }
-  Backend *gpu_ = nullptr;
+  Backend* gpu_ = nullptr;
 };
 
-void ExpectNear(const std::vector<float> &a, const std::vector<float> &b, float tol) {
+void ExpectNear(const std::vector<float>& a, const std::vector<float>& b, float tol) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol * (1 + std::fabs(b[i]))) << i;
 }
@@ -46,7 +46,7 @@ TEST_F(CudaBackendTest, CopiesRoundTrip) {
 }
 
 TEST_F(CudaBackendTest, VectorPrimitivesMatchCpu) {
-  Backend &cpu = *GetBackend(Device::kCpu);
+  Backend& cpu = *GetBackend(Device::kCpu);
   const int64_t n = 100003;  // not a multiple of a block
   Tensor w = RandomTensor({n}, 2), g = RandomTensor({n}, 3), v = RandomTensor({n}, 4);
   Tensor m = RandomTensor({n}, 5), s = RandomTensor({n}, 6, 0.0f, 1.0f);

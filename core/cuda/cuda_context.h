@@ -24,14 +24,14 @@ struct CudaContext {
   cublasHandle_t cublas = nullptr;  // bound to `stream`
   cudnnHandle_t cudnn = nullptr;    // bound to `stream`
   // Device scratch for library calls (cuDNN workspaces), grown on demand.
-  void *Workspace(size_t bytes);
-  void *workspace = nullptr;
+  void* Workspace(size_t bytes);
+  void* workspace = nullptr;
   size_t workspace_bytes = 0;
 };
 
 // The context of a CUDA backend; CHECK-fails if `backend` is another device
 // (a kernel registered for kCuda is only ever given the CUDA backend).
-CudaContext &CudaContextOf(Backend &backend);
+CudaContext& CudaContextOf(Backend& backend);
 
 // Caching-allocator statistics, for benchmarks and gpu_check.
 struct CudaMemoryStats {
@@ -42,12 +42,12 @@ struct CudaMemoryStats {
 };
 CudaMemoryStats GetCudaMemoryStats();
 
-absl::Status CudaStatus(cudaError_t error, const char *what);
-absl::Status CublasStatus(cublasStatus_t status, const char *what);
-absl::Status CudnnStatus(cudnnStatus_t status, const char *what);
+absl::Status CudaStatus(cudaError_t error, const char* what);
+absl::Status CublasStatus(cublasStatus_t status, const char* what);
+absl::Status CudnnStatus(cudnnStatus_t status, const char* what);
 // After a kernel launch: a launch failure (bad configuration, no kernel image
 // for this GPU) names the kernel.
-inline absl::Status CudaLaunchStatus(const char *what) {
+inline absl::Status CudaLaunchStatus(const char* what) {
   return CudaStatus(cudaGetLastError(), what);
 }
 

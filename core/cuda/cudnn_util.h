@@ -21,8 +21,8 @@ class CudnnDescriptor {
  public:
   CudnnDescriptor() = default;
   explicit CudnnDescriptor(Descriptor d) : d_(d) {}
-  CudnnDescriptor(CudnnDescriptor &&other) noexcept : d_(other.d_) { other.d_ = nullptr; }
-  CudnnDescriptor &operator=(CudnnDescriptor &&other) noexcept {
+  CudnnDescriptor(CudnnDescriptor&& other) noexcept : d_(other.d_) { other.d_ = nullptr; }
+  CudnnDescriptor& operator=(CudnnDescriptor&& other) noexcept {
     std::swap(d_, other.d_);
     return *this;
   }
