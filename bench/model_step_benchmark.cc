@@ -149,7 +149,9 @@ absl::Status Run() {
   TS_ASSIGN_OR_RETURN(Shape image_shape, graph.InputShape("image", batch));
 
   ParameterStore params = ParameterStore::Initialize(graph, seed, device);
-  Executor executor(graph, params, {device, /*check_numerics=*/false});
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor_ptr,
+                      Executor::Create(graph, params, {device, /*check_numerics=*/false}));
+  Executor& executor = *executor_ptr;
   OptimizerConfig sgd;  // type sgd, momentum 0.9
   sgd.weight_decay = 5e-4f;
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer, Optimizer::Create(sgd, params, device));

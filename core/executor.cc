@@ -1,5 +1,6 @@
 #include "core/executor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -59,26 +60,99 @@ std::string DescribeValues(const Tensor& t) {
                          finite ? sum / finite : 0.0, nan, inf, v.size());
 }
 
-Executor::Executor(const Graph& graph, ParameterStore& params, ExecutorOptions options)
+namespace {
+
+// --check_numerics: the first forward output holding NaN or Inf stops the
+// pass with the node's name and statistics of its inputs.
+class CheckNumericsHook : public ExecutorHook {
+ public:
+  explicit CheckNumericsHook(Backend& backend) : backend_(backend) {}
+  absl::Status AfterNode(const NodeCall& call) override {
+    if (call.gradient) return absl::OkStatus();
+    for (size_t k = 0; k < call.outputs.size(); ++k) {
+      if (backend_.AllFinite(call.outputs[k])) continue;
+      std::string report =
+          absl::StrCat("check_numerics: node '", call.node.name, "' (op ", call.node.schema->name(),
+                       ") produced a non-finite value in output ", k, " ",
+                       DescribeValues(call.outputs[k]), "; its inputs:");
+      for (size_t j = 0; j < call.inputs.size(); ++j) {
+        absl::StrAppend(&report, "\n  ", call.node.inputs[j], " ", DescribeValues(call.inputs[j]));
+      }
+      return absl::InvalidArgumentError(report);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  Backend& backend_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(const Graph& graph,
+                                                           ParameterStore& params,
+                                                           ExecutorOptions options) {
+  Backend* backend = GetBackend(options.device);
+  if (backend == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no ", DeviceName(options.device), " backend in this process (",
+        options.device == Device::kCpu ? "internal error"
+                                       : "no GPU found, or this build has no CUDA support",
+        ")"));
+  }
+  std::vector<const KernelDef*> kernels;
+  for (const Node& node : graph.nodes()) {
+    absl::StatusOr<const KernelDef*> kernel =
+        KernelRegistry::Global().Find(node.schema->name(), options.device);
+    if (!kernel.ok()) {
+      return absl::NotFoundError(
+          absl::StrCat("node '", node.name, "': ", kernel.status().message()));
+    }
+    kernels.push_back(*kernel);
+  }
+  for (const auto& [name, p] : params.all()) {
+    if (p.value.device() != options.device) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter '", name, "' is on ", DeviceName(p.value.device()),
+                       ", the executor runs on ", DeviceName(options.device)));
+    }
+  }
+  return std::unique_ptr<Executor>(
+      new Executor(graph, params, options, *backend, std::move(kernels)));
+}
+
+Executor::Executor(const Graph& graph, ParameterStore& params, ExecutorOptions options,
+                   Backend& backend, std::vector<const KernelDef*> kernels)
     : graph_(graph),
       params_(params),
       options_(options),
-      backend_(*GetBackend(options.device)),
+      backend_(backend),
+      kernels_(std::move(kernels)),
       saved_(graph.nodes().size()) {
-  for (const Node& node : graph_.nodes()) {
-    absl::StatusOr<const KernelDef*> kernel =
-        KernelRegistry::Global().Find(node.schema->name(), options_.device);
-    if (!kernel.ok() && kernels_status_.ok()) {
-      kernels_status_ =
-          absl::NotFoundError(absl::StrCat("node '", node.name, "': ", kernel.status().message()));
+  for (int i = static_cast<int>(graph_.nodes().size()) - 1; i >= 0; --i) {
+    for (const std::string& in : graph_.nodes()[i].inputs) {
+      if (graph_.IsParameter(in)) first_reader_[in] = i;
     }
-    kernels_.push_back(kernel.ok() ? *kernel : nullptr);
   }
+  if (options_.check_numerics) {
+    check_numerics_ = std::make_unique<CheckNumericsHook>(backend_);
+    hooks_.push_back(check_numerics_.get());
+  }
+}
+
+void Executor::RemoveHook(ExecutorHook* hook) {
+  hooks_.erase(std::remove(hooks_.begin(), hooks_.end(), hook), hooks_.end());
+}
+
+absl::Status Executor::CallHooks(bool before, const NodeCall& call) {
+  for (ExecutorHook* hook : hooks_) {
+    TS_RETURN_IF_ERROR(before ? hook->BeforeNode(call) : hook->AfterNode(call));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool training,
                                uint64_t seed) {
-  TS_RETURN_IF_ERROR(kernels_status_);
   values_.clear();
   ran_forward_ = false;
   last_training_ = training;
@@ -114,17 +188,28 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
 
   std::mt19937_64 seeds(seed);
   for (size_t i = 0; i < graph_.nodes().size(); ++i) {
-    const Node& node = graph_.nodes()[i];
     saved_[i].clear();
-    KernelContext ctx{node.attrs, backend_, training, seeds() ^ (0x9E3779B97F4A7C15ull * (i + 1)),
-                      saved_[i]};
-    TS_RETURN_IF_ERROR(RunNode(static_cast<int>(i), ctx, *kernels_[i]));
+    KernelContext ctx{graph_.nodes()[i].attrs, backend_, training,
+                      seeds() ^ (0x9E3779B97F4A7C15ull * (i + 1)), saved_[i]};
+    TS_RETURN_IF_ERROR(RunNode(static_cast<int>(i), ctx));
   }
   ran_forward_ = true;
+  if (training) TS_RETURN_IF_ERROR(ApplyStateUpdates());
   return absl::OkStatus();
 }
 
-absl::Status Executor::RunNode(int index, KernelContext& ctx, const KernelDef& kernel) {
+absl::Status Executor::ApplyStateUpdates() {
+  for (auto& [name, p] : params_.all()) {
+    if (p.def == nullptr || p.def->updated_from().empty()) continue;
+    // Take the output's buffer rather than copying it: nothing writes a
+    // value after its node ran, and this forward's readers already hold the
+    // old one.
+    p.value = values_.at(p.def->updated_from());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Executor::RunNode(int index, KernelContext& ctx) {
   const Node& node = graph_.nodes()[index];
   std::vector<Tensor> inputs;
   std::vector<Shape> input_shapes;
@@ -139,24 +224,15 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx, const KernelDef& k
   }
   std::vector<Tensor> outputs;
   for (const Shape& s : *shapes) outputs.push_back(Tensor::Empty(s, options_.device));
-  absl::Status status = kernel.forward(ctx, inputs, outputs);
+  const NodeCall call{node, index, /*gradient=*/false, inputs, outputs};
+  TS_RETURN_IF_ERROR(CallHooks(/*before=*/true, call));
+  absl::Status status = kernels_[index]->forward(ctx, inputs, outputs);
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat("node '", node.name, "' (op ",
                                                     node.schema->name(), "): ", status.message()));
   }
-  for (size_t k = 0; k < outputs.size(); ++k) {
-    if (options_.check_numerics && !backend_.AllFinite(outputs[k])) {
-      std::string report =
-          absl::StrCat("check_numerics: node '", node.name, "' (op ", node.schema->name(),
-                       ") produced a non-finite value in output ", k, " ",
-                       DescribeValues(outputs[k]), "; its inputs:");
-      for (size_t j = 0; j < inputs.size(); ++j) {
-        absl::StrAppend(&report, "\n  ", node.inputs[j], " ", DescribeValues(inputs[j]));
-      }
-      return absl::InvalidArgumentError(report);
-    }
-    values_[node.outputs[k]] = std::move(outputs[k]);
-  }
+  TS_RETURN_IF_ERROR(CallHooks(/*before=*/false, call));
+  for (size_t k = 0; k < outputs.size(); ++k) values_[node.outputs[k]] = std::move(outputs[k]);
   return absl::OkStatus();
 }
 
@@ -205,56 +281,31 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
     }
     grads[name] = grad.Clone();  // accumulated into below; the caller's stays intact
   }
-  const auto& nodes = graph_.nodes();
-  for (int index = static_cast<int>(nodes.size()) - 1; index >= 0; --index) {
-    const Node& node = nodes[index];
-    bool has_output_grad = false;
-    for (const std::string& out : node.outputs) has_output_grad |= grads.count(out) > 0;
-    if (!has_output_grad) continue;
-    std::vector<Tensor> inputs, outputs, output_grads, input_grads(node.inputs.size());
-    bool wants_any = false;
-    for (size_t i = 0; i < node.inputs.size(); ++i) {
-      inputs.push_back(values_.at(node.inputs[i]));
-      if (node.schema->inputs()[i].differentiable && requires_grad.count(node.inputs[i])) {
-        input_grads[i] = Tensor::Empty(inputs[i].shape(), options_.device);
-        wants_any = true;
-      }
-    }
-    if (!wants_any) continue;
-    for (const std::string& out : node.outputs) {
-      outputs.push_back(values_.at(out));
-      auto it = grads.find(out);
-      output_grads.push_back(
-          it != grads.end() ? it->second : Tensor::Zeros(outputs.back().shape(), options_.device));
-      grads.erase(out);  // no longer needed
-    }
-    KernelContext ctx{node.attrs, backend_, last_training_, 0, saved_[index]};
-    GradientArgs args{inputs, outputs, output_grads, input_grads};
-    absl::Status status = kernels_[index]->gradient(ctx, args);
-    if (!status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrCat("gradient of node '", node.name, "' (op ",
-                                       node.schema->name(), "): ", status.message()));
-    }
-    for (size_t i = 0; i < node.inputs.size(); ++i) {
-      if (!input_grads[i].defined()) continue;
-      auto it = grads.find(node.inputs[i]);
-      if (it == grads.end()) {
-        grads[node.inputs[i]] = std::move(input_grads[i]);
-      } else {
-        backend_.Axpy(1.0f, input_grads[i], it->second);
-      }
-    }
-  }
-  for (auto& [name, p] : params_.all()) {
-    if (!p.trainable) continue;
+  // A parameter's gradient is handed to it (and to the hooks) as soon as
+  // the last node reading it has run its gradient kernel, so communication
+  // can start while the backward pass goes on.
+  std::set<std::string> finished;
+  auto finish = [&](const std::string& name) -> absl::Status {
+    Parameter* p = params_.Find(name);
+    if (p == nullptr || !p->trainable || !finished.insert(name).second) return absl::OkStatus();
     auto it = grads.find(name);
     if (it == grads.end()) {
-      backend_.Fill(p.grad, 0.0f);
+      backend_.Fill(p->grad, 0.0f);  // no path from the loss
     } else {
-      p.grad = std::move(it->second);  // hand over the buffer, no copy
+      p->grad = std::move(it->second);  // hand over the buffer, no copy
+      grads.erase(it);
+    }
+    for (ExecutorHook* hook : hooks_) TS_RETURN_IF_ERROR(hook->GradientReady(name, *p));
+    return absl::OkStatus();
+  };
+  for (int index = static_cast<int>(graph_.nodes().size()) - 1; index >= 0; --index) {
+    TS_RETURN_IF_ERROR(RunGradient(index, requires_grad, grads));
+    for (const std::string& in : graph_.nodes()[index].inputs) {
+      auto reader = first_reader_.find(in);
+      if (reader != first_reader_.end() && reader->second == index) TS_RETURN_IF_ERROR(finish(in));
     }
   }
+  for (const auto& [name, p] : params_.all()) TS_RETURN_IF_ERROR(finish(name));
   std::map<std::string, Tensor> input_grads;
   for (const std::string& name : input_names) {
     auto it = grads.find(name);
@@ -262,6 +313,51 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
         it != grads.end() ? it->second : Tensor::Zeros(values_.at(name).shape(), options_.device);
   }
   return input_grads;
+}
+
+absl::Status Executor::RunGradient(int index, const std::set<std::string>& requires_grad,
+                                   std::map<std::string, Tensor>& grads) {
+  const Node& node = graph_.nodes()[index];
+  bool has_output_grad = false;
+  for (const std::string& out : node.outputs) has_output_grad |= grads.count(out) > 0;
+  if (!has_output_grad) return absl::OkStatus();
+  std::vector<Tensor> inputs, outputs, output_grads, input_grads(node.inputs.size());
+  bool wants_any = false;
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    inputs.push_back(values_.at(node.inputs[i]));
+    if (node.schema->inputs()[i].differentiable && requires_grad.count(node.inputs[i])) {
+      input_grads[i] = Tensor::Empty(inputs[i].shape(), options_.device);
+      wants_any = true;
+    }
+  }
+  if (!wants_any) return absl::OkStatus();
+  for (const std::string& out : node.outputs) {
+    outputs.push_back(values_.at(out));
+    auto it = grads.find(out);
+    output_grads.push_back(
+        it != grads.end() ? it->second : Tensor::Zeros(outputs.back().shape(), options_.device));
+    grads.erase(out);  // no longer needed
+  }
+  KernelContext ctx{node.attrs, backend_, last_training_, 0, saved_[index]};
+  GradientArgs args{inputs, outputs, output_grads, input_grads};
+  const NodeCall call{node, index, /*gradient=*/true, inputs, outputs, &output_grads, &input_grads};
+  TS_RETURN_IF_ERROR(CallHooks(/*before=*/true, call));
+  absl::Status status = kernels_[index]->gradient(ctx, args);
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("gradient of node '", node.name, "' (op ",
+                                                    node.schema->name(), "): ", status.message()));
+  }
+  TS_RETURN_IF_ERROR(CallHooks(/*before=*/false, call));
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (!input_grads[i].defined()) continue;
+    auto it = grads.find(node.inputs[i]);
+    if (it == grads.end()) {
+      grads[node.inputs[i]] = std::move(input_grads[i]);
+    } else {
+      backend_.Axpy(1.0f, input_grads[i], it->second);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Tensor> Executor::Value(const std::string& name) const {

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,17 +43,66 @@ class ParameterStore {
 
 struct ExecutorOptions {
   Device device = Device::kCpu;
-  // Stop at the first op whose output holds NaN or Inf, naming it.
+  // Stop at the first op whose output holds NaN or Inf, naming it (a
+  // CheckNumericsHook installed by the executor).
   bool check_numerics = false;
+};
+
+// One kernel call, as the executor reports it to hooks.
+struct NodeCall {
+  const Node& node;
+  int index = 0;          // position in graph.nodes()
+  bool gradient = false;  // false: the forward kernel; true: the gradient kernel
+  const std::vector<Tensor>& inputs;
+  // The forward's outputs: allocated but not yet written in BeforeNode of a
+  // forward call, filled afterwards.
+  const std::vector<Tensor>& outputs;
+  // Gradient calls only (nullptr for forward calls). input_grads holds
+  // undefined tensors where no gradient is wanted.
+  const std::vector<Tensor>* output_grads = nullptr;
+  const std::vector<Tensor>* input_grads = nullptr;
+};
+
+// Watches every kernel call an executor makes, forward and gradient: per-node
+// timing (//tools:time), numerics checks (--check_numerics), comparisons of
+// one device against another, or communication that overlaps the backward
+// pass (data-parallel training). Tools hook in here instead of copying the
+// executor's walk. A hook returning an error stops the pass with it.
+class ExecutorHook {
+ public:
+  virtual ~ExecutorHook() = default;
+  virtual absl::Status BeforeNode(const NodeCall& call) { return absl::OkStatus(); }
+  virtual absl::Status AfterNode(const NodeCall& call) { return absl::OkStatus(); }
+  // During a backward pass, as soon as a trainable parameter's gradient is
+  // final (every node reading the parameter has run its gradient kernel):
+  // param.grad holds it. Called once per trainable parameter and pass, in
+  // the order the gradients complete.
+  virtual absl::Status GradientReady(const std::string& name, Parameter& param) {
+    return absl::OkStatus();
+  }
 };
 
 class Executor {
  public:
-  Executor(const Graph& graph, ParameterStore& params, ExecutorOptions options = {});
+  // Resolves every node's kernel on options.device: a device without a
+  // backend, or an op without a kernel there, is an error naming both.
+  static absl::StatusOr<std::unique_ptr<Executor>> Create(const Graph& graph,
+                                                          ParameterStore& params,
+                                                          ExecutorOptions options = {});
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Hooks are called in the order added; the executor does not own them.
+  void AddHook(ExecutorHook* hook) { hooks_.push_back(hook); }
+  void RemoveHook(ExecutorHook* hook);
 
   // Runs every node. `feeds` must hold each graph input, on this executor's
   // device, with the declared shape (the -1 dimension taking the batch size).
   // `seed` feeds random ops (dropout); the same seed gives the same masks.
+  // In training mode it then applies the graph's state updates: each
+  // parameter with `updated_from` takes the value it names (batch norm's
+  // running statistics), as a PyTorch module's buffers are updated by a
+  // forward in train() mode.
   absl::Status Forward(const std::map<std::string, Tensor>& feeds, bool training,
                        uint64_t seed = 0);
   // Writes d(loss)/d(param) into every trainable parameter's grad. Needs a
@@ -72,20 +123,33 @@ class Executor {
 
   const Graph& graph() const { return graph_; }
   Device device() const { return options_.device; }
+  Backend& backend() const { return backend_; }
 
  private:
-  absl::Status RunNode(int index, KernelContext& ctx, const KernelDef& kernel);
+  Executor(const Graph& graph, ParameterStore& params, ExecutorOptions options, Backend& backend,
+           std::vector<const KernelDef*> kernels);
+  absl::Status RunNode(int index, KernelContext& ctx);
+  // Runs node `index`'s gradient kernel if an output gradient reaches it and
+  // an input wants one; adds its input gradients into `grads`.
+  absl::Status RunGradient(int index, const std::set<std::string>& requires_grad,
+                           std::map<std::string, Tensor>& grads);
+  absl::Status CallHooks(bool before, const NodeCall& call);
+  absl::Status ApplyStateUpdates();
 
   const Graph& graph_;
   ParameterStore& params_;
   ExecutorOptions options_;
   Backend& backend_;
   std::vector<const KernelDef*> kernels_;  // per node; resolved up front
+  // For each trainable parameter, the smallest index of a node reading it:
+  // after that node's gradient (the last to run) its gradient is final.
+  std::map<std::string, int> first_reader_;
+  std::vector<ExecutorHook*> hooks_;
+  std::unique_ptr<ExecutorHook> check_numerics_;
   std::map<std::string, Tensor> values_;
   std::vector<std::vector<Tensor>> saved_;  // per node
   bool ran_forward_ = false;
   bool last_training_ = false;
-  absl::Status kernels_status_;
 };
 
 // "min -1.2 max 3.4 mean 0.5, 2 NaN, 0 Inf over 100 values": what a user

@@ -35,7 +35,8 @@ TEST(Executor, FanOutGradientsAreSummed) {
                       "fan_out");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
-  Executor executor(*graph, params);
+  std::unique_ptr<Executor> executor_ptr = *Executor::Create(*graph, params);
+  Executor& executor = *executor_ptr;
   ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({2}, {1, -2})}}, true).ok());
   // (1*0.5 + 0.5)*3 + (-2*0.5 + 0.5)*3 = 3 - 1.5.
   EXPECT_FLOAT_EQ(*executor.Loss(), 1.5f);
@@ -61,7 +62,8 @@ TEST(Executor, BackwardFromAnOutputGivesInputGradients) {
                       "from_output");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
-  Executor executor(*graph, params);
+  std::unique_ptr<Executor> executor_ptr = *Executor::Create(*graph, params);
+  Executor& executor = *executor_ptr;
   ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({3}, {1, 2, 3})}}, false).ok());
   auto grads = executor.BackwardFrom({{"y", Tensor::FromVector({3}, {1, 0, -1})}}, {"x"});
   ASSERT_TRUE(grads.ok()) << grads.status();
@@ -83,7 +85,8 @@ TEST(Executor, RejectsMissingOrMisshapenFeeds) {
                                                 "feeds");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
-  Executor executor(*graph, params);
+  std::unique_ptr<Executor> executor_ptr = *Executor::Create(*graph, params);
+  Executor& executor = *executor_ptr;
   absl::Status missing = executor.Forward({}, false);
   EXPECT_NE(missing.message().find("'x' was not fed"), std::string::npos) << missing;
   absl::Status shape = executor.Forward({{"x", Tensor::Zeros({4, 3})}}, false);
@@ -123,7 +126,9 @@ TEST(Executor, CheckNumericsNamesTheNode) {
                       "numerics");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
-  Executor executor(*graph, params, {Device::kCpu, /*check_numerics=*/true});
+  std::unique_ptr<Executor> executor_ptr =
+      *Executor::Create(*graph, params, {Device::kCpu, /*check_numerics=*/true});
+  Executor& executor = *executor_ptr;
   absl::Status status = executor.Forward({{"x", Tensor::FromVector({2}, {1, 2})}}, false);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("node 'bigger'"), std::string::npos) << status;
@@ -142,8 +147,9 @@ TEST(Executor, MissingKernelIsAnErrorNamingOpAndDevice) {
                                                 "nokernel");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
-  Executor executor(*graph, params);
-  absl::Status status = executor.Forward({{"x", Tensor::Zeros({2})}}, false);
+  absl::StatusOr<std::unique_ptr<Executor>> executor = Executor::Create(*graph, params);
+  ASSERT_FALSE(executor.ok());
+  const absl::Status status = executor.status();
   EXPECT_NE(status.message().find("no cpu kernel registered for op 'test_no_kernel'"),
             std::string::npos)
       << status;

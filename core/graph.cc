@@ -221,6 +221,28 @@ absl::StatusOr<Graph> Graph::Build(const GraphDef& def) {
     return absl::InvalidArgumentError(absl::StrCat(
         "loss '", def.loss(), "' must be a scalar, has shape ", ShapeToString(shapes[def.loss()])));
   }
+  for (const auto& param : def.parameter()) {
+    if (param.updated_from().empty()) continue;
+    const std::string& from = param.updated_from();
+    auto what = [&](const std::string& problem) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter '", param.name(), "' (updated_from: \"", from, "\"): ", problem));
+    };
+    if (!graph.producer_.count(from)) return what("that is not the output of a node");
+    if (!param.frozen()) {
+      return what("state updated by the forward must be frozen: true (no gradient, no optimizer)");
+    }
+    const Shape param_shape(param.shape().begin(), param.shape().end());
+    if (shapes[from] != param_shape) {
+      return what(absl::StrCat("the value has shape ", ShapeToString(shapes[from]),
+                               ", the parameter ", ShapeToString(param_shape)));
+    }
+    for (const auto& other : def.parameter()) {
+      if (&other != &param && other.updated_from() == from) {
+        return what(absl::StrCat("parameter '", other.name(), "' is updated from it too"));
+      }
+    }
+  }
   return graph;
 }
 

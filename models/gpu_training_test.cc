@@ -49,7 +49,9 @@ struct TrainingRun {
 
 TrainingRun Train(const Graph& graph, Device device, int steps, int64_t batch) {
   ParameterStore params = ParameterStore::Initialize(graph, 42, device);
-  Executor executor(graph, params, {device, /*check_numerics=*/true});
+  std::unique_ptr<Executor> executor_ptr =
+      *Executor::Create(graph, params, {device, /*check_numerics=*/true});
+  Executor& executor = *executor_ptr;
   OptimizerConfig config;
   config.weight_decay = 5e-4f;
   std::unique_ptr<Optimizer> sgd = *Optimizer::Create(config, params, device);
@@ -108,11 +110,11 @@ TEST(GpuCheckpoint, RestoresAcrossDevices) {
     OptimizerConfig config;
     config.type = "adam";
     std::unique_ptr<Optimizer> adam = *Optimizer::Create(config, source, from);
-    Executor executor(*graph, source, {from});
+    std::unique_ptr<Executor> executor = *Executor::Create(*graph, source, {from});
     std::map<std::string, Tensor> feeds;
     for (auto& [name, t] : Batch(*graph, 8, 5)) feeds[name] = t.CopyTo(from);
-    ASSERT_TRUE(executor.Forward(feeds, true).ok());
-    ASSERT_TRUE(executor.Backward().ok());
+    ASSERT_TRUE(executor->Forward(feeds, true).ok());
+    ASSERT_TRUE(executor->Backward().ok());
     adam->Step(0.001f);
     const CheckpointProto saved = CaptureCheckpoint(source, *adam);
 

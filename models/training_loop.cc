@@ -85,8 +85,7 @@ TrainingLoop::TrainingLoop(const LoopConfig& config, const Graph& graph,
     : config_(config),
       graph_(graph),
       train_(train),
-      params_(ParameterStore::Initialize(graph, config.seed, config.device)),
-      executor_(graph, params_, {config.device, config.check_numerics}) {}
+      params_(ParameterStore::Initialize(graph, config.seed, config.device)) {}
 
 void TrainingLoop::Print(const char* format, ...) const {
   if (!config_.verbose) return;
@@ -111,6 +110,8 @@ absl::Status TrainingLoop::Save(int64_t epoch, int64_t batch_in_epoch,
 absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::string& description,
                                              const std::map<std::string, std::string>& metadata) {
   TS_RETURN_IF_ERROR(config_.Validate());
+  TS_ASSIGN_OR_RETURN(executor_,
+                      Executor::Create(graph_, params_, {config_.device, config_.check_numerics}));
   TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, config_.device));
   datasets::Batcher batcher(train_, config_.batch_size, /*shuffle=*/true, config_.seed,
                             /*drop_last=*/true);
@@ -152,7 +153,7 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
         static_cast<long long>(start_epoch), config_.epochs);
   }
   if (config_.eval_only || start_epoch >= config_.epochs) {
-    TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(executor_));
+    TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(*executor_));
     Print("%s\n", scores.c_str());
     result.steps = optimizer_->steps();
     return result;
@@ -195,9 +196,9 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
       if (g_stop_signal.load() != 0) return stop(epoch, batch_index);
       batcher.Next(images.data(), labels.data());
       const int64_t step = optimizer_->steps();
-      TS_RETURN_IF_ERROR(executor_.Forward(task.TrainFeeds(images, labels, step, config_.device),
+      TS_RETURN_IF_ERROR(executor_->Forward(task.TrainFeeds(images, labels, step, config_.device),
                                            /*training=*/true, config_.seed * 1000003 + step));
-      TS_ASSIGN_OR_RETURN(float loss, executor_.Loss());
+      TS_ASSIGN_OR_RETURN(float loss, executor_->Loss());
       if (!std::isfinite(loss)) {
         return absl::FailedPreconditionError(
             absl::StrFormat("training diverged: loss is %g at epoch %d, step %d. Lower the "
@@ -205,10 +206,10 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
                             "or run with --check_numerics to find the first op that overflows",
                             loss, epoch + 1, step, config_.schedule.base_lr));
       }
-      TS_RETURN_IF_ERROR(executor_.Backward());
+      TS_RETURN_IF_ERROR(executor_->Backward());
       optimizer_->Step(schedule.At(step, steps_per_epoch));
       TS_RETURN_IF_ERROR(
-          task.AfterStep(executor_, labels, {epoch, batch_index, steps_per_epoch, loss}));
+          task.AfterStep(*executor_, labels, {epoch, batch_index, steps_per_epoch, loss}));
       loss_sum += loss;
       ++loss_count;
       images_this_run += config_.batch_size;
@@ -234,7 +235,7 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
     const double train_loss = loss_sum / std::max<int64_t>(1, loss_count);
     const double epoch_seconds = Seconds(Clock::now() - epoch_start);
     const auto eval_start = Clock::now();
-    TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(executor_));
+    TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(*executor_));
     eval_seconds += Seconds(Clock::now() - eval_start);
     Print("%sepoch %lld/%d: train loss %.4f, %s%s\n", clear, static_cast<long long>(epoch + 1),
           config_.epochs, train_loss, task.EpochTrainMetrics().c_str(), scores.c_str());

@@ -9,6 +9,7 @@
 // graph's inputs, the metrics, what is printed) is a TrainingTask.
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,7 +92,8 @@ class TrainingLoop {
   TrainingLoop(const LoopConfig& config, const Graph& graph, const datasets::ImageDataset& train);
 
   ParameterStore& params() { return params_; }
-  Executor& executor() { return executor_; }
+  // Created by Run().
+  Executor& executor() { return *executor_; }
 
   // Trains (or, with eval_only or a finished checkpoint, only evaluates).
   // `description` is printed first ("training mlp on mnist ..."); `metadata`
@@ -109,7 +111,7 @@ class TrainingLoop {
   const Graph& graph_;
   const datasets::ImageDataset& train_;
   ParameterStore params_;
-  Executor executor_;
+  std::unique_ptr<Executor> executor_;
   std::unique_ptr<Optimizer> optimizer_;
 };
 

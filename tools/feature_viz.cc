@@ -318,7 +318,8 @@ absl::StatusOr<Image> RenderActivations(const Graph& graph, ParameterStore& para
                      " for one image; activations mode draws [1, C, H, W] or [1, D] outputs"));
   }
   TS_ASSIGN_OR_RETURN(auto feeds, Feeds(graph, data, index, index + 1));
-  Executor executor(graph, params);
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor_ptr, Executor::Create(graph, params));
+  Executor& executor = *executor_ptr;
   TS_RETURN_IF_ERROR(executor.Forward(feeds, /*training=*/false));
   TS_ASSIGN_OR_RETURN(Tensor out, executor.Value(value));
   const std::vector<float> v = out.ToVector();
@@ -392,7 +393,8 @@ absl::StatusOr<TopImages> RenderTopImages(const Graph& graph, ParameterStore& pa
                      shape.size() == 4 ? " channels" : " units", " (0..", channels - 1, ")"));
   }
   std::vector<float> scores(data.num_images);
-  Executor executor(graph, params);
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor_ptr, Executor::Create(graph, params));
+  Executor& executor = *executor_ptr;
   for (int64_t begin = 0; begin < data.num_images; begin += batch_size) {
     const int64_t end = std::min(data.num_images, begin + batch_size);
     TS_ASSIGN_OR_RETURN(auto feeds, Feeds(graph, data, begin, end));

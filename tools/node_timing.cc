@@ -79,163 +79,37 @@ absl::StatusOr<std::map<std::string, Tensor>> RandomFeeds(const Graph& graph, in
 
 namespace {
 
-// One graph's kernels, values and per-node saved tensors; Forward and
-// Backward mirror Executor's and add up the time of each node's kernel.
-class TimedRunner {
+// Times each kernel call of the executor it is attached to, between two
+// Backend::Synchronize() calls, while `timed` is set.
+class TimingHook : public ExecutorHook {
  public:
-  TimedRunner(const Graph& graph, ParameterStore& params, Device device)
-      : graph_(graph),
-        params_(params),
-        device_(device),
-        backend_(*GetBackend(device)),
-        saved_(graph.nodes().size()),
-        forward_ms_(graph.nodes().size()),
-        backward_ms_(graph.nodes().size()),
-        has_backward_(graph.nodes().size()) {}
+  TimingHook(Backend& backend, size_t num_nodes)
+      : backend_(backend),
+        forward_ms_(num_nodes),
+        backward_ms_(num_nodes),
+        has_backward_(num_nodes) {}
 
-  absl::Status Init() {
-    for (const Node& node : graph_.nodes()) {
-      absl::StatusOr<const KernelDef*> kernel =
-          KernelRegistry::Global().Find(node.schema->name(), device_);
-      if (!kernel.ok()) {
-        return absl::Status(kernel.status().code(),
-                            absl::StrCat("node '", node.name, "': ", kernel.status().message()));
-      }
-      kernels_.push_back(*kernel);
-    }
-    // Values through which a trainable parameter influences later values.
-    for (const auto& [name, p] : params_.all()) {
-      if (p.trainable) requires_grad_.insert(name);
-    }
-    for (const Node& node : graph_.nodes()) {
-      for (size_t i = 0; i < node.inputs.size(); ++i) {
-        if (node.schema->inputs()[i].differentiable && requires_grad_.count(node.inputs[i])) {
-          for (const std::string& out : node.outputs) requires_grad_.insert(out);
-          break;
-        }
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Forward(const std::map<std::string, Tensor>& feeds, uint64_t seed, bool timed) {
-    values_.clear();
-    for (const auto& [name, t] : feeds) values_[name] = t;
-    for (auto& [name, p] : params_.all()) values_[name] = p.value;
-    std::mt19937_64 seeds(seed);
-    for (size_t i = 0; i < graph_.nodes().size(); ++i) {
-      const Node& node = graph_.nodes()[i];
-      std::vector<Tensor> inputs;
-      std::vector<Shape> shapes;
-      for (const std::string& name : node.inputs) {
-        inputs.push_back(values_.at(name));
-        shapes.push_back(inputs.back().shape());
-      }
-      absl::StatusOr<std::vector<Shape>> out_shapes = node.schema->InferShapes(shapes, node.attrs);
-      if (!out_shapes.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("node '", node.name, "': ", out_shapes.status().message()));
-      }
-      std::vector<Tensor> outputs;
-      for (const Shape& s : *out_shapes) outputs.push_back(Tensor::Empty(s, device_));
-      saved_[i].clear();
-      KernelContext ctx{node.attrs, backend_, /*training=*/true,
-                        seeds() ^ (0x9E3779B97F4A7C15ull * (i + 1)), saved_[i]};
-      backend_.Synchronize();
-      const Clock::time_point start = Clock::now();
-      absl::Status status = kernels_[i]->forward(ctx, inputs, outputs);
-      backend_.Synchronize();
-      if (timed) forward_ms_[i] += Ms(Clock::now() - start);
-      if (!status.ok()) {
-        return absl::Status(status.code(),
-                            absl::StrCat("node '", node.name, "' (op ", node.schema->name(),
-                                         "): ", status.message()));
-      }
-      for (size_t k = 0; k < outputs.size(); ++k) values_[node.outputs[k]] = std::move(outputs[k]);
-    }
-    return absl::OkStatus();
-  }
-
-  // Reverse mode from gradients of ones for `from` (the loss or outputs).
-  absl::Status Backward(const std::vector<std::string>& from, bool timed) {
-    std::map<std::string, Tensor> grads;
-    for (const std::string& name : from) {
-      grads[name] = Tensor::Filled(values_.at(name).shape(), 1.0f, device_);
-    }
-    const auto& nodes = graph_.nodes();
-    for (int index = static_cast<int>(nodes.size()) - 1; index >= 0; --index) {
-      const Node& node = nodes[index];
-      bool has_output_grad = false;
-      for (const std::string& out : node.outputs) has_output_grad |= grads.count(out) > 0;
-      if (!has_output_grad) continue;
-      std::vector<Tensor> inputs, outputs, output_grads, input_grads(node.inputs.size());
-      bool wants_any = false;
-      for (size_t i = 0; i < node.inputs.size(); ++i) {
-        inputs.push_back(values_.at(node.inputs[i]));
-        if (node.schema->inputs()[i].differentiable && requires_grad_.count(node.inputs[i])) {
-          input_grads[i] = Tensor::Empty(inputs[i].shape(), device_);
-          wants_any = true;
-        }
-      }
-      if (!wants_any) continue;
-      for (const std::string& out : node.outputs) {
-        outputs.push_back(values_.at(out));
-        auto it = grads.find(out);
-        output_grads.push_back(it != grads.end() ? it->second
-                                                 : Tensor::Zeros(outputs.back().shape(), device_));
-        grads.erase(out);
-      }
-      KernelContext ctx{node.attrs, backend_, /*training=*/true, 0, saved_[index]};
-      GradientArgs args{inputs, outputs, output_grads, input_grads};
-      backend_.Synchronize();
-      const Clock::time_point start = Clock::now();
-      absl::Status status = kernels_[index]->gradient(ctx, args);
-      if (status.ok()) {
-        for (size_t i = 0; i < node.inputs.size(); ++i) {
-          if (!input_grads[i].defined()) continue;
-          auto it = grads.find(node.inputs[i]);
-          if (it == grads.end()) {
-            grads[node.inputs[i]] = std::move(input_grads[i]);
-          } else {
-            backend_.Axpy(1.0f, input_grads[i], it->second);
-          }
-        }
-      }
-      backend_.Synchronize();
-      if (timed) backward_ms_[index] += Ms(Clock::now() - start);
-      has_backward_[index] = true;
-      if (!status.ok()) {
-        return absl::Status(status.code(),
-                            absl::StrCat("gradient of node '", node.name, "' (op ",
-                                         node.schema->name(), "): ", status.message()));
-      }
-    }
-    for (auto& [name, p] : params_.all()) {
-      if (!p.trainable) continue;
-      auto it = grads.find(name);
-      if (it == grads.end()) {
-        backend_.Fill(p.grad, 0.0f);
-      } else {
-        it->second.CopyInto(p.grad);
-      }
-    }
+  absl::Status BeforeNode(const NodeCall& call) override {
     backend_.Synchronize();
+    start_ = Clock::now();
+    return absl::OkStatus();
+  }
+  absl::Status AfterNode(const NodeCall& call) override {
+    backend_.Synchronize();
+    const double ms = Ms(Clock::now() - start_);
+    if (call.gradient) has_backward_[call.index] = true;
+    if (timed) (call.gradient ? backward_ms_ : forward_ms_)[call.index] += ms;
     return absl::OkStatus();
   }
 
+  bool timed = false;
   const std::vector<double>& forward_ms() const { return forward_ms_; }
   const std::vector<double>& backward_ms() const { return backward_ms_; }
   bool has_backward(size_t i) const { return has_backward_[i]; }
 
  private:
-  const Graph& graph_;
-  ParameterStore& params_;
-  Device device_;
   Backend& backend_;
-  std::vector<const KernelDef*> kernels_;
-  std::set<std::string> requires_grad_;
-  std::map<std::string, Tensor> values_;
-  std::vector<std::vector<Tensor>> saved_;
+  Clock::time_point start_;
   std::vector<double> forward_ms_, backward_ms_;
   std::vector<bool> has_backward_;
 };
@@ -270,13 +144,23 @@ absl::StatusOr<TimingReport> TimeGraph(const Graph& graph, const TimingOptions& 
     backward_from = from.empty() ? "nothing (the graph has no loss or outputs)"
                                  : absl::StrCat("ones at the outputs (the graph has no loss)");
   }
+  auto run_backward = [&](Executor& executor) -> absl::Status {
+    std::map<std::string, Tensor> seeds;
+    for (const std::string& name : from) {
+      TS_ASSIGN_OR_RETURN(Tensor value, executor.Value(name));
+      seeds[name] = Tensor::Filled(value.shape(), 1.0f, options.device);
+    }
+    return executor.BackwardFrom(seeds, {}).status();
+  };
 
   ParameterStore params = ParameterStore::Initialize(graph, options.seed, options.device);
   OptimizerConfig sgd;  // SGD with momentum 0.9
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer,
                       Optimizer::Create(sgd, params, options.device));
-  TimedRunner runner(graph, params, options.device);
-  TS_RETURN_IF_ERROR(runner.Init());
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
+                      Executor::Create(graph, params, {options.device}));
+  TimingHook runner(backend, graph.nodes().size());
+  executor->AddHook(&runner);
 
   TimingReport report;
   report.graph_name = graph.def().name();
@@ -292,10 +176,11 @@ absl::StatusOr<TimingReport> TimeGraph(const Graph& graph, const TimingOptions& 
     const uint64_t seed = options.seed + static_cast<uint64_t>(it);
     backend.Synchronize();
     const Clock::time_point t0 = Clock::now();
-    TS_RETURN_IF_ERROR(runner.Forward(feeds, seed, timed));
+    runner.timed = timed;
+    TS_RETURN_IF_ERROR(executor->Forward(feeds, /*training=*/true, seed));
     backend.Synchronize();
     const Clock::time_point t1 = Clock::now();
-    if (!from.empty()) TS_RETURN_IF_ERROR(runner.Backward(from, timed));
+    if (!from.empty()) TS_RETURN_IF_ERROR(run_backward(*executor));
     backend.Synchronize();
     const Clock::time_point t2 = Clock::now();
     // Learning rate 0: the parameters stay as they are (random data must not

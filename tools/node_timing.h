@@ -3,14 +3,10 @@
 
 // Per-node forward and backward timing of a graph, like `caffe time`.
 //
-// The executor has no per-node hooks, so this drives the kernels itself the
-// way the executor does (and core/gradient_check.cc's RunOpForward): forward
-// walks graph.nodes() in order, the backward walk goes in reverse from the
-// loss, both keeping values in a map, and each kernel call is timed between
-// two Backend::Synchronize() calls. The backward walk computes the same
-// gradients as Executor::Backward (trainable parameters only, fan-out
-// summed); a node's backward time includes adding its input gradients into
-// those already accumulated.
+// Runs the graph on the Executor with an ExecutorHook that times each kernel
+// call between two Backend::Synchronize() calls: the times are those of the
+// real training walk (a node's backward time is its gradient kernel alone;
+// adding fan-out gradients is counted in the whole pass only).
 
 #include <cstdint>
 #include <map>

@@ -125,7 +125,8 @@ absl::Status Run() {
     }
     TS_ASSIGN_OR_RETURN(feeds[name], ReadNpy(file));
   }
-  Executor executor(graph, params);
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor_ptr, Executor::Create(graph, params));
+  Executor& executor = *executor_ptr;
   TS_RETURN_IF_ERROR(
       executor.Forward(feeds, absl::GetFlag(FLAGS_training), absl::GetFlag(FLAGS_seed)));
 
