@@ -24,12 +24,20 @@ def tessera_op(name, srcs = None, hdrs = [], deps = [], test_deps = [], cuda_src
     cuda_srcs = cuda_srcs if cuda_srcs != None else native.glob([name + ".cu"])
     cuda_deps = ["//core/cuda"]
     if cuda_srcs:
-        cuda_objects(name = name + "_cu", srcs = cuda_srcs, hdrs = native.glob(["*.cuh"]))
+        cuda_objects(
+            name = name + "_cu",
+            srcs = cuda_srcs,
+            # The op's own headers (e.g. an elementwise functor) and the
+            # shared device-side building blocks.
+            hdrs = native.glob(["*.cuh", "*.h"]) + ["//ops/common:device_headers"],
+        )
         cuda_deps.append(":" + name + "_cu")
     native.cc_library(
         name = name,
         srcs = srcs if srcs != None else [name + ".cc"],
-        hdrs = hdrs,
+        hdrs = hdrs if hdrs else native.glob(["*.h"]),
+        # Highway re-includes a .cc once per SIMD target (foreach_target.h).
+        textual_hdrs = srcs if srcs != None else [name + ".cc"],
         # -O2 (Bazel's opt) leaves plain elementwise loops such as relu's
         # x > 0 ? x : 0 scalar, with a branch per element; -O3 vectorizes
         # them, and -fno-trapping-math lets it turn a comparison into a
@@ -45,7 +53,7 @@ def tessera_op(name, srcs = None, hdrs = [], deps = [], test_deps = [], cuda_src
         # With --config=cuda the op also gets its GPU kernels: <name>.cu
         # (device code, nvcc) and the `#if TESSERA_CUDA` part of <name>.cc
         # that registers them for Device::kCuda.
-        deps = ["//core"] + deps + select({
+        deps = ["//core", "//ops/common:elementwise"] + deps + select({
             "//third_party/cuda:enabled": cuda_deps,
             "//conditions:default": [],
         }),
