@@ -263,7 +263,9 @@ def main():
         for key, value in json.loads(out.strip().splitlines()[-1]).items():
             results[f"model/{name}/{key}"] = value
     for key, value in results.items():
-        print(f"{key:60s} {value:.6g}")
+        # Model results carry strings too (e.g. "device").
+        shown = f"{value:.6g}" if isinstance(value, (int, float)) else str(value)
+        print(f"{key:60s} {shown}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"settings": settings(), "results": results}, f, indent=1)
