@@ -136,6 +136,33 @@ OpSchema& OpSchema::ShapeFn(tessera::ShapeFn fn) {
   shape_fn_ = std::move(fn);
   return *this;
 }
+OpSchema& OpSchema::Flops(FlopsFn fn) {
+  flops_fn_ = std::move(fn);
+  return *this;
+}
+
+std::optional<OpCost> OpSchema::ForwardCost(const std::vector<Shape>& inputs,
+                                            const std::vector<Shape>& outputs,
+                                            const Attrs& attrs) const {
+  if (!flops_fn_) return std::nullopt;
+  const double flops = flops_fn_(inputs, outputs, attrs);
+  if (flops < 0) return std::nullopt;
+  double elements = 0;
+  for (const Shape& s : inputs) elements += static_cast<double>(NumElements(s));
+  for (const Shape& s : outputs) elements += static_cast<double>(NumElements(s));
+  return OpCost{flops, 4.0 * elements};
+}
+
+FlopsFn FlopsPerOutputElement(double k) {
+  return [k](const std::vector<Shape>&, const std::vector<Shape>& outputs, const Attrs&) {
+    return outputs.empty() ? -1.0 : k * static_cast<double>(NumElements(outputs[0]));
+  };
+}
+
+FlopsFn NoFlops() {
+  return [](const std::vector<Shape>&, const std::vector<Shape>&, const Attrs&) { return 0.0; };
+}
+
 OpSchema& OpSchema::Doc(const std::string& doc) {
   doc_ = doc;
   return *this;

@@ -63,6 +63,21 @@ class Attrs {
 using ShapeFn = std::function<absl::StatusOr<std::vector<Shape>>(const std::vector<Shape>& inputs,
                                                                  const Attrs& attrs)>;
 
+// Forward FLOPs of one call from its input and output shapes and attributes
+// (a multiply-add is 2 FLOPs, the convention of most FLOP counters such as
+// fvcore); negative when the shapes do not say (malformed input to a tool).
+using FlopsFn = std::function<double(const std::vector<Shape>& inputs,
+                                     const std::vector<Shape>& outputs, const Attrs& attrs)>;
+
+// What one forward call costs: //tools:summary prints it, the benchmarks put
+// measured times against it (roofline).
+struct OpCost {
+  double flops = 0;
+  // Memory traffic of a straightforward kernel: every input read once and
+  // every output written once, 4 bytes a float.
+  double bytes = 0;
+};
+
 struct OpInputDef {
   std::string name;
   bool differentiable = true;  // false for e.g. integer class labels
@@ -87,6 +102,8 @@ class OpSchema {
   OpSchema& RequiredAttr(const std::string& name, AttrType type);
   OpSchema& ShapeFn(tessera::ShapeFn fn);
   OpSchema& Doc(const std::string& doc);
+  // Every op declares its forward FLOPs (see FlopsFn and the helpers below).
+  OpSchema& Flops(FlopsFn fn);
 
   const std::string& name() const { return name_; }
   const std::vector<OpInputDef>& inputs() const { return inputs_; }
@@ -100,6 +117,10 @@ class OpSchema {
   absl::StatusOr<Attrs> ResolveAttrs(const std::map<std::string, AttrValue>& given) const;
   absl::StatusOr<std::vector<Shape>> InferShapes(const std::vector<Shape>& inputs,
                                                  const Attrs& attrs) const;
+  bool has_flops() const { return static_cast<bool>(flops_fn_); }
+  // nullopt when the op declares no FLOPs or its FlopsFn cannot tell.
+  std::optional<OpCost> ForwardCost(const std::vector<Shape>& inputs,
+                                    const std::vector<Shape>& outputs, const Attrs& attrs) const;
 
  private:
   std::string name_;
@@ -107,6 +128,7 @@ class OpSchema {
   std::vector<std::string> outputs_;
   std::vector<AttrDef> attrs_;
   tessera::ShapeFn shape_fn_;
+  FlopsFn flops_fn_;
   std::string doc_;
 };
 
@@ -125,6 +147,10 @@ class OpRegistry {
 
 // Shape helpers shared by many ops.
 ShapeFn SameShapeAsInput(int index);
+// FLOP helpers: k per element of output 0 (elementwise ops: 1), or none
+// (data movement: flatten, reshape, concat).
+FlopsFn FlopsPerOutputElement(double k);
+FlopsFn NoFlops();
 // InvalidArgument unless `shape` has `rank` dimensions; `what` names it.
 absl::Status ExpectRank(const Shape& shape, int rank, const std::string& what);
 

@@ -36,7 +36,11 @@ TESSERA_REGISTER_OP("adaptive_avgpool2d")
     .Output("y")
     .RequiredAttr("output_size", AttrType::kInts)
     .Doc("Average pooling to a fixed [h, w] output (PyTorch's AdaptiveAvgPool2d).")
-    .ShapeFn(AdaptiveShape);
+    .ShapeFn(AdaptiveShape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      // Each input element is added into its windows about once.
+      return in.empty() ? -1.0 : static_cast<double>(NumElements(in[0]));
+    });
 
 int64_t WindowStart(int64_t i, int64_t in, int64_t out) { return (i * in) / out; }
 int64_t WindowEnd(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }

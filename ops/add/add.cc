@@ -7,9 +7,8 @@
 #define TESSERA_ELEMENTWISE_FUNCTOR AddFunctor
 #define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/add/add.h"
 #define TESSERA_ELEMENTWISE_ARITY 2
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
-
 #include "core/op_registry.h"
+#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -19,8 +18,8 @@ TESSERA_REGISTER_OP("add")
     .Input("y")
     .Output("z")
     .Doc("x + y, elementwise, same shapes.")
-    .ShapeFn(EqualShapes("add"));
+    .ShapeFn(EqualShapes("add"))
+    .Flops(FlopsPerOutputElement(1));
 
 }  // namespace
 }  // namespace tessera
-

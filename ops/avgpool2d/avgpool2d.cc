@@ -71,7 +71,15 @@ TESSERA_REGISTER_OP("avgpool2d")
     .Attr("count_include_pad", AttrType::kBool, BoolAttr(true))
     .Attr("global", AttrType::kBool, BoolAttr(false))
     .Doc("2-D average pooling over NCHW (PyTorch AvgPool2d), or global average pooling.")
-    .ShapeFn(AvgPoolShape);
+    .ShapeFn(AvgPoolShape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>& out, const Attrs& attrs) {
+      // One per window element per output.
+      const double window =
+          attrs.GetBool("global")
+              ? static_cast<double>(in[0][2] * in[0][3])
+              : static_cast<double>(attrs.GetInts("kernel")[0] * attrs.GetInts("kernel")[1]);
+      return window * NumElements(out[0]);
+    });
 
 // One output's window clipped to the input, [h0, h1) x [w0, w1), and the
 // number it divides by.

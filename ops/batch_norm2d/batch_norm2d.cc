@@ -16,11 +16,11 @@
 // the new_running_* outputs equal the inputs.
 //
 // Ops are pure functions, so this op cannot update its running-stat
-// parameters in place: the trainer is responsible for copying
-// new_running_mean and new_running_var back into the running_mean and
-// running_var parameters after each training step. That keeps the graph
-// functional.
-//
+// parameters in place. A graph declares them as state instead: the
+// parameters are frozen and say `updated_from: "<node>:1"` / `":2"`, and the
+// executor stores the new values after every training forward (as PyTorch
+// updates a module's buffers in train mode); see models/testdata/bn_cnn.pbtxt.
+
 // Gradients for x, gamma and beta. In training the batch statistics depend
 // on x, and so do the new running statistics; the x gradient includes those
 // paths too (d new_running_mean / dx = m / M and
@@ -78,8 +78,10 @@ TESSERA_REGISTER_OP("batch_norm2d")
     .Attr("epsilon", AttrType::kFloat, FloatAttr(1e-5f))
     .Doc(
         "Per-channel batch normalization of NCHW; outputs y and the updated running stats, "
-        "which the trainer copies back into the running-stat parameters.")
-    .ShapeFn(BatchNormShape);
+        "which the running-stat parameters take through updated_from.")
+    .ShapeFn(BatchNormShape)
+    // a folded scale and shift
+    .Flops(FlopsPerOutputElement(2));
 
 // Saved by the forward for the gradient: the mean and 1/sqrt(var + eps) it
 // normalized with, per channel, and a one-element mode flag (1 training, 0

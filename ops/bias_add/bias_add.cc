@@ -33,7 +33,8 @@ TESSERA_REGISTER_OP("bias_add")
     .Input("bias")
     .Output("y")
     .Doc("x [N, C, ...] + bias [C], broadcast over batch and spatial dimensions.")
-    .ShapeFn(BiasAddShape);
+    .ShapeFn(BiasAddShape)
+    .Flops(FlopsPerOutputElement(1));
 
 // x viewed as [batch, channels, inner] with inner = product of the spatial dims.
 struct Layout {

@@ -61,7 +61,8 @@ TESSERA_REGISTER_OP("concat")
     .Output("y")
     .Attr("axis", AttrType::kInt, IntAttr(1))
     .Doc("Concatenates 2 to 8 tensors along `axis` (default 1, channels).")
-    .ShapeFn(ConcatShape);
+    .ShapeFn(ConcatShape)
+    .Flops(NoFlops());
 
 // The output as `outer` rows; input k fills columns [offset[k], offset[k] +
 // width[k]) of each row, where widths count the axis times the inner size.

@@ -76,7 +76,12 @@ TESSERA_REGISTER_OP("conv2d")
     .Attr("dilation", AttrType::kInts, IntsAttr({1, 1}))
     .Attr("groups", AttrType::kInt, IntAttr(1))
     .Doc("2-D convolution as PyTorch's Conv2d: x NCHW, weight [O, C/groups, kH, kW], zero padding.")
-    .ShapeFn(Conv2dShape);
+    .ShapeFn(Conv2dShape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>& out, const Attrs&) {
+      // 2 * N * O * Hout * Wout * (C / groups) * kH * kW; the bias is not counted.
+      if (in.size() < 2 || in[1].size() != 4 || out.empty()) return -1.0;
+      return 2.0 * NumElements(out[0]) * in[1][1] * in[1][2] * in[1][3];
+    });
 
 // Sizes of one call, read from the (already validated) shapes and attributes.
 struct Conv2dProblem {

@@ -87,7 +87,13 @@ TESSERA_REGISTER_OP("conv_transpose2d")
     .Doc(
         "Transposed 2-D convolution as PyTorch's ConvTranspose2d: x NCHW, weight "
         "[Cin, Cout/groups, kH, kW]; the adjoint of conv2d.")
-    .ShapeFn(ConvTranspose2dShape);
+    .ShapeFn(ConvTranspose2dShape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      // Every input pixel scatters into a kH x kW window of each output
+      // channel of its group: 2 * N * Cin * H * W * (Cout / groups) * kH * kW.
+      if (in.size() < 2 || in[1].size() != 4) return -1.0;
+      return 2.0 * NumElements(in[0]) * in[1][1] * in[1][2] * in[1][3];
+    });
 
 // Sizes of one call, read from the (already validated) shapes and attributes.
 struct Problem {

@@ -43,7 +43,8 @@ TESSERA_REGISTER_OP("dropout")
     .Doc(
         "Inverted dropout: training zeroes with probability rate and scales the rest by "
         "1/(1-rate); evaluation is the identity.")
-    .ShapeFn(DropoutShape);
+    .ShapeFn(DropoutShape)
+    .Flops(FlopsPerOutputElement(1));
 
 // Counter-based: the i-th output of the splitmix64 generator seeded by
 // `seed`, computed directly (Steele, Lea & Flood 2014).

@@ -29,7 +29,11 @@ TESSERA_REGISTER_OP("l2_loss")
     .Input("target")
     .Output("loss")
     .Doc("0.5 * sum((prediction - target)^2) / batch.")
-    .ShapeFn(L2Shape);
+    .ShapeFn(L2Shape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      // exp, sum and divide (or log) per input element.
+      return 3.0 * NumElements(in[0]);
+    });
 
 absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   const int64_t n = in[0].num_elements(), batch = in[0].dim(0);

@@ -5,11 +5,10 @@
 #define TESSERA_ELEMENTWISE_FUNCTOR LeakyReluFunctor
 #define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/leaky_relu/leaky_relu.h"
 #define TESSERA_ELEMENTWISE_ARITY 1
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
-
 #include <cmath>
 
 #include "core/op_registry.h"
+#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -28,8 +27,8 @@ TESSERA_REGISTER_OP("leaky_relu")
     .Output("y")
     .Attr("negative_slope", AttrType::kFloat, FloatAttr(0.01f))
     .Doc("x for x > 0, negative_slope * x otherwise, elementwise.")
-    .ShapeFn(LeakyReluShape);
+    .ShapeFn(LeakyReluShape)
+    .Flops(FlopsPerOutputElement(1));
 
 }  // namespace
 }  // namespace tessera
-

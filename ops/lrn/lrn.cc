@@ -64,7 +64,11 @@ TESSERA_REGISTER_OP("lrn")
     .Doc(
         "Local response normalization across channels: x / (k + alpha/size * window sum of "
         "x^2)^beta, PyTorch's LocalResponseNorm.")
-    .ShapeFn(LrnShape);
+    .ShapeFn(LrnShape)
+    .Flops([](const std::vector<Shape>&, const std::vector<Shape>& out, const Attrs& attrs) {
+      // The windowed sum of squares, the power and the multiply.
+      return (2.0 * attrs.GetInt("size") + 2.0) * NumElements(out[0]);
+    });
 
 struct Params {
   int64_t batch, channels, inner;  // x as [batch, channels, inner]

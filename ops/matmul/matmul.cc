@@ -40,7 +40,12 @@ TESSERA_REGISTER_OP("matmul")
     .OptionalInput("bias")
     .Output("y")
     .Doc("Fully connected: y = x W^T + b, W in [out, in] layout.")
-    .ShapeFn(MatmulShape);
+    .ShapeFn(MatmulShape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      // 2 * batch * in * out; the bias is not counted.
+      if (in.size() < 2 || in[0].size() != 2 || in[1].size() != 2) return -1.0;
+      return 2.0 * in[0][0] * in[1][0] * in[1][1];
+    });
 
 absl::Status MatmulForward(KernelContext&, const std::vector<Tensor>& in,
                            std::vector<Tensor>& out) {

@@ -57,7 +57,12 @@ TESSERA_REGISTER_OP("maxpool2d")
     .Attr("padding", AttrType::kInts, IntsAttr({0, 0}))
     .Attr("ceil_mode", AttrType::kBool, BoolAttr(false))
     .Doc("2-D max pooling over NCHW (PyTorch MaxPool2d, dilation 1).")
-    .ShapeFn(MaxPoolShape);
+    .ShapeFn(MaxPoolShape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>& out, const Attrs& attrs) {
+      // One per window element per output.
+      const std::vector<int64_t> kernel = attrs.GetInts("kernel");
+      return static_cast<double>(kernel[0] * kernel[1]) * NumElements(out[0]);
+    });
 
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));

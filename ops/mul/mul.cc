@@ -5,9 +5,8 @@
 #define TESSERA_ELEMENTWISE_FUNCTOR MulFunctor
 #define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/mul/mul.h"
 #define TESSERA_ELEMENTWISE_ARITY 2
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
-
 #include "core/op_registry.h"
+#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -17,8 +16,8 @@ TESSERA_REGISTER_OP("mul")
     .Input("y")
     .Output("z")
     .Doc("x * y, elementwise; x and y must have the same shape (no broadcasting).")
-    .ShapeFn(EqualShapes("mul"));
+    .ShapeFn(EqualShapes("mul"))
+    .Flops(FlopsPerOutputElement(1));
 
 }  // namespace
 }  // namespace tessera
-

@@ -14,7 +14,8 @@ TESSERA_REGISTER_OP("relu")
     .Input("x")
     .Output("y")
     .Doc("max(x, 0), elementwise.")
-    .ShapeFn(SameShapeAsInput(0));
+    .ShapeFn(SameShapeAsInput(0))
+    .Flops(FlopsPerOutputElement(1));
 
 }  // namespace
 }  // namespace tessera

@@ -5,9 +5,8 @@
 #define TESSERA_ELEMENTWISE_FUNCTOR SigmoidFunctor
 #define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/sigmoid/sigmoid.h"
 #define TESSERA_ELEMENTWISE_ARITY 1
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
-
 #include "core/op_registry.h"
+#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -16,8 +15,8 @@ TESSERA_REGISTER_OP("sigmoid")
     .Input("x")
     .Output("y")
     .Doc("1 / (1 + exp(-x)), elementwise, overflow-free.")
-    .ShapeFn(SameShapeAsInput(0));
+    .ShapeFn(SameShapeAsInput(0))
+    .Flops(FlopsPerOutputElement(1));
 
 }  // namespace
 }  // namespace tessera
-

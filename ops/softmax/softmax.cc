@@ -48,7 +48,11 @@ TESSERA_REGISTER_OP("softmax")
     .Output("y")
     .Attr("axis", AttrType::kInt, IntAttr(1))
     .Doc("exp(x) / sum(exp(x)) along `axis` (negative from the end), max-subtracted.")
-    .ShapeFn(SoftmaxShape);
+    .ShapeFn(SoftmaxShape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      // exp, sum and divide (or log) per input element.
+      return 3.0 * NumElements(in[0]);
+    });
 
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(const Layout l, LayoutFor(in[0].shape(), ctx.attrs.GetInt("axis")));

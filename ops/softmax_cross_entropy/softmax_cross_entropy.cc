@@ -36,7 +36,11 @@ TESSERA_REGISTER_OP("softmax_cross_entropy")
     .NonDifferentiableInput("labels")
     .Output("loss")
     .Doc("Mean cross-entropy of softmax(logits) against integer class labels.")
-    .ShapeFn(LossShape);
+    .ShapeFn(LossShape)
+    .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      // exp, sum and divide (or log) per input element.
+      return 3.0 * NumElements(in[0]);
+    });
 
 // Every label must be an integer class index in [0, classes).
 absl::Status CheckLabels(const float* labels, int64_t batch, int64_t classes) {

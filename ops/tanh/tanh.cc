@@ -4,9 +4,8 @@
 #define TESSERA_ELEMENTWISE_FUNCTOR TanhFunctor
 #define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/tanh/tanh.h"
 #define TESSERA_ELEMENTWISE_ARITY 1
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
-
 #include "core/op_registry.h"
+#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -15,8 +14,8 @@ TESSERA_REGISTER_OP("tanh")
     .Input("x")
     .Output("y")
     .Doc("tanh(x), elementwise.")
-    .ShapeFn(SameShapeAsInput(0));
+    .ShapeFn(SameShapeAsInput(0))
+    .Flops(FlopsPerOutputElement(1));
 
 }  // namespace
 }  // namespace tessera
-
