@@ -14,8 +14,9 @@ cases), and makes:
                  most reported failure);
   :<name>_cases  its conformance cases, also always linked;
   :<name>_test   those cases run by the registry-driven harness on every
-                 backend present.
-Then add the name to OPS in ops/BUILD.
+                 backend present;
+  :golden        the op's PyTorch golden data (golden/, from golden.py).
+Then add the name to OPS in ops/ops.bzl.
 """
 
 load("//third_party/cuda:cuda.bzl", "cuda_objects")
@@ -57,6 +58,13 @@ def tessera_op(name, srcs = None, hdrs = [], deps = [], test_deps = [], cuda_src
             "//third_party/cuda:enabled": cuda_deps,
             "//conditions:default": [],
         }),
+    )
+    # PyTorch golden data (ops/<name>/golden/, made from golden.py by
+    # tools/golden/make_golden.py) for //ops/golden:golden_test.
+    native.filegroup(
+        name = "golden",
+        srcs = native.glob(["golden/**"]),
+        visibility = ["//visibility:public"],
     )
     native.cc_library(
         name = name + "_cases",

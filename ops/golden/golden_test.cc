@@ -1,11 +1,11 @@
 // Every op against an independent implementation: PyTorch.
 //
-// tools/golden/make_golden.py ran each case in PyTorch (float64, rounded to
-// float32) and left in ops/golden/testdata/<op>/<case>/ the inputs
-// (in<i>.npy), the outputs (out<k>.npy), a fixed output gradient for every
-// output (dout<k>.npy) and the gradient it back-propagates to every
-// differentiable input (din<i>.npy); manifest.txt lists the cases with their
-// attributes. This test needs no torch: for every case it
+// tools/golden/make_golden.py ran each case of ops/<op>/golden.py in
+// PyTorch (float64, rounded to float32) and left in ops/<op>/golden/<case>/
+// the inputs (in<i>.npy), the outputs (out<k>.npy), a fixed output gradient
+// for every output (dout<k>.npy) and the gradient it back-propagates to every
+// differentiable input (din<i>.npy); ops/<op>/golden/manifest.txt lists the
+// op's cases with their attributes. This test needs no torch: for every case it
 //   1. resolves the attributes through the op's schema and runs the CPU
 //      forward kernel (RunOpForward) on the golden inputs;
 //   2. compares every output with PyTorch's;
@@ -49,7 +49,6 @@
 namespace tessera {
 namespace {
 
-constexpr char kTestdata[] = "ops/golden/testdata";
 constexpr double kAbsTol = 1e-4;
 constexpr double kRelTol = 1e-4;
 
@@ -77,7 +76,7 @@ struct GoldenCase {
   int line = 0;
 
   std::string Id() const { return absl::StrCat(op, "/", name); }
-  std::string Dir() const { return absl::StrCat(kTestdata, "/", op, "/", name); }
+  std::string Dir() const { return absl::StrCat("ops/", op, "/golden/", name); }
 };
 
 // gtest prints the parameter of a failed case with this.
@@ -230,9 +229,21 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& path) {
   return m;
 }
 
+// Every registered op's ops/<op>/golden/manifest.txt, where it has one.
+absl::StatusOr<Manifest> LoadManifests() {
+  Manifest all;
+  for (const std::string& op : OpRegistry::Global().Names()) {
+    const std::string path = absl::StrCat("ops/", op, "/golden/manifest.txt");
+    if (!std::ifstream(path).good()) continue;
+    TS_ASSIGN_OR_RETURN(Manifest m, ParseManifest(path));
+    all.torch_version = m.torch_version;
+    all.cases.insert(all.cases.end(), m.cases.begin(), m.cases.end());
+  }
+  return all;
+}
+
 const absl::StatusOr<Manifest>& LoadedManifest() {
-  static const auto* manifest =
-      new absl::StatusOr<Manifest>(ParseManifest(absl::StrCat(kTestdata, "/manifest.txt")));
+  static const auto* manifest = new absl::StatusOr<Manifest>(LoadManifests());
   return *manifest;
 }
 
@@ -393,8 +404,9 @@ TEST(GoldenManifest, EveryRegisteredOpHasACaseOrAnExemption) {
   for (const std::string& op : uncovered) {
     auto it = ExemptOps().find(op);
     EXPECT_NE(it, ExemptOps().end())
-        << "op '" << op << "' is registered but has no golden case: add cases to "
-        << "tools/golden/make_golden.py, or exempt it in ExemptOps() with a reason";
+        << "op '" << op << "' is registered but has no golden case: add ops/" << op
+        << "/golden.py and run tools/golden/make_golden.py " << op
+        << ", or exempt it in ExemptOps() with a reason";
     if (it != ExemptOps().end()) std::cout << "[golden]   " << op << ": " << it->second << "\n";
   }
   for (const auto& [op, reason] : ExemptOps()) {
