@@ -150,7 +150,9 @@ absl::Status Run() {
 
   ParameterStore params = ParameterStore::Initialize(graph, seed, device);
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor_ptr,
-                      Executor::Create(graph, params, {device, /*check_numerics=*/false}));
+                      Executor::Create(graph, params,
+                                       {device, /*check_numerics=*/false,
+                                        /*release_values=*/true}));
   Executor& executor = *executor_ptr;
   OptimizerConfig sgd;  // type sgd, momentum 0.9
   sgd.weight_decay = 5e-4f;

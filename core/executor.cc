@@ -186,6 +186,8 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
   }
   for (auto& [name, p] : params_.all()) values_[name] = p.value;
 
+  releasing_ = training && options_.release_values;
+  if (releasing_) PlanReleases();
   std::mt19937_64 seeds(seed);
   for (size_t i = 0; i < graph_.nodes().size(); ++i) {
     saved_[i].clear();
@@ -196,6 +198,68 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
   ran_forward_ = true;
   if (training) TS_RETURN_IF_ERROR(ApplyStateUpdates());
   return absl::OkStatus();
+}
+
+void Executor::PlanReleases() {
+  if (!keep_.empty() || !last_forward_reader_.empty()) return;  // planned by an earlier pass
+  // Which nodes run a gradient kernel in Backward(): those with a
+  // differentiable input through which a trainable parameter acts.
+  std::set<std::string> requires_grad;
+  for (const auto& [name, p] : params_.all()) {
+    if (p.trainable) requires_grad.insert(name);
+  }
+  const std::vector<Node>& nodes = graph_.nodes();
+  std::vector<bool> runs_gradient(nodes.size(), false);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (size_t k = 0; k < nodes[i].inputs.size(); ++k) {
+      if (nodes[i].schema->inputs()[k].differentiable && requires_grad.count(nodes[i].inputs[k])) {
+        runs_gradient[i] = true;
+      }
+    }
+    if (runs_gradient[i]) requires_grad.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
+  }
+  keep_.insert(graph_.loss());
+  keep_.insert(graph_.def().output().begin(), graph_.def().output().end());
+  for (const auto& p : graph_.def().parameter()) keep_.insert(p.updated_from());
+  std::map<std::string, int> last_gradient_reader;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const Node& node = nodes[i];
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      last_forward_reader_[node.inputs[k]] = static_cast<int>(i);
+      if (runs_gradient[i] && node.schema->GradientReadsInput(static_cast<int>(k))) {
+        keep_.insert(node.inputs[k]);
+      }
+    }
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      if (runs_gradient[i] && node.schema->GradientReadsOutput(static_cast<int>(k))) {
+        keep_.insert(node.outputs[k]);
+      }
+    }
+  }
+  // A kept value is released after the gradient of its earliest reader or
+  // producer has run (the backward pass goes in reverse).
+  release_after_gradient_.assign(nodes.size(), {});
+  std::set<std::string> placed;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    std::vector<std::string> touched = nodes[i].inputs;
+    touched.insert(touched.end(), nodes[i].outputs.begin(), nodes[i].outputs.end());
+    for (const std::string& v : touched) {
+      if (graph_.Producer(v) == nullptr || !keep_.count(v) || !placed.insert(v).second) continue;
+      if (v == graph_.loss() ||
+          std::count(graph_.def().output().begin(), graph_.def().output().end(), v)) {
+        continue;  // the caller reads these after the step
+      }
+      bool updates_state = false;
+      for (const auto& p : graph_.def().parameter()) updates_state |= p.updated_from() == v;
+      if (!updates_state) release_after_gradient_[i].push_back(v);
+    }
+  }
+}
+
+void Executor::Release(const std::string& value) {
+  auto it = values_.find(value);
+  if (it != values_.end() && it->second.defined())
+    it->second = Tensor::ShapeOnly(it->second.shape());
 }
 
 absl::Status Executor::ApplyStateUpdates() {
@@ -223,7 +287,20 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx) {
         absl::StrCat("node '", node.name, "': ", shapes.status().message()));
   }
   std::vector<Tensor> outputs;
-  for (const Shape& s : *shapes) outputs.push_back(Tensor::Empty(s, options_.device));
+  for (size_t k = 0; k < shapes->size(); ++k) {
+    // In place: output 0 takes input 0's storage when nothing else reads
+    // input 0 (a node's output whose last reader this is, and that no
+    // gradient or caller needs).
+    if (k == 0 && releasing_ && node.schema->in_place() && !inputs.empty() &&
+        graph_.Producer(node.inputs[0]) != nullptr && !keep_.count(node.inputs[0]) &&
+        last_forward_reader_.at(node.inputs[0]) == index &&
+        std::count(node.inputs.begin(), node.inputs.end(), node.inputs[0]) == 1 &&
+        inputs[0].shape() == (*shapes)[0]) {
+      outputs.push_back(inputs[0]);
+      continue;
+    }
+    outputs.push_back(Tensor::Empty((*shapes)[k], options_.device));
+  }
   const NodeCall call{node, index, /*gradient=*/false, inputs, outputs};
   TS_RETURN_IF_ERROR(CallHooks(/*before=*/true, call));
   absl::Status status = kernels_[index]->forward(ctx, inputs, outputs);
@@ -233,6 +310,18 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx) {
   }
   TS_RETURN_IF_ERROR(CallHooks(/*before=*/false, call));
   for (size_t k = 0; k < outputs.size(); ++k) values_[node.outputs[k]] = std::move(outputs[k]);
+  if (releasing_) {
+    inputs.clear();  // drop this call's references
+    for (const std::string& in : node.inputs) {
+      if (graph_.Producer(in) != nullptr && !keep_.count(in) &&
+          last_forward_reader_.at(in) == index) {
+        Release(in);
+      }
+    }
+    for (const std::string& out : node.outputs) {
+      if (!keep_.count(out) && !last_forward_reader_.count(out)) Release(out);
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -248,6 +337,11 @@ absl::Status Executor::Backward() {
 absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
     const std::map<std::string, Tensor>& value_grads, const std::vector<std::string>& input_names) {
   if (!ran_forward_) return absl::FailedPreconditionError("backward needs a preceding Forward()");
+  if (releasing_ && !input_names.empty()) {
+    return absl::FailedPreconditionError(
+        "gradients of graph inputs need every forward value: turn off "
+        "ExecutorOptions::release_values");
+  }
   for (const std::string& name : input_names) {
     if (!graph_.IsInput(name)) {
       return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a graph input"));
@@ -300,12 +394,18 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
   };
   for (int index = static_cast<int>(graph_.nodes().size()) - 1; index >= 0; --index) {
     TS_RETURN_IF_ERROR(RunGradient(index, requires_grad, grads));
+    if (releasing_) {
+      for (const std::string& v : release_after_gradient_[index]) Release(v);
+    }
     for (const std::string& in : graph_.nodes()[index].inputs) {
       auto reader = first_reader_.find(in);
       if (reader != first_reader_.end() && reader->second == index) TS_RETURN_IF_ERROR(finish(in));
     }
   }
   for (const auto& [name, p] : params_.all()) TS_RETURN_IF_ERROR(finish(name));
+  // The values the gradients read are gone: another backward pass needs
+  // another forward pass.
+  if (releasing_) ran_forward_ = false;
   std::map<std::string, Tensor> input_grads;
   for (const std::string& name : input_names) {
     auto it = grads.find(name);
@@ -364,6 +464,12 @@ absl::StatusOr<Tensor> Executor::Value(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) {
     return absl::NotFoundError(absl::StrCat("no value named '", name, "' (has Forward run?)"));
+  }
+  if (!it->second.defined()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("value '", name,
+                     "' was released once nothing needed it (ExecutorOptions::"
+                     "release_values); list it as a graph output to keep it"));
   }
   return it->second;
 }

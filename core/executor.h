@@ -46,6 +46,14 @@ struct ExecutorOptions {
   // Stop at the first op whose output holds NaN or Inf, naming it (a
   // CheckNumericsHook installed by the executor).
   bool check_numerics = false;
+  // Memory plan for training (a training Forward followed by Backward from
+  // the loss): release each forward value as soon as nothing needs it any
+  // more (no later node, no gradient kernel per OpSchema::GradientReads,
+  // not the loss or a graph output), run InPlace ops in place on values
+  // nothing else needs, and release what the gradients read once the last
+  // of them ran. Value() of a released value is an error. The trainers turn
+  // it on; BackwardFrom() with input names needs it off.
+  bool release_values = false;
 };
 
 // One kernel call, as the executor reports it to hooks.
@@ -135,6 +143,9 @@ class Executor {
                            std::map<std::string, Tensor>& grads);
   absl::Status CallHooks(bool before, const NodeCall& call);
   absl::Status ApplyStateUpdates();
+  // The memory plan of a training pass (ExecutorOptions::release_values).
+  void PlanReleases();
+  void Release(const std::string& value);
 
   const Graph& graph_;
   ParameterStore& params_;
@@ -145,6 +156,13 @@ class Executor {
   // after that node's gradient (the last to run) its gradient is final.
   std::map<std::string, int> first_reader_;
   std::vector<ExecutorHook*> hooks_;
+  // Memory plan, when releasing: values kept through the forward pass for
+  // the gradients or the caller, the last node reading each value in the
+  // forward pass, and per node the values whose last gradient reader it is.
+  bool releasing_ = false;
+  std::set<std::string> keep_;
+  std::map<std::string, int> last_forward_reader_;
+  std::vector<std::vector<std::string>> release_after_gradient_;
   std::unique_ptr<ExecutorHook> check_numerics_;
   std::map<std::string, Tensor> values_;
   std::vector<std::vector<Tensor>> saved_;  // per node

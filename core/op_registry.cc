@@ -1,5 +1,6 @@
 #include "core/op_registry.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -136,6 +137,27 @@ OpSchema& OpSchema::ShapeFn(tessera::ShapeFn fn) {
   shape_fn_ = std::move(fn);
   return *this;
 }
+OpSchema& OpSchema::GradientReads(std::vector<int> inputs, std::vector<int> outputs) {
+  gradient_reads_inputs_ = std::move(inputs);
+  gradient_reads_outputs_ = std::move(outputs);
+  return *this;
+}
+
+OpSchema& OpSchema::InPlace() {
+  in_place_ = true;
+  return *this;
+}
+
+bool OpSchema::GradientReadsInput(int i) const {
+  return !gradient_reads_inputs_ ||
+         std::count(gradient_reads_inputs_->begin(), gradient_reads_inputs_->end(), i) > 0;
+}
+
+bool OpSchema::GradientReadsOutput(int k) const {
+  return !gradient_reads_outputs_ ||
+         std::count(gradient_reads_outputs_->begin(), gradient_reads_outputs_->end(), k) > 0;
+}
+
 OpSchema& OpSchema::Flops(FlopsFn fn) {
   flops_fn_ = std::move(fn);
   return *this;
@@ -263,10 +285,26 @@ const OpSchema* OpRegistry::Find(const std::string& name) const {
   return it == schemas_.end() ? nullptr : it->second.get();
 }
 
+OpSchema* OpRegistry::FindMutable(const std::string& name) {
+  auto it = schemas_.find(name);
+  return it == schemas_.end() ? nullptr : it->second.get();
+}
+
 std::vector<std::string> OpRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& [name, schema] : schemas_) names.push_back(name);
   return names;
+}
+
+ShapeFn EqualShapes(const std::string& op) {
+  return [op](const std::vector<Shape>& in, const Attrs&) -> absl::StatusOr<std::vector<Shape>> {
+    if (in[0] != in[1]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("x has shape ", ShapeToString(in[0]), " but y has shape ",
+                       ShapeToString(in[1]), "; ", op, " needs equal shapes (no broadcasting)"));
+    }
+    return std::vector<Shape>{in[0]};
+  };
 }
 
 ShapeFn SameShapeAsInput(int index) {

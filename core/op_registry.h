@@ -104,6 +104,15 @@ class OpSchema {
   OpSchema& Doc(const std::string& doc);
   // Every op declares its forward FLOPs (see FlopsFn and the helpers below).
   OpSchema& Flops(FlopsFn fn);
+  // The forward values whose data the gradient kernels read, by index
+  // (default: every input and output). The executor releases the others
+  // when the forward no longer needs them; the gradient then gets them with
+  // their shape and no storage.
+  OpSchema& GradientReads(std::vector<int> inputs, std::vector<int> outputs);
+  // Output 0 may share input 0's storage (kernels that allow aliasing, such
+  // as the elementwise ones): the executor then runs the op in place when
+  // nothing else needs input 0.
+  OpSchema& InPlace();
 
   const std::string& name() const { return name_; }
   const std::vector<OpInputDef>& inputs() const { return inputs_; }
@@ -118,6 +127,9 @@ class OpSchema {
   absl::StatusOr<std::vector<Shape>> InferShapes(const std::vector<Shape>& inputs,
                                                  const Attrs& attrs) const;
   bool has_flops() const { return static_cast<bool>(flops_fn_); }
+  bool GradientReadsInput(int i) const;
+  bool GradientReadsOutput(int k) const;
+  bool in_place() const { return in_place_; }
   // nullopt when the op declares no FLOPs or its FlopsFn cannot tell.
   std::optional<OpCost> ForwardCost(const std::vector<Shape>& inputs,
                                     const std::vector<Shape>& outputs, const Attrs& attrs) const;
@@ -129,6 +141,8 @@ class OpSchema {
   std::vector<AttrDef> attrs_;
   tessera::ShapeFn shape_fn_;
   FlopsFn flops_fn_;
+  std::optional<std::vector<int>> gradient_reads_inputs_, gradient_reads_outputs_;
+  bool in_place_ = false;
   std::string doc_;
 };
 
@@ -139,6 +153,9 @@ class OpRegistry {
   OpSchema& Register(const std::string& name);
   // nullptr when unknown.
   const OpSchema* Find(const std::string& name) const;
+  // For code that completes a schema registered just before it in the same
+  // file (ops/common/elementwise_op.h); nullptr when unknown.
+  OpSchema* FindMutable(const std::string& name);
   std::vector<std::string> Names() const;  // sorted
 
  private:
@@ -147,6 +164,10 @@ class OpRegistry {
 
 // Shape helpers shared by many ops.
 ShapeFn SameShapeAsInput(int index);
+// Two inputs of one shape, the output's (binary elementwise ops). No
+// broadcasting: a mismatch is an error naming `op`, so a wiring mistake is
+// not silently broadcast away (bias_add adds per-channel biases).
+ShapeFn EqualShapes(const std::string& op);
 // FLOP helpers: k per element of output 0 (elementwise ops: 1), or none
 // (data movement: flatten, reshape, concat).
 FlopsFn FlopsPerOutputElement(double k);

@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -127,6 +129,15 @@ std::string Tensor::DebugString(int max_values) const {
   }
   if (static_cast<int>(values.size()) > max_values) absl::StrAppend(&s, ", ...");
   return absl::StrCat(s, "})");
+}
+
+void Tensor::NoStorage() const {
+  std::fprintf(stderr,
+               "tessera: reading the data of a tensor %s that has no storage (undefined, or a "
+               "value the executor released: does the op's schema declare GradientReads "
+               "correctly?)\n",
+               ShapeToString(shape_).c_str());
+  std::abort();
 }
 
 }  // namespace tessera

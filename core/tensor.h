@@ -46,6 +46,10 @@ class Tensor {
   // A CPU tensor holding `values`; CHECK-fails if the size does not match.
   static Tensor FromVector(const Shape& shape, const std::vector<float>& values);
 
+  // A shape without storage: what the executor leaves in place of a value it
+  // released (a gradient kernel may read its shape, never its data).
+  static Tensor ShapeOnly(const Shape& shape) { return Tensor(shape, nullptr); }
+
   bool defined() const { return buffer_ != nullptr; }
   const Shape& shape() const { return shape_; }
   int64_t dim(int i) const { return shape_[i]; }
@@ -53,8 +57,8 @@ class Tensor {
   int64_t num_elements() const { return NumElements(shape_); }
   Device device() const { return buffer_ ? buffer_->device() : Device::kCpu; }
 
-  float* data() { return static_cast<float*>(buffer_->data()); }
-  const float* data() const { return static_cast<const float*>(buffer_->data()); }
+  float* data() { return static_cast<float*>(Storage()->data()); }
+  const float* data() const { return static_cast<const float*>(Storage()->data()); }
 
   // A view with another shape of the same size, sharing the buffer.
   Tensor Reshaped(const Shape& shape) const;
@@ -71,6 +75,13 @@ class Tensor {
  private:
   Tensor(Shape shape, std::shared_ptr<Buffer> buffer)
       : shape_(std::move(shape)), buffer_(std::move(buffer)) {}
+  // Aborts with a message on a tensor without storage (a programmer error:
+  // e.g. a gradient kernel reading a value its schema says it does not).
+  Buffer* Storage() const {
+    if (buffer_ == nullptr) NoStorage();
+    return buffer_.get();
+  }
+  [[noreturn]] void NoStorage() const;
 
   Shape shape_;
   std::shared_ptr<Buffer> buffer_;

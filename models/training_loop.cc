@@ -111,7 +111,9 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
                                              const std::map<std::string, std::string>& metadata) {
   TS_RETURN_IF_ERROR(config_.Validate());
   TS_ASSIGN_OR_RETURN(executor_,
-                      Executor::Create(graph_, params_, {config_.device, config_.check_numerics}));
+                      Executor::Create(graph_, params_,
+                                       {config_.device, config_.check_numerics,
+                                        /*release_values=*/true}));
   TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, config_.device));
   datasets::Batcher batcher(train_, config_.batch_size, /*shuffle=*/true, config_.seed,
                             /*drop_last=*/true);

@@ -3,12 +3,7 @@
 // silently broadcast away (use bias_add for per-channel biases). The math is
 // AddFunctor in add.h.
 
-#define TESSERA_ELEMENTWISE_OP "add"
-#define TESSERA_ELEMENTWISE_FUNCTOR AddFunctor
-#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/add/add.h"
-#define TESSERA_ELEMENTWISE_ARITY 2
 #include "core/op_registry.h"
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -23,3 +18,11 @@ TESSERA_REGISTER_OP("add")
 
 }  // namespace
 }  // namespace tessera
+
+// The kernels, CPU (every SIMD target) and GPU, from the functor; this also
+// completes the schema above (what the gradient reads, in place).
+#define TESSERA_ELEMENTWISE_OP "add"
+#define TESSERA_ELEMENTWISE_FUNCTOR AddFunctor
+#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/add/add.h"
+#define TESSERA_ELEMENTWISE_ARITY 2
+#include "ops/common/elementwise_op.h"

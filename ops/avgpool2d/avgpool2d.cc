@@ -72,6 +72,8 @@ TESSERA_REGISTER_OP("avgpool2d")
     .Attr("global", AttrType::kBool, BoolAttr(false))
     .Doc("2-D average pooling over NCHW (PyTorch AvgPool2d), or global average pooling.")
     .ShapeFn(AvgPoolShape)
+    // The gradient reads only shapes.
+    .GradientReads({}, {})
     .Flops([](const std::vector<Shape>& in, const std::vector<Shape>& out, const Attrs& attrs) {
       // One per window element per output.
       const double window =

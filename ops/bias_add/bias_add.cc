@@ -34,6 +34,8 @@ TESSERA_REGISTER_OP("bias_add")
     .Output("y")
     .Doc("x [N, C, ...] + bias [C], broadcast over batch and spatial dimensions.")
     .ShapeFn(BiasAddShape)
+    // The gradient reads shapes and dy only; declared conservatively.
+    .GradientReads({0, 1}, {})
     .Flops(FlopsPerOutputElement(1));
 
 // x viewed as [batch, channels, inner] with inner = product of the spatial dims.

@@ -25,20 +25,6 @@ namespace tessera {
 // waking a worker.
 constexpr int64_t kElementwiseMinChunk = 1 << 14;
 
-// The shape function of a binary elementwise op: both inputs of one shape.
-// No broadcasting: a mismatch is an error, so a wiring mistake is not
-// silently broadcast away (bias_add adds per-channel biases).
-inline ShapeFn EqualShapes(const std::string& op) {
-  return [op](const std::vector<Shape>& in, const Attrs&) -> absl::StatusOr<std::vector<Shape>> {
-    if (in[0] != in[1]) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("x has shape ", ShapeToString(in[0]), " but y has shape ",
-                       ShapeToString(in[1]), "; ", op, " needs equal shapes (no broadcasting)"));
-    }
-    return std::vector<Shape>{in[0]};
-  };
-}
-
 // The CPU entry points elementwise_op.h defines per SIMD target (each
 // builds its functor from the node's attributes) and dispatches to.
 using UnaryForwardFn = void (*)(const Attrs&, const float* x, float* y, int64_t n);

@@ -1,5 +1,6 @@
 // Makes an elementwise op's CPU and GPU kernels from its functor. The op's
-// .cc says which functor, then includes this file:
+// .cc registers its schema, then says which functor and includes this file
+// (at the end: it completes the schema registered above it):
 //
 //   #define TESSERA_ELEMENTWISE_OP "relu"
 //   #define TESSERA_ELEMENTWISE_FUNCTOR ReluFunctor
@@ -7,7 +8,7 @@
 //   #define TESSERA_ELEMENTWISE_ARITY 1  // 1: y = f(x); 2: y = f(a, b)
 //   #include "ops/common/elementwise_op.h"
 //
-// and registers its schema as usual. Its .cu is three lines:
+// Its .cu is three lines:
 //
 //   #include "ops/common/elementwise.cuh"
 //   namespace tessera::cuda {
@@ -17,7 +18,9 @@
 //
 // No include guard: Highway's foreach_target.h includes this file once per
 // SIMD target (HWY_TARGET_INCLUDE), and the functor is compiled inside each
-// target's namespace. The last pass (HWY_ONCE) registers the kernels.
+// target's namespace. The last pass (HWY_ONCE) registers the kernels and
+// adds to the schema what follows from the functor: which forward values
+// the gradient reads (kGradientUses) and that the op may run in place.
 
 #if !defined(TESSERA_ELEMENTWISE_OP) || !defined(TESSERA_ELEMENTWISE_FUNCTOR) || \
     !defined(TESSERA_ELEMENTWISE_FUNCTOR_HEADER) || !defined(TESSERA_ELEMENTWISE_ARITY)
@@ -26,6 +29,9 @@
 
 #ifndef TESSERA_ELEMENTWISE_OP_ONCE_PER_FILE
 #define TESSERA_ELEMENTWISE_OP_ONCE_PER_FILE
+#include <cstdio>
+#include <cstdlib>
+
 #include "core/op_registry.h"
 #include "ops/common/elementwise_kernels.h"
 #define TS_EW_CAT2(a, b) a##b
@@ -81,6 +87,22 @@ namespace cuda {
 #endif
 
 namespace tessera {
+static const bool kElementwiseSchemaCompleted = [] {
+  OpSchema* schema = OpRegistry::Global().FindMutable(TESSERA_ELEMENTWISE_OP);
+  if (schema == nullptr) {
+    std::fprintf(stderr, "%s: register the schema before including elementwise_op.h\n",
+                 TESSERA_ELEMENTWISE_OP);
+    std::abort();
+  }
+  constexpr int kUses = HWY_NAMESPACE::TESSERA_ELEMENTWISE_FUNCTOR::kGradientUses;
+  std::vector<int> inputs, outputs;
+  if (kUses & kUsesInput) {
+    for (int i = 0; i < TESSERA_ELEMENTWISE_ARITY; ++i) inputs.push_back(i);
+  }
+  if (kUses & kUsesOutput) outputs.push_back(0);
+  schema->GradientReads(inputs, outputs).InPlace();
+  return true;
+}();
 HWY_EXPORT(TS_EW_FORWARD);
 HWY_EXPORT(TS_EW_GRADIENT);
 #if TESSERA_ELEMENTWISE_ARITY == 1
@@ -91,8 +113,10 @@ static const bool kElementwiseRegistered =
           HWY_DYNAMIC_DISPATCH(TS_EW_FORWARD)(attrs, x, y, n);
         },
         [](const Attrs& attrs, const float* x, const float* y, const float* dy, float* dx,
-           int64_t n) { HWY_DYNAMIC_DISPATCH(TS_EW_GRADIENT)
-                        (attrs, x, y, dy, dx, n); });
+           int64_t n) {
+          HWY_DYNAMIC_DISPATCH(TS_EW_GRADIENT)
+          (attrs, x, y, dy, dx, n);
+        });
 #else
 static const bool kElementwiseRegistered =
     RegisterBinaryElementwise<HWY_NAMESPACE::TESSERA_ELEMENTWISE_FUNCTOR, TS_EW_GPU_FUNCTOR>(

@@ -62,6 +62,8 @@ TESSERA_REGISTER_OP("concat")
     .Attr("axis", AttrType::kInt, IntAttr(1))
     .Doc("Concatenates 2 to 8 tensors along `axis` (default 1, channels).")
     .ShapeFn(ConcatShape)
+    // The gradient reads only shapes.
+    .GradientReads({}, {})
     .Flops(NoFlops());
 
 // The output as `outer` rows; input k fills columns [offset[k], offset[k] +

@@ -77,6 +77,8 @@ TESSERA_REGISTER_OP("conv2d")
     .Attr("groups", AttrType::kInt, IntAttr(1))
     .Doc("2-D convolution as PyTorch's Conv2d: x NCHW, weight [O, C/groups, kH, kW], zero padding.")
     .ShapeFn(Conv2dShape)
+    // The gradient reads x and the weight (for the weight and x gradients), never y.
+    .GradientReads({0, 1, 2}, {})
     .Flops([](const std::vector<Shape>& in, const std::vector<Shape>& out, const Attrs&) {
       // 2 * N * O * Hout * Wout * (C / groups) * kH * kW; the bias is not counted.
       if (in.size() < 2 || in[1].size() != 4 || out.empty()) return -1.0;

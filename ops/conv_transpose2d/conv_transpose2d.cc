@@ -88,6 +88,8 @@ TESSERA_REGISTER_OP("conv_transpose2d")
         "Transposed 2-D convolution as PyTorch's ConvTranspose2d: x NCHW, weight "
         "[Cin, Cout/groups, kH, kW]; the adjoint of conv2d.")
     .ShapeFn(ConvTranspose2dShape)
+    // The gradient reads x and the weight, never y.
+    .GradientReads({0, 1, 2}, {})
     .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
       // Every input pixel scatters into a kH x kW window of each output
       // channel of its group: 2 * N * Cin * H * W * (Cout / groups) * kH * kW.

@@ -44,6 +44,8 @@ TESSERA_REGISTER_OP("dropout")
         "Inverted dropout: training zeroes with probability rate and scales the rest by "
         "1/(1-rate); evaluation is the identity.")
     .ShapeFn(DropoutShape)
+    // The gradient reads only the saved mask.
+    .GradientReads({}, {})
     .Flops(FlopsPerOutputElement(1));
 
 // Counter-based: the i-th output of the splitmix64 generator seeded by

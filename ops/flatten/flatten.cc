@@ -29,6 +29,8 @@ TESSERA_REGISTER_OP("flatten")
     .Attr("axis", AttrType::kInt, IntAttr(1))
     .Doc("Collapses the dimensions from `axis` on into one.")
     .ShapeFn(FlattenShape)
+    // The gradient reads only shapes.
+    .GradientReads({}, {})
     .Flops(NoFlops());
 
 absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {

@@ -1,14 +1,10 @@
 // leaky_relu: x for x > 0, negative_slope * x otherwise; the math is
 // LeakyReluFunctor in leaky_relu.h.
 
-#define TESSERA_ELEMENTWISE_OP "leaky_relu"
-#define TESSERA_ELEMENTWISE_FUNCTOR LeakyReluFunctor
-#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/leaky_relu/leaky_relu.h"
-#define TESSERA_ELEMENTWISE_ARITY 1
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "core/op_registry.h"
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -32,3 +28,11 @@ TESSERA_REGISTER_OP("leaky_relu")
 
 }  // namespace
 }  // namespace tessera
+
+// The kernels, CPU (every SIMD target) and GPU, from the functor; this also
+// completes the schema above (what the gradient reads, in place).
+#define TESSERA_ELEMENTWISE_OP "leaky_relu"
+#define TESSERA_ELEMENTWISE_FUNCTOR LeakyReluFunctor
+#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/leaky_relu/leaky_relu.h"
+#define TESSERA_ELEMENTWISE_ARITY 1
+#include "ops/common/elementwise_op.h"

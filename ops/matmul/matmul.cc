@@ -41,6 +41,8 @@ TESSERA_REGISTER_OP("matmul")
     .Output("y")
     .Doc("Fully connected: y = x W^T + b, W in [out, in] layout.")
     .ShapeFn(MatmulShape)
+    // The gradient reads x and the weight, never y.
+    .GradientReads({0, 1, 2}, {})
     .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
       // 2 * batch * in * out; the bias is not counted.
       if (in.size() < 2 || in[0].size() != 2 || in[1].size() != 2) return -1.0;

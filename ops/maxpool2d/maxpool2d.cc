@@ -58,6 +58,8 @@ TESSERA_REGISTER_OP("maxpool2d")
     .Attr("ceil_mode", AttrType::kBool, BoolAttr(false))
     .Doc("2-D max pooling over NCHW (PyTorch MaxPool2d, dilation 1).")
     .ShapeFn(MaxPoolShape)
+    // The gradient reads only the saved argmax and shapes.
+    .GradientReads({}, {})
     .Flops([](const std::vector<Shape>& in, const std::vector<Shape>& out, const Attrs& attrs) {
       // One per window element per output.
       const std::vector<int64_t> kernel = attrs.GetInts("kernel");

@@ -1,12 +1,7 @@
 // mul: elementwise product z = x * y of two tensors of the same shape (no
 // broadcasting); useful for masks. The math is MulFunctor in mul.h.
 
-#define TESSERA_ELEMENTWISE_OP "mul"
-#define TESSERA_ELEMENTWISE_FUNCTOR MulFunctor
-#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/mul/mul.h"
-#define TESSERA_ELEMENTWISE_ARITY 2
 #include "core/op_registry.h"
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -21,3 +16,11 @@ TESSERA_REGISTER_OP("mul")
 
 }  // namespace
 }  // namespace tessera
+
+// The kernels, CPU (every SIMD target) and GPU, from the functor; this also
+// completes the schema above (what the gradient reads, in place).
+#define TESSERA_ELEMENTWISE_OP "mul"
+#define TESSERA_ELEMENTWISE_FUNCTOR MulFunctor
+#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/mul/mul.h"
+#define TESSERA_ELEMENTWISE_ARITY 2
+#include "ops/common/elementwise_op.h"

@@ -1,11 +1,6 @@
 // relu: y = max(x, 0), elementwise; the math is ReluFunctor in relu.h.
 
-#define TESSERA_ELEMENTWISE_OP "relu"
-#define TESSERA_ELEMENTWISE_FUNCTOR ReluFunctor
-#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/relu/relu.h"
-#define TESSERA_ELEMENTWISE_ARITY 1
 #include "core/op_registry.h"
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -19,3 +14,11 @@ TESSERA_REGISTER_OP("relu")
 
 }  // namespace
 }  // namespace tessera
+
+// The kernels, CPU (every SIMD target) and GPU, from the functor; this also
+// completes the schema above (what the gradient reads, in place).
+#define TESSERA_ELEMENTWISE_OP "relu"
+#define TESSERA_ELEMENTWISE_FUNCTOR ReluFunctor
+#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/relu/relu.h"
+#define TESSERA_ELEMENTWISE_ARITY 1
+#include "ops/common/elementwise_op.h"

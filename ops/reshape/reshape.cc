@@ -59,6 +59,8 @@ TESSERA_REGISTER_OP("reshape")
     .RequiredAttr("shape", AttrType::kInts)
     .Doc("Same values, new shape; 0 copies an input dimension, -1 is inferred.")
     .ShapeFn(ReshapeShape)
+    // The gradient reads only shapes.
+    .GradientReads({}, {})
     .Flops(NoFlops());
 
 absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {

@@ -1,12 +1,7 @@
 // sigmoid: y = 1 / (1 + exp(-x)), elementwise and overflow-free; the math
 // is SigmoidFunctor in sigmoid.h.
 
-#define TESSERA_ELEMENTWISE_OP "sigmoid"
-#define TESSERA_ELEMENTWISE_FUNCTOR SigmoidFunctor
-#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/sigmoid/sigmoid.h"
-#define TESSERA_ELEMENTWISE_ARITY 1
 #include "core/op_registry.h"
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -20,3 +15,11 @@ TESSERA_REGISTER_OP("sigmoid")
 
 }  // namespace
 }  // namespace tessera
+
+// The kernels, CPU (every SIMD target) and GPU, from the functor; this also
+// completes the schema above (what the gradient reads, in place).
+#define TESSERA_ELEMENTWISE_OP "sigmoid"
+#define TESSERA_ELEMENTWISE_FUNCTOR SigmoidFunctor
+#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/sigmoid/sigmoid.h"
+#define TESSERA_ELEMENTWISE_ARITY 1
+#include "ops/common/elementwise_op.h"

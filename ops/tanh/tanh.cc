@@ -1,11 +1,6 @@
 // tanh: y = tanh(x), elementwise; the math is TanhFunctor in tanh.h.
 
-#define TESSERA_ELEMENTWISE_OP "tanh"
-#define TESSERA_ELEMENTWISE_FUNCTOR TanhFunctor
-#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/tanh/tanh.h"
-#define TESSERA_ELEMENTWISE_ARITY 1
 #include "core/op_registry.h"
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -19,3 +14,11 @@ TESSERA_REGISTER_OP("tanh")
 
 }  // namespace
 }  // namespace tessera
+
+// The kernels, CPU (every SIMD target) and GPU, from the functor; this also
+// completes the schema above (what the gradient reads, in place).
+#define TESSERA_ELEMENTWISE_OP "tanh"
+#define TESSERA_ELEMENTWISE_FUNCTOR TanhFunctor
+#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/tanh/tanh.h"
+#define TESSERA_ELEMENTWISE_ARITY 1
+#include "ops/common/elementwise_op.h"

@@ -57,6 +57,8 @@ TESSERA_REGISTER_OP("upsample2d")
     .Attr("align_corners", AttrType::kBool, BoolAttr(false))
     .Doc("Integer-factor 2-D upsampling of NCHW, nearest or bilinear (PyTorch interpolate).")
     .ShapeFn(UpsampleShape)
+    // The gradient reads only shapes.
+    .GradientReads({}, {})
     .Flops([](const std::vector<Shape>&, const std::vector<Shape>& out, const Attrs& attrs) {
       // Nearest copies; bilinear blends 4 neighbours per output.
       return attrs.GetString("mode") == "bilinear" ? 8.0 * NumElements(out[0]) : 0.0;

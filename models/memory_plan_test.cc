@@ -1,0 +1,139 @@
+// The executor's memory plan (ExecutorOptions::release_values): training
+// with it gives bitwise the same parameters as without, values nothing
+// needs are released (Value() says so), and relu runs in place on the
+// convolution's output, which its gradient does not read.
+
+#include <memory>
+#include <string>
+
+#include "core/executor.h"
+#include "core/graph.h"
+#include "core/optimizer.h"
+#include "gtest/gtest.h"
+
+namespace tessera {
+namespace {
+
+constexpr char kGraph[] = R"pb(
+  name: "plan"
+  input {
+    name: "image"
+    shape: [ -1, 2, 6, 6 ]
+  }
+  input {
+    name: "label"
+    shape: [ -1 ]
+  }
+  parameter {
+    name: "w"
+    shape: [ 3, 2, 3, 3 ]
+    init { type: "he_normal" }
+  }
+  parameter {
+    name: "b"
+    shape: [ 3 ]
+  }
+  parameter {
+    name: "fc"
+    shape: [ 4, 12 ]
+    init { type: "xavier_uniform" }
+  }
+  node { name: "conv" op: "conv2d" input: "image" input: "w" input: "b" }
+  node { name: "act" op: "relu" input: "conv" }
+  node {
+    name: "pool"
+    op: "maxpool2d"
+    input: "act"
+    attr {
+      key: "kernel"
+      value { ints { v: [ 2, 2 ] } }
+    }
+  }
+  node { name: "flat" op: "flatten" input: "pool" }
+  node { name: "logits" op: "matmul" input: "flat" input: "fc" }
+  node { name: "loss" op: "softmax_cross_entropy" input: "logits" input: "label" }
+  loss: "loss"
+  output: "logits"
+)pb";
+
+std::map<std::string, Tensor> Batch(int step) {
+  std::vector<float> image(4 * 2 * 6 * 6), label(4);
+  for (size_t i = 0; i < image.size(); ++i) image[i] = 0.01f * ((i * 37 + step * 11) % 101) - 0.5f;
+  for (size_t i = 0; i < label.size(); ++i) label[i] = static_cast<float>((i + step) % 4);
+  return {{"image", Tensor::FromVector({4, 2, 6, 6}, image)},
+          {"label", Tensor::FromVector({4}, label)}};
+}
+
+// Three SGD steps; returns the parameters.
+std::map<std::string, std::vector<float>> Train(const Graph& graph, bool release,
+                                                std::unique_ptr<Executor>* keep = nullptr) {
+  auto params =
+      std::make_unique<ParameterStore>(ParameterStore::Initialize(graph, 5, Device::kCpu));
+  std::unique_ptr<Executor> executor =
+      *Executor::Create(graph, *params, {Device::kCpu, false, release});
+  std::unique_ptr<Optimizer> sgd = *Optimizer::Create(OptimizerConfig{}, *params, Device::kCpu);
+  for (int step = 0; step < 3; ++step) {
+    EXPECT_TRUE(executor->Forward(Batch(step), /*training=*/true).ok());
+    EXPECT_TRUE(executor->Backward().ok());
+    sgd->Step(0.1f);
+  }
+  std::map<std::string, std::vector<float>> values;
+  for (const auto& [name, p] : params->all()) values[name] = p.value.ToVector();
+  if (keep != nullptr) {
+    EXPECT_TRUE(executor->Forward(Batch(9), /*training=*/true).ok());
+    *keep = std::move(executor);
+    params.release();  // the executor refers to it; a test-only leak
+  }
+  return values;
+}
+
+TEST(MemoryPlan, ReleasingGivesBitwiseTheSameTraining) {
+  absl::StatusOr<Graph> graph = Graph::FromText(kGraph, "plan");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(Train(*graph, /*release=*/true), Train(*graph, /*release=*/false));
+}
+
+TEST(MemoryPlan, ReleasesWhatNothingNeedsAndKeepsOutputs) {
+  absl::StatusOr<Graph> graph = Graph::FromText(kGraph, "plan");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  std::unique_ptr<Executor> executor;
+  Train(*graph, /*release=*/true, &executor);
+  // conv's output: relu's gradient reads y, conv's reads x and w.
+  absl::StatusOr<Tensor> conv = executor->Value("conv");
+  ASSERT_FALSE(conv.ok());
+  EXPECT_NE(conv.status().message().find("was released"), std::string::npos) << conv.status();
+  // flatten's gradient reads nothing, so pool's output goes too.
+  EXPECT_FALSE(executor->Value("pool").ok());
+  // What gradients read, and what the caller reads, stays.
+  EXPECT_TRUE(executor->Value("act").ok());
+  EXPECT_TRUE(executor->Value("flat").ok());
+  EXPECT_TRUE(executor->Value("logits").ok());
+  EXPECT_TRUE(executor->Loss().ok());
+  // Input gradients need every value.
+  EXPECT_FALSE(executor->BackwardFrom({}, {"image"}).ok());
+}
+
+TEST(MemoryPlan, ReluRunsInPlaceOnTheConvolutionOutput) {
+  absl::StatusOr<Graph> graph = Graph::FromText(kGraph, "plan");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 5, Device::kCpu);
+  std::unique_ptr<Executor> executor =
+      *Executor::Create(*graph, params, {Device::kCpu, false, /*release_values=*/true});
+  // A hook sees relu's input and output share storage.
+  struct SameStorage : ExecutorHook {
+    bool in_place = false;
+    absl::Status AfterNode(const NodeCall& call) override {
+      if (!call.gradient && call.node.name == "act") {
+        in_place = call.inputs[0].data() == call.outputs[0].data();
+      }
+      return absl::OkStatus();
+    }
+  } hook;
+  executor->AddHook(&hook);
+  ASSERT_TRUE(executor->Forward(Batch(0), /*training=*/true).ok());
+  EXPECT_TRUE(hook.in_place);
+  ASSERT_TRUE(executor->Backward().ok());
+}
+
+}  // namespace
+}  // namespace tessera
