@@ -50,6 +50,9 @@ ABSL_FLAG(int, threads, 2, "CPU threads for the kernels.");
 ABSL_FLAG(double, lr, 0.01,
           "SGD learning rate (momentum 0.9, weight decay 5e-4, as alexnet_train).");
 ABSL_FLAG(uint64_t, seed, 1, "Seed for parameters, data and dropout.");
+ABSL_FLAG(bool, release_values, true,
+          "The executor's memory plan (release values nothing needs, in-place relu); "
+          "--norelease_values keeps every forward value, for comparison.");
 ABSL_FLAG(std::string, device, "cpu", "cpu | gpu (a build with --config=cuda on a GPU machine).");
 
 namespace tessera {
@@ -152,7 +155,7 @@ absl::Status Run() {
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor_ptr,
                       Executor::Create(graph, params,
                                        {device, /*check_numerics=*/false,
-                                        /*release_values=*/true}));
+                                        absl::GetFlag(FLAGS_release_values)}));
   Executor& executor = *executor_ptr;
   OptimizerConfig sgd;  // type sgd, momentum 0.9
   sgd.weight_decay = 5e-4f;
