@@ -11,6 +11,7 @@ OPS = [
     "conv2d",
     "conv_transpose2d",
     "dropout",
+    "elu",
     "flatten",
     "l2_loss",
     "leaky_relu",
