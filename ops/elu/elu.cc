@@ -1,14 +1,10 @@
 // elu: x for x > 0, alpha * (exp(x) - 1) otherwise; the math is EluFunctor in
 // elu.h.
 
-#define TESSERA_ELEMENTWISE_OP "elu"
-#define TESSERA_ELEMENTWISE_FUNCTOR EluFunctor
-#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/elu/elu.h"
-#define TESSERA_ELEMENTWISE_ARITY 1
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "core/op_registry.h"
-#include "ops/common/elementwise_op.h"  // CPU (every SIMD target) and GPU kernels
 
 namespace tessera {
 namespace {
@@ -32,3 +28,11 @@ TESSERA_REGISTER_OP("elu")
 
 }  // namespace
 }  // namespace tessera
+
+// The kernels, CPU (every SIMD target) and GPU, from the functor; this also
+// completes the schema above (what the gradient reads, in place).
+#define TESSERA_ELEMENTWISE_OP "elu"
+#define TESSERA_ELEMENTWISE_FUNCTOR EluFunctor
+#define TESSERA_ELEMENTWISE_FUNCTOR_HEADER "ops/elu/elu.h"
+#define TESSERA_ELEMENTWISE_ARITY 1
+#include "ops/common/elementwise_op.h"
