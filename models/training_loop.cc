@@ -71,7 +71,8 @@ absl::StatusOr<datasets::ImageDataset> LoadDataset(const std::string& name, data
   if (name == "fashion")
     return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), split);
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown dataset '", name, "' (known: mnist, fashion)"));
+      absl::StrCat("unknown dataset '", name,
+                   "' (known: mnist, fashion; folder, cifar10 and cifar100 for classifiers)"));
 }
 
 std::string ResolveUserPath(const std::string& path) {
