@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "core/checkpoint.h"
 #include "core/executor.h"
@@ -35,15 +36,15 @@ absl::StatusOr<std::vector<float>> ClassifyPhoto(const std::string& graph_path,
   TS_ASSIGN_OR_RETURN(datasets::DecodedImage photo,
                       datasets::ReadImageFile(photo_path, transform.channels));
   Tensor image = Tensor::Empty(input);
-  datasets::ResampleNormalize(
-      photo, datasets::EvalCropBox(transform, photo.width, photo.height), transform, image.data());
+  datasets::ResampleNormalize(photo, datasets::EvalCropBox(transform, photo.width, photo.height),
+                              transform, image.data());
 
   // 3. A forward pass in inference mode (the label input, used only by the
   // loss, gets a dummy), then softmax over the logits.
-  Executor executor(graph, params);
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, Executor::Create(graph, params));
   TS_RETURN_IF_ERROR(
-      executor.Forward({{"image", image}, {"label", Tensor::Zeros({1})}}, /*training=*/false));
-  TS_ASSIGN_OR_RETURN(Tensor logits, executor.Value(graph.def().output(0)));
+      executor->Forward({{"image", image}, {"label", Tensor::Zeros({1})}}, /*training=*/false));
+  TS_ASSIGN_OR_RETURN(Tensor logits, executor->Value(graph.def().output(0)));
   std::vector<float> probabilities = logits.ToVector();
   const float largest = *std::max_element(probabilities.begin(), probabilities.end());
   double total = 0;

@@ -11,8 +11,8 @@ bool IsImageDataset(const std::string& name) {
 
 std::string ImageData::Summary(const std::string& split_name) const {
   const std::vector<int64_t> counts = source->ClassCounts();
-  std::string text = absl::StrCat(split_name, ": ", counts.size(), " classes, ", source->size(),
-                                  " images:");
+  std::string text =
+      absl::StrCat(split_name, ": ", counts.size(), " classes, ", source->size(), " images:");
   for (size_t c = 0; c < counts.size(); ++c) {
     if (c == 12 && counts.size() > 16) {
       absl::StrAppend(&text, " ... (", counts.size() - 15, " more)");
@@ -34,9 +34,8 @@ absl::StatusOr<ImageData> OpenImageData(const LoopConfig& config, datasets::Spli
   if (config.dataset == "folder") {
     TS_ASSIGN_OR_RETURN(data.source, datasets::OpenImageFolderSplit(flags.dir, split));
   } else if (config.dataset == "cifar10" || config.dataset == "cifar100") {
-    TS_ASSIGN_OR_RETURN(data.source,
-                        datasets::CifarSource::Load(
-                            flags.dir, config.dataset == "cifar10" ? 10 : 100, split));
+    TS_ASSIGN_OR_RETURN(data.source, datasets::CifarSource::Load(
+                                         flags.dir, config.dataset == "cifar10" ? 10 : 100, split));
   } else {
     return absl::InvalidArgumentError(absl::StrCat("'", config.dataset, "' is no image dataset"));
   }

@@ -111,7 +111,7 @@ absl::Status LoopConfigFromFlags(const LoopFlagDefaults& d, LoopConfig& config) 
     absl::StatusOr<std::vector<float>> parsed = datasets::ParseFloatList(text);
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--", flag == &FLAGS_mean ? "mean" : "std",
-                                                      ": ", parsed.status().message()));
+                                                     ": ", parsed.status().message()));
     }
     *values = *parsed;
   }

@@ -55,8 +55,9 @@ class ClassifierTask final : public TrainingTask {
     return absl::StrFormat(
         "training %s on %s (%dx%d): %d train / %d test images, %d parameters, batch %d, %s, %d "
         "threads",
-        graph_.def().name(), config_.dataset, height_, width_, train_.num_images(), test_.num_images(),
-        parameters, config_.batch_size, DeviceName(config_.device), CpuThreadPool().num_threads());
+        graph_.def().name(), config_.dataset, height_, width_, train_.num_images(),
+        test_.num_images(), parameters, config_.batch_size, DeviceName(config_.device),
+        CpuThreadPool().num_threads());
   }
 
   std::map<std::string, Tensor> TrainFeeds(std::vector<float>& images,
@@ -226,16 +227,14 @@ absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config) {
   if (IsImageDataset(config.dataset)) {
     TS_ASSIGN_OR_RETURN(Shape input, graph.InputShape("image", 1));
     if (input.size() != 4) return absl::InvalidArgumentError("graph input 'image' must be NCHW");
-    const auto [channels, height, width] = std::tuple{static_cast<int>(input[1]),
-                                                      static_cast<int>(input[2]),
-                                                      static_cast<int>(input[3])};
+    const auto [channels, height, width] = std::tuple{
+        static_cast<int>(input[1]), static_cast<int>(input[2]), static_cast<int>(input[3])};
     TS_ASSIGN_OR_RETURN(train_images, OpenImageData(config, datasets::Split::kTrain, channels,
                                                     height, width, config.batch_size));
-    TS_ASSIGN_OR_RETURN(test_images, OpenImageData(config, datasets::Split::kTest, channels,
-                                                   height, width, config.batch_size));
+    TS_ASSIGN_OR_RETURN(test_images, OpenImageData(config, datasets::Split::kTest, channels, height,
+                                                   width, config.batch_size));
     if (config.verbose) {
-      printf("%s\n%s\n", train_images.Summary("train").c_str(),
-             test_images.Summary("val").c_str());
+      printf("%s\n%s\n", train_images.Summary("train").c_str(), test_images.Summary("val").c_str());
     }
   } else {
     TS_ASSIGN_OR_RETURN(train, LoadDataset(config.dataset, datasets::Split::kTrain));
@@ -245,8 +244,7 @@ absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config) {
     test_batches = std::make_unique<datasets::InMemoryBatches>(test, 500, /*shuffle=*/false, 0,
                                                                /*drop_last=*/false);
   }
-  datasets::BatchSource& train_source =
-      train_batches ? *train_batches : *train_images.batches;
+  datasets::BatchSource& train_source = train_batches ? *train_batches : *train_images.batches;
   datasets::BatchSource& test_source = test_batches ? *test_batches : *test_images.batches;
   ClassifierTask task(config, graph, train_source, test_source);
   TS_RETURN_IF_ERROR(task.CheckGraphMatchesData());

@@ -154,8 +154,7 @@ TEST(Trainer, FolderResumeMatchesUninterruptedRunWithAnyWorkerCount) {
 
   TrainConfig no_dir = straight;
   no_dir.image_data.dir = "";
-  EXPECT_NE(TrainClassifier(no_dir).status().message().find("needs --data_dir"),
-            std::string::npos);
+  EXPECT_NE(TrainClassifier(no_dir).status().message().find("needs --data_dir"), std::string::npos);
 }
 
 TEST(Trainer, DivergenceStopsWithAClearMessage) {

@@ -134,8 +134,9 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
   }
   const int64_t steps_per_epoch = train_.batches_per_epoch();
   if (steps_per_epoch == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "batch size ", config_.batch_size, " exceeds the training set (", train_.num_images(), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("batch size ", config_.batch_size,
+                                                   " exceeds the training set (",
+                                                   train_.num_images(), ")"));
   }
   LrSchedule schedule = config_.schedule;
   if (schedule.type == "cosine") schedule.total_steps = steps_per_epoch * config_.epochs;
@@ -211,7 +212,7 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
       if (served != config_.batch_size) return absl::InternalError("a training batch came short");
       const int64_t step = optimizer_->steps();
       TS_RETURN_IF_ERROR(executor_->Forward(task.TrainFeeds(images, labels, step, config_.device),
-                                           /*training=*/true, config_.seed * 1000003 + step));
+                                            /*training=*/true, config_.seed * 1000003 + step));
       TS_ASSIGN_OR_RETURN(float loss, executor_->Loss());
       if (!std::isfinite(loss)) {
         return absl::FailedPreconditionError(
@@ -239,12 +240,13 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
             images_this_run / std::max(1e-9, Seconds(now - run_start) - eval_seconds);
         const int64_t steps_left = (config_.epochs - epoch) * steps_per_epoch - (batch_index + 1);
         // Time the loop waited for the data pipeline: 0 if it keeps up.
-        Print("%sepoch %lld/%d  step %lld/%lld  loss %.4f  %.0f images/s  data wait %.1f s  ETA %s%s",
-              clear, static_cast<long long>(epoch + 1), config_.epochs,
-              static_cast<long long>(batch_index + 1), static_cast<long long>(steps_per_epoch),
-              loss_sum / loss_count, rate, train_.wait_seconds() - wait_at_start,
-              FormatDuration(steps_left * config_.batch_size / std::max(1e-9, rate)).c_str(),
-              interactive ? "" : "\n");
+        Print(
+            "%sepoch %lld/%d  step %lld/%lld  loss %.4f  %.0f images/s  data wait %.1f s  ETA %s%s",
+            clear, static_cast<long long>(epoch + 1), config_.epochs,
+            static_cast<long long>(batch_index + 1), static_cast<long long>(steps_per_epoch),
+            loss_sum / loss_count, rate, train_.wait_seconds() - wait_at_start,
+            FormatDuration(steps_left * config_.batch_size / std::max(1e-9, rate)).c_str(),
+            interactive ? "" : "\n");
       }
     }
     const double train_loss = loss_sum / std::max<int64_t>(1, loss_count);

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -49,8 +50,9 @@ absl::StatusOr<std::vector<std::string>> ReadLabels(const std::string& path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
     const std::string train = path + "/train";
-    TS_ASSIGN_OR_RETURN(auto folder, datasets::ImageFolder::Open(
-                                         std::filesystem::is_directory(train, error) ? train : path));
+    TS_ASSIGN_OR_RETURN(
+        auto folder,
+        datasets::ImageFolder::Open(std::filesystem::is_directory(train, error) ? train : path));
     return folder->class_names();
   }
   std::ifstream in(path);
@@ -86,7 +88,7 @@ absl::Status Run(const std::vector<std::string>& photos) {
   }
   TS_RETURN_IF_ERROR(transform.Validate());
 
-  Executor executor(graph, model.params);
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, Executor::Create(graph, model.params));
   int failed = 0;
   for (const std::string& photo_path : photos) {
     absl::StatusOr<datasets::DecodedImage> photo =
@@ -97,11 +99,12 @@ absl::Status Run(const std::vector<std::string>& photos) {
       continue;
     }
     Tensor image = Tensor::Empty(input);
-    datasets::ResampleNormalize(*photo, datasets::EvalCropBox(transform, photo->width, photo->height),
+    datasets::ResampleNormalize(*photo,
+                                datasets::EvalCropBox(transform, photo->width, photo->height),
                                 transform, image.data());
     TS_RETURN_IF_ERROR(
-        executor.Forward({{"image", image}, {"label", Tensor::Zeros({1})}}, /*training=*/false));
-    TS_ASSIGN_OR_RETURN(Tensor logits, executor.Value(graph.def().output(0)));
+        executor->Forward({{"image", image}, {"label", Tensor::Zeros({1})}}, /*training=*/false));
+    TS_ASSIGN_OR_RETURN(Tensor logits, executor->Value(graph.def().output(0)));
     std::vector<float> p = logits.ToVector();
     if (!labels.empty() && labels.size() != p.size() && &photo_path == &photos.front()) {
       fprintf(stderr, "note: %zu labels for %zu classes; the rest are printed by number\n",
@@ -123,8 +126,8 @@ absl::Status Run(const std::vector<std::string>& photos) {
     }
   }
   if (failed > 0) {
-    return absl::InvalidArgumentError(absl::StrCat(failed, " of ", photos.size(),
-                                                   " photos could not be read"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(failed, " of ", photos.size(), " photos could not be read"));
   }
   return absl::OkStatus();
 }

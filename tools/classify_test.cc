@@ -34,9 +34,10 @@ class PhotoFolderTest : public ::testing::Test {
     dir_ = ::testing::TempDir() + "/photos";
     std::filesystem::remove_all(dir_);
     int code = 0;
-    const std::string log = RunCommand(absl::StrCat("tools/make_image_folder --out=", dir_, " --photos=",
-                                             kPhotos, " --count=40 --val_count=6 --size=64x48"),
-                                &code);
+    const std::string log =
+        RunCommand(absl::StrCat("tools/make_image_folder --out=", dir_, " --photos=", kPhotos,
+                                " --count=40 --val_count=6 --size=64x48"),
+                   &code);
     ASSERT_EQ(code, 0) << log;
   }
   static std::string dir_;
@@ -51,9 +52,12 @@ TEST_F(PhotoFolderTest, MlpTrainsOnTheFolderAndClassifyNamesItsClasses) {
   // 28x28 grey, as the MLP takes: 120 crops of 3 photographs are easy.
   const std::string train =
       RunCommand(absl::StrCat("models/alexnet_train --graph=models/linear.pbtxt --dataset=folder "
-                       "--data_dir=", dir_, " --epochs=6 --batch_size=10 --lr=0.02 --workers=2 "
-                       "--checkpoint_dir=", checkpoints, " --curve=none"),
-          &code);
+                              "--data_dir=",
+                              dir_,
+                              " --epochs=6 --batch_size=10 --lr=0.02 --workers=2 "
+                              "--checkpoint_dir=",
+                              checkpoints, " --curve=none"),
+                 &code);
   ASSERT_EQ(code, 0) << train;
   EXPECT_NE(train.find("train: 3 classes, 120 images: chelsea 40, china 40, flower 40"),
             std::string::npos)
@@ -63,11 +67,11 @@ TEST_F(PhotoFolderTest, MlpTrainsOnTheFolderAndClassifyNamesItsClasses) {
   ASSERT_NE(accuracy, std::string::npos) << train;
   EXPECT_GT(std::stod(train.substr(accuracy + 14)), 0.8) << train;
 
-  const std::string classified =
-      RunCommand(absl::StrCat("tools/classify --graph=models/linear.pbtxt --checkpoint=", checkpoints,
-                       " --labels=", dir_, " --top=3 ", dir_, "/val/china/00040.jpg ", dir_,
-                       "/val/chelsea/00044.jpg"),
-          &code);
+  const std::string classified = RunCommand(
+      absl::StrCat("tools/classify --graph=models/linear.pbtxt --checkpoint=", checkpoints,
+                   " --labels=", dir_, " --top=3 ", dir_, "/val/china/00040.jpg ", dir_,
+                   "/val/chelsea/00044.jpg"),
+      &code);
   ASSERT_EQ(code, 0) << classified;
   // The linear graph has 10 outputs, the folder 3 classes: a note, then
   // per photo its path and the top 3, most probable first.
@@ -92,8 +96,9 @@ TEST_F(PhotoFolderTest, MlpTrainsOnTheFolderAndClassifyNamesItsClasses) {
   // A photo that is not one names the file.
   std::ofstream(dir_ + "/notes.jpg") << "not a photo";
   const std::string bad = RunCommand(absl::StrCat("tools/classify --graph=models/linear.pbtxt "
-                                           "--checkpoint=", checkpoints, " ", dir_, "/notes.jpg"),
-                              &code);
+                                                  "--checkpoint=",
+                                                  checkpoints, " ", dir_, "/notes.jpg"),
+                                     &code);
   EXPECT_EQ(code, 1);
   EXPECT_NE(bad.find("notes.jpg: not a JPEG or PNG image"), std::string::npos) << bad;
 }
@@ -104,11 +109,10 @@ TEST_F(PhotoFolderTest, AlexnetTakesTheFolder) {
   const std::string checkpoints = ::testing::TempDir() + "/alexnet_photos";
   std::filesystem::remove_all(checkpoints);
   int code = 0;
-  const std::string train =
-      RunCommand(absl::StrCat("models/alexnet_train --dataset=folder --data_dir=", dir_,
-                       " --batch_size=4 --max_steps=1 --checkpoint_dir=", checkpoints,
-                       " --curve=none"),
-          &code);
+  const std::string train = RunCommand(
+      absl::StrCat("models/alexnet_train --dataset=folder --data_dir=", dir_,
+                   " --batch_size=4 --max_steps=1 --checkpoint_dir=", checkpoints, " --curve=none"),
+      &code);
   ASSERT_EQ(code, 0) << train;
   EXPECT_NE(train.find("training alexnet on folder (227x227)"), std::string::npos) << train;
   const std::string classified = RunCommand(

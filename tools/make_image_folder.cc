@@ -51,10 +51,9 @@ absl::Status WriteDataset(const std::string& name, const std::string& out, int p
   for (datasets::Split split : {datasets::Split::kTrain, datasets::Split::kTest}) {
     absl::StatusOr<datasets::ImageDataset> data =
         name == "fashion" ? datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), split)
-        : name == "mnist"
-            ? datasets::LoadMnistDigits(datasets::DefaultMnistDigitsDir(), split)
-            : absl::InvalidArgumentError(
-                  absl::StrCat("--dataset must be mnist or fashion, got '", name, "'"));
+        : name == "mnist" ? datasets::LoadMnistDigits(datasets::DefaultMnistDigitsDir(), split)
+                          : absl::InvalidArgumentError(absl::StrCat(
+                                "--dataset must be mnist or fashion, got '", name, "'"));
     if (!data.ok()) return data.status();
     const std::string split_dir = out + (split == datasets::Split::kTrain ? "/train" : "/val");
     std::vector<int> written(data->num_classes, 0);
@@ -158,9 +157,8 @@ absl::Status Run() {
   if (count < 1 || val_count < 0) {
     return absl::InvalidArgumentError("--count must be positive, --val_count not negative");
   }
-  return WritePhotoCrops(absl::StrSplit(photos, ',', absl::SkipEmpty()), out, width, height,
-                         count, val_count, absl::GetFlag(FLAGS_quality),
-                         absl::GetFlag(FLAGS_seed));
+  return WritePhotoCrops(absl::StrSplit(photos, ',', absl::SkipEmpty()), out, width, height, count,
+                         val_count, absl::GetFlag(FLAGS_quality), absl::GetFlag(FLAGS_seed));
 }
 
 }  // namespace
