@@ -66,23 +66,28 @@ absl::StatusOr<Batcher> Batcher::Create(const ImageDataset& dataset, int64_t bat
 
 void Batcher::SetEpoch(int64_t epoch) { next_epoch_ = epoch; }
 
-void Batcher::StartEpoch() {
-  current_epoch_ = next_epoch_++;
-  position_ = 0;
-  order_.resize(dataset_->num_images);
-  std::iota(order_.begin(), order_.end(), int64_t{0});
-  if (!shuffle_) return;
+std::vector<int64_t> EpochOrder(int64_t num_images, bool shuffle, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(num_images);
+  std::iota(order.begin(), order.end(), int64_t{0});
+  if (!shuffle) return order;
 
   // seed_seq mixes all four words, so nearby seeds and epochs give unrelated
   // streams; its algorithm, like mt19937_64's, is fixed by the standard.
-  const uint64_t epoch_bits = static_cast<uint64_t>(current_epoch_);
-  std::seed_seq seed_sequence{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
+  const uint64_t epoch_bits = static_cast<uint64_t>(epoch);
+  std::seed_seq seed_sequence{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
                               static_cast<uint32_t>(epoch_bits),
                               static_cast<uint32_t>(epoch_bits >> 32)};
   std::mt19937_64 rng(seed_sequence);
-  for (size_t i = order_.size(); i > 1; --i) {
-    std::swap(order_[i - 1], order_[UniformBelow(rng, i)]);
+  for (size_t i = order.size(); i > 1; --i) {
+    std::swap(order[i - 1], order[UniformBelow(rng, i)]);
   }
+  return order;
+}
+
+void Batcher::StartEpoch() {
+  current_epoch_ = next_epoch_++;
+  position_ = 0;
+  order_ = EpochOrder(dataset_->num_images, shuffle_, seed_, current_epoch_);
 }
 
 void Batcher::StartEpochIfNeeded() {

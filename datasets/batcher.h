@@ -9,6 +9,10 @@
 
 namespace tessera::datasets {
 
+// The order in which epoch `epoch` serves `num_images` images: 0, 1, ... or,
+// with `shuffle`, a permutation that depends only on (seed, epoch).
+std::vector<int64_t> EpochOrder(int64_t num_images, bool shuffle, uint64_t seed, int64_t epoch);
+
 // Cuts an ImageDataset into minibatches, one epoch at a time.
 //
 // Shuffling is deterministic: epoch e's order depends only on (seed, e), so a

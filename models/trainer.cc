@@ -1,7 +1,9 @@
 #include "models/trainer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -10,6 +12,7 @@
 #include "datasets/augment.h"
 #include "datasets/batcher.h"
 #include "datasets/resize.h"
+#include "models/image_data.h"
 
 namespace tessera {
 namespace {
@@ -18,14 +21,16 @@ namespace {
 // the graph's first output, the logits.
 class ClassifierTask final : public TrainingTask {
  public:
-  ClassifierTask(const TrainConfig& config, const Graph& graph, const datasets::ImageDataset& train,
-                 const datasets::ImageDataset& test)
+  // `train` and `test` serve images of the same shape; resized to the
+  // graph's input here if they are not of it already.
+  ClassifierTask(const TrainConfig& config, const Graph& graph, datasets::BatchSource& train,
+                 datasets::BatchSource& test)
       : config_(config),
         graph_(graph),
         train_(train),
         test_(test),
-        height_(config.image_size > 0 ? config.image_size : train.height),
-        width_(config.image_size > 0 ? config.image_size : train.width) {}
+        height_(config.image_size > 0 ? config.image_size : train.height()),
+        width_(config.image_size > 0 ? config.image_size : train.width()) {}
 
   absl::Status CheckGraphMatchesData() const {
     if (graph_.def().output_size() == 0) {
@@ -33,7 +38,7 @@ class ClassifierTask final : public TrainingTask {
           "the graph must list its logits as its first `output` for evaluation");
     }
     TS_ASSIGN_OR_RETURN(Shape image, graph_.InputShape("image", 1));
-    const Shape data_shape{1, train_.channels, height_, width_};
+    const Shape data_shape{1, train_.channels(), height_, width_};
     if (image != data_shape) {
       return absl::InvalidArgumentError(
           absl::StrCat("graph input 'image' is ", ShapeToString(image),
@@ -50,15 +55,16 @@ class ClassifierTask final : public TrainingTask {
     return absl::StrFormat(
         "training %s on %s (%dx%d): %d train / %d test images, %d parameters, batch %d, %s, %d "
         "threads",
-        graph_.def().name(), config_.dataset, height_, width_, train_.num_images, test_.num_images,
-        parameters, config_.batch_size, DeviceName(config_.device), CpuThreadPool().num_threads());
+        graph_.def().name(), config_.dataset, height_, width_, train_.num_images(),
+        test_.num_images(), parameters, config_.batch_size, DeviceName(config_.device),
+        CpuThreadPool().num_threads());
   }
 
   std::map<std::string, Tensor> TrainFeeds(std::vector<float>& images,
                                            const std::vector<float>& labels, int64_t step,
                                            Device device) override {
-    datasets::RandomShift(images.data(), config_.batch_size, train_.channels, train_.height,
-                          train_.width, config_.augment_shift, config_.seed * 7919 + step);
+    datasets::RandomShift(images.data(), config_.batch_size, train_.channels(), train_.height(),
+                          train_.width(), config_.augment_shift, config_.seed * 7919 + step);
     return Feeds(images, labels, config_.batch_size, train_, device);
   }
 
@@ -86,13 +92,14 @@ class ClassifierTask final : public TrainingTask {
   }
 
   absl::StatusOr<std::string> Evaluate(Executor& executor) override {
-    const int64_t batch = 500;
-    datasets::Batcher batcher(test_, batch, /*shuffle=*/false, 0, /*drop_last=*/false);
-    batcher.StartEpoch();
+    const int64_t batch = test_.batch_size();
+    test_.Seek(0, 0);
     std::vector<float> images(batch * test_.image_size()), labels(batch);
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
-    for (int64_t n; (n = batcher.Next(images.data(), labels.data())) > 0;) {
+    while (true) {
+      TS_ASSIGN_OR_RETURN(int64_t n, test_.Next(images.data(), labels.data()));
+      if (n == 0) break;
       TS_RETURN_IF_ERROR(executor.Forward(Feeds(images, labels, n, test_, executor.device()),
                                           /*training=*/false));
       TS_ASSIGN_OR_RETURN(float loss, executor.Loss());
@@ -147,12 +154,12 @@ class ClassifierTask final : public TrainingTask {
   // labels, on `device`. Written straight into the tensors.
   std::map<std::string, Tensor> Feeds(const std::vector<float>& images,
                                       const std::vector<float>& labels, int64_t n,
-                                      const datasets::ImageDataset& data, Device device) const {
-    Tensor image = Tensor::Empty({n, data.channels, height_, width_});
-    if (height_ == data.height && width_ == data.width) {
+                                      const datasets::BatchSource& data, Device device) const {
+    Tensor image = Tensor::Empty({n, data.channels(), height_, width_});
+    if (height_ == data.height() && width_ == data.width()) {
       std::copy(images.begin(), images.begin() + image.num_elements(), image.data());
     } else {
-      datasets::ResizeBilinear(images.data(), n, data.channels, data.height, data.width,
+      datasets::ResizeBilinear(images.data(), n, data.channels(), data.height(), data.width(),
                                image.data(), height_, width_);
     }
     Tensor label = Tensor::Empty({n});
@@ -166,8 +173,8 @@ class ClassifierTask final : public TrainingTask {
 
   const TrainConfig& config_;
   const Graph& graph_;
-  const datasets::ImageDataset& train_;
-  const datasets::ImageDataset& test_;
+  datasets::BatchSource& train_;
+  datasets::BatchSource& test_;
   const int64_t height_, width_;
   int64_t correct_ = 0, seen_ = 0;  // this epoch's training predictions
   double window_loss_ = 0;
@@ -213,13 +220,35 @@ absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config) {
   if (config.threads > 0) SetNumCpuThreads(config.threads);
   TS_RETURN_IF_ERROR(config.Validate());
   TS_ASSIGN_OR_RETURN(Graph graph, LoadGraph(config));
-  TS_ASSIGN_OR_RETURN(datasets::ImageDataset train,
-                      LoadDataset(config.dataset, datasets::Split::kTrain));
-  TS_ASSIGN_OR_RETURN(datasets::ImageDataset test,
-                      LoadDataset(config.dataset, datasets::Split::kTest));
-  ClassifierTask task(config, graph, train, test);
+  // IDX datasets in memory, or image datasets decoded to the graph's input.
+  datasets::ImageDataset train, test;
+  ImageData train_images, test_images;
+  std::unique_ptr<datasets::BatchSource> train_batches, test_batches;
+  if (IsImageDataset(config.dataset)) {
+    TS_ASSIGN_OR_RETURN(Shape input, graph.InputShape("image", 1));
+    if (input.size() != 4) return absl::InvalidArgumentError("graph input 'image' must be NCHW");
+    const auto [channels, height, width] = std::tuple{
+        static_cast<int>(input[1]), static_cast<int>(input[2]), static_cast<int>(input[3])};
+    TS_ASSIGN_OR_RETURN(train_images, OpenImageData(config, datasets::Split::kTrain, channels,
+                                                    height, width, config.batch_size));
+    TS_ASSIGN_OR_RETURN(test_images, OpenImageData(config, datasets::Split::kTest, channels, height,
+                                                   width, config.batch_size));
+    if (config.verbose) {
+      printf("%s\n%s\n", train_images.Summary("train").c_str(), test_images.Summary("val").c_str());
+    }
+  } else {
+    TS_ASSIGN_OR_RETURN(train, LoadDataset(config.dataset, datasets::Split::kTrain));
+    TS_ASSIGN_OR_RETURN(test, LoadDataset(config.dataset, datasets::Split::kTest));
+    train_batches = std::make_unique<datasets::InMemoryBatches>(
+        train, config.batch_size, /*shuffle=*/true, config.seed, /*drop_last=*/true);
+    test_batches = std::make_unique<datasets::InMemoryBatches>(test, 500, /*shuffle=*/false, 0,
+                                                               /*drop_last=*/false);
+  }
+  datasets::BatchSource& train_source = train_batches ? *train_batches : *train_images.batches;
+  datasets::BatchSource& test_source = test_batches ? *test_batches : *test_images.batches;
+  ClassifierTask task(config, graph, train_source, test_source);
   TS_RETURN_IF_ERROR(task.CheckGraphMatchesData());
-  TrainingLoop loop(config, graph, train);
+  TrainingLoop loop(config, graph, train_source);
   TS_ASSIGN_OR_RETURN(LoopResult run,
                       loop.Run(task, task.Description(loop.params().TotalElements()),
                                {{"dataset", config.dataset}}));
@@ -229,6 +258,10 @@ absl::StatusOr<TrainResult> TrainClassifier(const TrainConfig& config) {
   result.test_accuracy = task.test_accuracy();
   result.test_loss = task.test_loss();
   result.curve = task.curve();
+  if (train_images.batches && train_images.batches->skipped_images() > 0 && config.verbose) {
+    printf("skipped %lld unreadable training images (--skip_bad_images)\n",
+           static_cast<long long>(train_images.batches->skipped_images()));
+  }
   return result;
 }
 

