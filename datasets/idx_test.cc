@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "datasets/test_util.h"
 #include "gmock/gmock.h"
+#include "datasets/test_data.h"
 #include "gtest/gtest.h"
 
 namespace tessera::datasets {
@@ -195,23 +196,26 @@ TEST(FashionMnistTest, MissingDirectoryNamesTheFile) {
 }
 
 TEST(FashionMnistTest, DefaultDirHonoursEnvironment) {
+  const char* set = std::getenv("TESSERA_FASHION_MNIST_DIR");
+  const std::string saved = set != nullptr ? set : "";
   unsetenv("TESSERA_FASHION_MNIST_DIR");
   EXPECT_EQ(DefaultFashionMnistDir(), "/usr/share/datasets/fashion-mnist");
   setenv("TESSERA_FASHION_MNIST_DIR", "/elsewhere", 1);
   EXPECT_EQ(DefaultFashionMnistDir(), "/elsewhere");
-  unsetenv("TESSERA_FASHION_MNIST_DIR");
+  if (set != nullptr) {
+    setenv("TESSERA_FASHION_MNIST_DIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TESSERA_FASHION_MNIST_DIR");
+  }
 }
 
-// Real data: runs only where dataset-fashion-mnist is installed.
+// Real data, wherever DefaultFashionMnistDir() says it is (the Debian
+// package dataset-fashion-mnist, or $TESSERA_FASHION_MNIST_DIR).
 class RealFashionMnistTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = "/usr/share/datasets/fashion-mnist";
-    if (std::FILE* file = std::fopen((dir_ + "/t10k-images-idx3-ubyte.gz").c_str(), "rb")) {
-      std::fclose(file);
-    } else {
-      GTEST_SKIP() << "Fashion-MNIST not installed in " << dir_;
-    }
+    dir_ = DefaultFashionMnistDir();
+    TESSERA_REQUIRE_DATA(HaveFashionMnist(), "Fashion-MNIST in " << dir_);
   }
   std::string dir_;
 };
