@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstdlib>
-
 #include <thread>
 
 #include "absl/strings/str_cat.h"

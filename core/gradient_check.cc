@@ -55,9 +55,8 @@ Guarded NewGuarded(const Shape& shape, Device device) {
   std::fill(host.begin() + kGuardFloats, host.begin() + kGuardFloats + g.floats,
             FromBits(kUnwrittenBits));
   backend.CopyFromHost(host.data(), g.owner->data(), total * sizeof(float));
-  g.tensor = Tensor::OnBuffer(
-      shape, std::make_shared<Buffer>(g.owner, kGuardFloats * sizeof(float),
-                                      g.floats * sizeof(float)));
+  g.tensor = Tensor::OnBuffer(shape, std::make_shared<Buffer>(g.owner, kGuardFloats * sizeof(float),
+                                                              g.floats * sizeof(float)));
   return g;
 }
 
@@ -75,8 +74,8 @@ absl::Status CheckGuards(const Guarded& g, const std::string& what) {
     if (ToBits(after[i]) != kGuardBits && first_after < 0) first_after = i;
   }
   if (last_before >= 0) {
-    return absl::InternalError(absl::StrCat("the kernel wrote ", last_before,
-                                            " floats before the start of ", what));
+    return absl::InternalError(
+        absl::StrCat("the kernel wrote ", last_before, " floats before the start of ", what));
   }
   if (first_after >= 0) {
     return absl::InternalError(absl::StrCat("the kernel wrote past the end of ", what, " (",
@@ -172,8 +171,8 @@ absl::StatusOr<std::vector<Tensor>> RunOpGradient(const std::string& op, const A
   TS_RETURN_IF_ERROR(kernel->gradient(ctx, args));
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!guarded[i].owner) continue;
-    TS_RETURN_IF_ERROR(CheckGuards(
-        guarded[i], absl::StrCat(op, " gradient of input ", schema.inputs()[i].name)));
+    TS_RETURN_IF_ERROR(
+        CheckGuards(guarded[i], absl::StrCat(op, " gradient of input ", schema.inputs()[i].name)));
   }
   return input_grads;
 }

@@ -60,7 +60,7 @@ struct GradCheckReport {
   double max_abs_error = 0;  // NaN if any error was NaN
   double max_rel_error = 0;
   double max_error_over_tolerance = 0;  // the tightest margin; > 1 fails
-  std::vector<std::string> failures;  // first few, each naming input and element
+  std::vector<std::string> failures;    // first few, each naming input and element
 };
 
 // The value the harness fills outputs and input gradients with before each

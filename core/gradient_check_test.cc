@@ -142,8 +142,8 @@ TEST(Harness, WritesOutsideAnInputGradientAreErrors) {
               std::string::npos)
         << grads.status();
   }
-  EXPECT_TRUE(RunOpGradient("test_square_with_bug", WithBug(kNone), {Ones()}, Device::kCpu, true,
-                            0, {Tensor::Filled({2, 3}, 1.0f)})
+  EXPECT_TRUE(RunOpGradient("test_square_with_bug", WithBug(kNone), {Ones()}, Device::kCpu, true, 0,
+                            {Tensor::Filled({2, 3}, 1.0f)})
                   .ok());
 }
 

@@ -7,9 +7,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "datasets/test_data.h"
 #include "datasets/test_util.h"
 #include "gmock/gmock.h"
-#include "datasets/test_data.h"
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 
 namespace tessera::datasets {
@@ -206,6 +207,22 @@ TEST(FashionMnistTest, DefaultDirHonoursEnvironment) {
     setenv("TESSERA_FASHION_MNIST_DIR", saved.c_str(), 1);
   } else {
     unsetenv("TESSERA_FASHION_MNIST_DIR");
+  }
+}
+
+void RequireMissingData() { TESSERA_REQUIRE_DATA(false, "the test's data"); }
+
+// Where data is required (CI), a missing dataset is a failure, not a skip.
+TEST(TestData, MissingDataFailsWhereRequired) {
+  const char* set = std::getenv("TESSERA_REQUIRE_DATA");
+  const std::string saved = set != nullptr ? set : "";
+  setenv("TESSERA_REQUIRE_DATA", "1", 1);
+  EXPECT_TRUE(DataRequired());
+  EXPECT_FATAL_FAILURE(RequireMissingData(), "the test's data not found, and this run requires it");
+  if (set != nullptr) {
+    setenv("TESSERA_REQUIRE_DATA", saved.c_str(), 1);
+  } else {
+    unsetenv("TESSERA_REQUIRE_DATA");
   }
 }
 

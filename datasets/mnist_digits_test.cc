@@ -12,9 +12,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "datasets/test_data.h"
 #include "datasets/test_util.h"
 #include "gmock/gmock.h"
-#include "datasets/test_data.h"
 #include "gtest/gtest.h"
 
 namespace tessera::datasets {

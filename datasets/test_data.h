@@ -41,14 +41,14 @@ inline bool HaveFashionMnist() {
 
 // Returns from the test (or SetUp) unless `present`: a failure where data is
 // required, a skip elsewhere.
-#define TESSERA_REQUIRE_DATA(present, what)                                              \
-  do {                                                                                   \
-    if (!(present)) {                                                                    \
-      if (::tessera::datasets::DataRequired()) {                                         \
+#define TESSERA_REQUIRE_DATA(present, what)                                                \
+  do {                                                                                     \
+    if (!(present)) {                                                                      \
+      if (::tessera::datasets::DataRequired()) {                                           \
         FAIL() << what << " not found, and this run requires it (CI): run tools/setup.sh"; \
-      }                                                                                  \
-      GTEST_SKIP() << what << " not found: run tools/setup.sh";                          \
-    }                                                                                    \
+      }                                                                                    \
+      GTEST_SKIP() << what << " not found: run tools/setup.sh";                            \
+    }                                                                                      \
   } while (0)
 
 #endif  // TESSERA_DATASETS_TEST_DATA_H_
