@@ -82,6 +82,32 @@ std::vector<float> StepGradient(int64_t n, int step) {
   return g;
 }
 
+std::map<std::string, std::vector<double>> ValuesOf(ParameterStore& params) {
+  std::map<std::string, std::vector<double>> values;
+  for (auto& [name, p] : params.all()) {
+    const std::vector<float> v = p.value.ToVector();
+    values[name].assign(v.begin(), v.end());
+  }
+  return values;
+}
+
+std::map<std::string, std::vector<double>> ZerosLike(
+    const std::map<std::string, std::vector<double>>& values) {
+  std::map<std::string, std::vector<double>> zeros;
+  for (const auto& [name, v] : values) zeros[name].assign(v.size(), 0.0);
+  return zeros;
+}
+
+void ExpectValuesNear(ParameterStore& params,
+                      const std::map<std::string, std::vector<double>>& expected) {
+  for (auto& [name, p] : params.all()) {
+    const std::vector<float> got = p.value.ToVector();
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_NEAR(got[i], expected.at(name)[i], 1e-5) << name << "[" << i << "]";
+    }
+  }
+}
+
 // Three steps of SGD with momentum and decay against a plain double loop,
 // for a rank-2 weight (decay 0.1) and a bias (decay 0.1 * 0.5).
 TEST(Sgd, DecayReachesEveryRankAndFollowsEachParametersScale) {
@@ -92,12 +118,7 @@ TEST(Sgd, DecayReachesEveryRankAndFollowsEachParametersScale) {
   config.weight_decay = 0.1f;
   auto sgd = Optimizer::Create(config, params, Device::kCpu);
   ASSERT_TRUE(sgd.ok());
-  std::map<std::string, std::vector<double>> w, v;
-  for (auto& [name, p] : params.all()) {
-    const std::vector<float> init = p.value.ToVector();
-    w[name].assign(init.begin(), init.end());
-    v[name].assign(init.size(), 0.0);
-  }
+  std::map<std::string, std::vector<double>> w = ValuesOf(params), v = ZerosLike(w);
   const std::map<std::string, double> decay = {{"w", 0.1}, {"b", 0.05}};
   for (int step = 0; step < 3; ++step) {
     for (auto& [name, p] : params.all()) {
@@ -110,12 +131,7 @@ TEST(Sgd, DecayReachesEveryRankAndFollowsEachParametersScale) {
     }
     (*sgd)->Step(0.3f);
   }
-  for (auto& [name, p] : params.all()) {
-    const std::vector<float> got = p.value.ToVector();
-    for (size_t i = 0; i < got.size(); ++i) {
-      EXPECT_NEAR(got[i], w[name][i], 1e-5) << name << "[" << i << "]";
-    }
-  }
+  ExpectValuesNear(params, w);
 }
 
 // Four Adam steps with non-default betas and decay against a plain double
@@ -132,13 +148,8 @@ TEST(Adam, SeveralStepsFollowTheFormula) {
   config.weight_decay = 0.2f;
   auto adam = Optimizer::Create(config, params, Device::kCpu);
   ASSERT_TRUE(adam.ok());
-  std::map<std::string, std::vector<double>> w, m, v;
-  for (auto& [name, p] : params.all()) {
-    const std::vector<float> init = p.value.ToVector();
-    w[name].assign(init.begin(), init.end());
-    m[name].assign(init.size(), 0.0);
-    v[name].assign(init.size(), 0.0);
-  }
+  std::map<std::string, std::vector<double>> w = ValuesOf(params), m = ZerosLike(w),
+                                             v = ZerosLike(w);
   const std::map<std::string, double> decay = {{"w", 0.2}, {"b", 0.1}};
   const double lr = 0.05;
   for (int step = 0; step < 4; ++step) {
@@ -156,12 +167,7 @@ TEST(Adam, SeveralStepsFollowTheFormula) {
     }
     (*adam)->Step(static_cast<float>(lr));
   }
-  for (auto& [name, p] : params.all()) {
-    const std::vector<float> got = p.value.ToVector();
-    for (size_t i = 0; i < got.size(); ++i) {
-      EXPECT_NEAR(got[i], w[name][i], 1e-5) << name << "[" << i << "]";
-    }
-  }
+  ExpectValuesNear(params, w);
   EXPECT_EQ((*adam)->State().size(), 4u);
 }
 
