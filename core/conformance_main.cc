@@ -4,14 +4,17 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/backend.h"
 #include "core/gradient_check.h"
 #include "core/kernel_registry.h"
 #include "core/op_test_case.h"
+#include "core/thread_pool.h"
 #include "gtest/gtest.h"
 
 namespace tessera {
@@ -31,11 +34,103 @@ void ExpectClose(const std::vector<float>& actual, const std::vector<float>& exp
   for (size_t i = 0; i < actual.size(); ++i) {
     const float tol = abs_tol + rel_tol * std::fabs(expected[i]);
     if (!(std::fabs(actual[i] - expected[i]) <= tol) && reported++ < 5) {
-      ADD_FAILURE() << what << "[" << i << "]: got " << actual[i] << ", expected " << expected[i]
-                    << " (tolerance " << tol << ")";
+      ADD_FAILURE() << what << "[" << i << "]: got " << actual[i]
+                    << (IsUnwrittenMarker(actual[i]) ? " (never written by the kernel)" : "")
+                    << ", expected " << expected[i] << " (tolerance " << tol << ")";
     }
   }
 }
+
+// A case's projection seed for the gradient check: a hash of its op and
+// name (FNV-1a, the same on every platform), so that every case weights its
+// outputs differently.
+uint64_t ProjectionSeed(const std::string& op, const std::string& name) {
+  uint64_t h = 14695981039346656037ull;
+  for (char c : absl::StrCat(op, "/", name)) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+void ExpectReferenceOutputs(const OpTestCase& c, const Attrs& attrs, const OpRun& run) {
+  ASSERT_TRUE(!c.expected.empty() || c.reference) << "case has no reference values";
+  for (const auto& source : {0, 1}) {
+    std::vector<std::vector<float>> ref;
+    if (source == 0 && !c.expected.empty()) ref = c.expected;
+    if (source == 1 && c.reference) ref = c.reference(c.inputs, attrs);
+    if (ref.empty()) continue;
+    ASSERT_EQ(ref.size(), run.outputs.size()) << "reference gives the wrong number of outputs";
+    for (size_t k = 0; k < ref.size(); ++k) {
+      ExpectClose(run.outputs[k].ToVector(), ref[k], c.output_abs_tol, c.output_rel_tol,
+                  absl::StrCat(source == 0 ? "expected" : "reference", " output ", k));
+    }
+  }
+}
+
+// Random output gradients, the same for every device and mode.
+std::vector<Tensor> FixedOutputGrads(const OpRun& run) {
+  std::vector<Tensor> output_grads;
+  for (size_t k = 0; k < run.outputs.size(); ++k) {
+    output_grads.push_back(RandomTensor(run.outputs[k].shape(), 99 + k));
+  }
+  return output_grads;
+}
+
+// The CPU kernels once more with SetSmallChunksForTesting(true) and four
+// threads, so that every ParallelFor splits and conv2d runs several image
+// chunks: forward outputs against the references, input gradients against
+// the plain run's (which the gradient check verifies). Parallel reductions
+// may add in another order, hence 1e-5 rather than bitwise.
+class SmallChunksTest : public testing::Test {
+ public:
+  SmallChunksTest(std::string op, OpTestCase test_case)
+      : op_(std::move(op)), case_(std::move(test_case)) {}
+
+  void TestBody() override {
+    const OpSchema* schema = OpRegistry::Global().Find(op_);
+    ASSERT_NE(schema, nullptr) << "op '" << op_ << "' has test cases but is not registered";
+    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(case_.attrs);
+    ASSERT_TRUE(attrs.ok()) << attrs.status();
+    absl::StatusOr<OpRun> plain =
+        RunOpForward(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed);
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    const std::vector<Tensor> output_grads = FixedOutputGrads(*plain);
+    absl::StatusOr<std::vector<Tensor>> plain_grads;
+    if (case_.check_gradient) {
+      plain_grads = RunOpGradient(op_, *attrs, case_.inputs, Device::kCpu, case_.training,
+                                  case_.seed, output_grads, case_.grad.skip_inputs);
+      ASSERT_TRUE(plain_grads.ok()) << plain_grads.status();
+    }
+
+    SetNumCpuThreads(4);
+    SetSmallChunksForTesting(true);
+    absl::StatusOr<OpRun> run =
+        RunOpForward(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed);
+    absl::StatusOr<std::vector<Tensor>> grads;
+    if (case_.check_gradient) {
+      grads = RunOpGradient(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed,
+                            output_grads, case_.grad.skip_inputs);
+    }
+    SetSmallChunksForTesting(false);
+    const unsigned cores = std::thread::hardware_concurrency();
+    SetNumCpuThreads(cores == 0 ? 1 : static_cast<int>(cores));
+
+    ASSERT_TRUE(run.ok()) << run.status();
+    ExpectReferenceOutputs(case_, *attrs, *run);
+    if (!case_.check_gradient) return;
+    ASSERT_TRUE(grads.ok()) << grads.status();
+    for (size_t i = 0; i < grads->size(); ++i) {
+      if (!(*plain_grads)[i].defined()) continue;
+      ExpectClose((*grads)[i].ToVector(), (*plain_grads)[i].ToVector(), 1e-5f, 1e-5f,
+                  absl::StrCat("small chunks vs plain gradient of input ", i));
+    }
+  }
+
+ private:
+  std::string op_;
+  OpTestCase case_;
+};
 
 class OpCaseTest : public testing::Test {
  public:
@@ -52,18 +147,8 @@ class OpCaseTest : public testing::Test {
     ASSERT_TRUE(run.ok()) << run.status();
 
     // 1. Reference values.
-    ASSERT_TRUE(!case_.expected.empty() || case_.reference) << "case has no reference values";
-    for (const auto& source : {0, 1}) {
-      std::vector<std::vector<float>> ref;
-      if (source == 0 && !case_.expected.empty()) ref = case_.expected;
-      if (source == 1 && case_.reference) ref = case_.reference(case_.inputs, *attrs);
-      if (ref.empty()) continue;
-      ASSERT_EQ(ref.size(), run->outputs.size()) << "reference gives the wrong number of outputs";
-      for (size_t k = 0; k < ref.size(); ++k) {
-        ExpectClose(run->outputs[k].ToVector(), ref[k], case_.output_abs_tol, case_.output_rel_tol,
-                    absl::StrCat(source == 0 ? "expected" : "reference", " output ", k));
-      }
-    }
+    ExpectReferenceOutputs(case_, *attrs, *run);
+    if (HasFatalFailure()) return;
 
     // 2. Another device against the CPU.
     if (device_ != Device::kCpu) {
@@ -78,10 +163,7 @@ class OpCaseTest : public testing::Test {
 
     // 2b. The gradient kernels on both devices, for the same output gradients.
     if (device_ != Device::kCpu && case_.check_gradient) {
-      std::vector<Tensor> output_grads;
-      for (size_t k = 0; k < run->outputs.size(); ++k) {
-        output_grads.push_back(RandomTensor(run->outputs[k].shape(), 99 + k));
-      }
+      const std::vector<Tensor> output_grads = FixedOutputGrads(*run);
       absl::StatusOr<std::vector<Tensor>> gpu =
           RunOpGradient(op_, *attrs, case_.inputs, device_, case_.training, case_.seed,
                         output_grads, case_.grad.skip_inputs);
@@ -101,13 +183,17 @@ class OpCaseTest : public testing::Test {
 
     // 3. Gradients by central differences.
     if (!case_.check_gradient) return;
+    GradCheckOptions options = case_.grad;
+    options.projection_seed = ProjectionSeed(op_, case_.name);
     absl::StatusOr<GradCheckReport> report =
-        CheckGradients(op_, *attrs, case_.inputs, device_, case_.training, case_.seed, case_.grad);
+        CheckGradients(op_, *attrs, case_.inputs, device_, case_.training, case_.seed, options);
     ASSERT_TRUE(report.ok()) << report.status();
+    RecordProperty("grad_error_over_tolerance",
+                   absl::StrFormat("%.3g", report->max_error_over_tolerance));
     EXPECT_GT(report->checked, 0) << "the gradient check checked no element";
-    EXPECT_TRUE(report->failures.empty())
-        << "gradient check failed (" << report->checked << " elements checked):\n  "
-        << absl::StrJoin(report->failures, "\n  ");
+    EXPECT_EQ(report->failed, 0) << "gradient check failed (" << report->failed << " of "
+                                 << report->checked << " elements):\n  "
+                                 << absl::StrJoin(report->failures, "\n  ");
   }
 
  private:
@@ -188,6 +274,11 @@ void RegisterCaseTests() {
                                   return new OpCaseTest(op, test_case, device);
                                 });
         }
+        const std::string name = absl::StrCat(test_case.name, "_cpu_small_chunks");
+        testing::RegisterTest(absl::StrCat("Op_", op).c_str(), name.c_str(), nullptr, nullptr,
+                              __FILE__, __LINE__, [op = op, test_case]() -> testing::Test* {
+                                return new SmallChunksTest(op, test_case);
+                              });
       }
     }
   }

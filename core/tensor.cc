@@ -35,8 +35,20 @@ Backend& BackendOrDie(Device device) {
 }
 }  // namespace
 
+Buffer::Buffer(std::shared_ptr<Buffer> owner, size_t byte_offset, size_t bytes)
+    : device_(owner->device()),
+      data_(static_cast<char*>(owner->data()) + byte_offset),
+      bytes_(bytes),
+      owner_(std::move(owner)) {
+  if (byte_offset + bytes > owner_->bytes()) {
+    fprintf(stderr, "tessera: a buffer of %zu bytes at offset %zu does not fit in %zu\n", bytes,
+            byte_offset, owner_->bytes());
+    abort();
+  }
+}
+
 Buffer::~Buffer() {
-  if (data_ != nullptr) BackendOrDie(device_).Deallocate(data_, bytes_);
+  if (owner_ == nullptr && data_ != nullptr) BackendOrDie(device_).Deallocate(data_, bytes_);
 }
 
 Tensor Tensor::Empty(const Shape& shape, Device device) {
@@ -52,6 +64,15 @@ Tensor Tensor::Empty(const Shape& shape, Device device) {
   // is true.
   void* data = backend.Allocate(bytes == 0 ? sizeof(float) : bytes);
   return Tensor(shape, std::make_shared<Buffer>(device, data, bytes == 0 ? sizeof(float) : bytes));
+}
+
+Tensor Tensor::OnBuffer(const Shape& shape, std::shared_ptr<Buffer> buffer) {
+  if (static_cast<size_t>(NumElements(shape)) * sizeof(float) > buffer->bytes()) {
+    fprintf(stderr, "tessera: a buffer of %zu bytes is too small for shape %s\n", buffer->bytes(),
+            ShapeToString(shape).c_str());
+    abort();
+  }
+  return Tensor(shape, std::move(buffer));
 }
 
 Tensor Tensor::Zeros(const Shape& shape, Device device) { return Filled(shape, 0.0f, device); }

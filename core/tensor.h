@@ -18,6 +18,9 @@ const char* DeviceName(Device device);
 class Buffer {
  public:
   Buffer(Device device, void* data, size_t bytes) : device_(device), data_(data), bytes_(bytes) {}
+  // `bytes` of `owner`'s memory from `byte_offset` on; frees nothing itself
+  // and keeps `owner` alive (test harnesses put guard regions around it).
+  Buffer(std::shared_ptr<Buffer> owner, size_t byte_offset, size_t bytes);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -30,6 +33,7 @@ class Buffer {
   Device device_;
   void* data_;
   size_t bytes_;
+  std::shared_ptr<Buffer> owner_;
 };
 
 // A dense float32 array in row-major (NCHW) order on one device. Copying a
@@ -45,6 +49,8 @@ class Tensor {
   static Tensor Filled(const Shape& shape, float value, Device device = Device::kCpu);
   // A CPU tensor holding `values`; CHECK-fails if the size does not match.
   static Tensor FromVector(const Shape& shape, const std::vector<float>& values);
+  // A tensor on `buffer`, which must hold at least its elements.
+  static Tensor OnBuffer(const Shape& shape, std::shared_ptr<Buffer> buffer);
 
   // A shape without storage: what the executor leaves in place of a value it
   // released (a gradient kernel may read its shape, never its data).

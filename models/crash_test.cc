@@ -16,6 +16,7 @@
 
 #include "core/checkpoint.h"
 #include "datasets/mnist_digits.h"
+#include "datasets/test_data.h"
 #include "gtest/gtest.h"
 
 namespace tessera {
@@ -46,6 +47,40 @@ int Wait(pid_t pid) {
   return status;
 }
 
+// Waits for `event` (a file appearing), polling every millisecond: no fixed
+// delay, so a slow machine (ASan on two cores) only makes it take longer.
+// False if the child exits first, or after ten minutes, far beyond any run.
+template <typename Event>
+bool WaitFor(pid_t pid, Event event) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (!event()) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return false;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// True while a checkpoint is being written (its temp file exists).
+bool SaveInProgress(const std::string& dir) {
+  try {
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.path().extension() == ".tmp") return true;
+    }
+  } catch (const std::filesystem::filesystem_error&) {
+    // The directory does not exist yet, or changed while being read.
+  }
+  return false;
+}
+
+// The step of the newest checkpoint, from its name (ckpt-<step>.tsr), or -1.
+int64_t NewestStep(const std::string& dir) {
+  const std::vector<std::string> all = ListCheckpoints(dir);
+  if (all.empty()) return -1;
+  const std::string name = std::filesystem::path(all.back()).stem().string();
+  return std::stoll(name.substr(name.find('-') + 1));
+}
+
 std::string Read(const std::string& path) {
   std::ifstream f(path);
   std::stringstream s;
@@ -59,21 +94,25 @@ std::vector<std::string> Args(const std::string& dir) {
           "--checkpoint_every=1", "--keep_checkpoints=2", "--checkpoint_dir=" + dir};
 }
 
-bool HaveDigits() { return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json"); }
-
 TEST(CrashSafety, SigkillNeverLeavesABadCheckpointAndResumeContinues) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   std::mt19937 rng(5);
   for (int round = 0; round < 4; ++round) {
     const std::string dir = ::testing::TempDir() + "/kill" + std::to_string(round);
     std::filesystem::remove_all(dir);
     const pid_t pid = Start(Args(dir), dir + ".log");
-    // Wait for the first checkpoint, then kill at a random moment.
-    for (int i = 0; i < 600 && ListCheckpoints(dir).empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // After a random number of saved steps, kill: in even rounds the moment
+    // a save has begun (its temp file appeared), in odd rounds the moment one
+    // has finished.
+    const int64_t after_step = std::uniform_int_distribution<int>(1, 4)(rng);
+    ASSERT_TRUE(WaitFor(pid, [&] { return NewestStep(dir) >= after_step; }))
+        << "round " << round << ": no checkpoint of step " << after_step << "\n"
+        << Read(dir + ".log");
+    if (round % 2 == 0) {
+      ASSERT_TRUE(WaitFor(pid, [&] { return SaveInProgress(dir); }))
+          << "round " << round << ": no save began\n"
+          << Read(dir + ".log");
     }
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(rng)));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     Wait(pid);
 
@@ -97,17 +136,15 @@ TEST(CrashSafety, SigkillNeverLeavesABadCheckpointAndResumeContinues) {
 }
 
 TEST(CrashSafety, SigintSavesACheckpointAndExitsCleanly) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   const std::string dir = ::testing::TempDir() + "/sigint";
   std::filesystem::remove_all(dir);
   std::vector<std::string> args = {"--dataset=mnist", "--epochs=50", "--threads=1",
-                                   "--checkpoint_dir=" + dir};
+                                   "--checkpoint_every=3", "--checkpoint_dir=" + dir};
   const pid_t pid = Start(args, dir + ".log");
-  // Training has started once the progress line appears.
-  for (int i = 0; i < 600 && Read(dir + ".log").find("step") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Training is under way (the signal handler is installed) once the first
+  // periodic checkpoint exists.
+  ASSERT_TRUE(WaitFor(pid, [&] { return NewestStep(dir) >= 3; })) << Read(dir + ".log");
   ASSERT_EQ(kill(pid, SIGINT), 0);
   const int status = Wait(pid);
   const std::string log = Read(dir + ".log");
@@ -117,7 +154,7 @@ TEST(CrashSafety, SigintSavesACheckpointAndExitsCleanly) {
   ASSERT_FALSE(saved.empty()) << log;
   absl::StatusOr<CheckpointProto> ckpt = ReadCheckpointFile(saved.back());
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
-  EXPECT_GT(ckpt->step(), 0);
+  EXPECT_GE(ckpt->step(), 3);
 }
 
 }  // namespace

@@ -8,13 +8,12 @@
 #include "core/graph.h"
 #include "datasets/masking.h"
 #include "datasets/mnist_digits.h"
+#include "datasets/test_data.h"
 #include "gtest/gtest.h"
 #include "tools/image/png.h"
 
 namespace tessera {
 namespace {
-
-bool HaveDigits() { return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json"); }
 
 // ------------------------------------------------------------ metrics
 
@@ -200,7 +199,7 @@ CheckpointProto Newest(const std::string& dir) {
 // One epoch of the seed's MLP (125 steps) fills holes better than both
 // baselines, on the fixed test masks, and draws the grid.
 TEST(Training, OneEpochBeatsBothBaselines) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   InpaintingConfig config = SmallRun("one_epoch");
   config.out_grid = ::testing::TempDir() + "/inpainting_grid.png";
   absl::StatusOr<InpaintingResult> result = TrainInpainting(config);
@@ -221,7 +220,7 @@ TEST(Training, OneEpochBeatsBothBaselines) {
 // The test masks do not depend on the training seed, so the baselines are
 // identical across seeds while the models differ.
 TEST(Training, TestMasksAreTheSameWhateverTheSeed) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   InpaintingConfig a = SmallRun("seed_a");
   a.train_images = 640;
   InpaintingConfig b = SmallRun("seed_b");
@@ -238,7 +237,7 @@ TEST(Training, TestMasksAreTheSameWhateverTheSeed) {
 // Stopping mid-epoch and resuming redraws the same training holes: bitwise
 // the same parameters and Adam state as the run that never stopped.
 TEST(Training, ResumeMidEpochMatchesUninterruptedRunBitwise) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   InpaintingConfig straight = SmallRun("straight");
   straight.train_images = 1280;  // 20 steps per epoch
   straight.epochs = 2;
@@ -277,7 +276,7 @@ TEST(Training, ResumeMidEpochMatchesUninterruptedRunBitwise) {
 }
 
 TEST(Training, RejectsAClassifierGraphAndBadHoles) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   InpaintingConfig config = SmallRun("bad");
   config.graph_path = "models/mlp.pbtxt";
   absl::StatusOr<InpaintingResult> result = TrainInpainting(config);

@@ -6,12 +6,11 @@
 #include "core/checkpoint.h"
 #include "datasets/image_codec.h"
 #include "datasets/mnist_digits.h"
+#include "datasets/test_data.h"
 #include "gtest/gtest.h"
 
 namespace tessera {
 namespace {
-
-bool HaveDigits() { return std::filesystem::exists(datasets::DefaultMnistDigitsDir() + "/9.json"); }
 
 TrainConfig SmallRun(const std::string& dir) {
   TrainConfig config;
@@ -39,7 +38,7 @@ CheckpointProto Newest(const std::string& dir) {
 // Stopping mid-epoch and resuming gives bitwise the same parameters and
 // optimizer state as the run that never stopped.
 TEST(Trainer, ResumeMidEpochMatchesUninterruptedRunBitwise) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   TrainConfig straight = SmallRun("straight");
   absl::StatusOr<TrainResult> a = TrainClassifier(straight);
   ASSERT_TRUE(a.ok()) << a.status();
@@ -68,6 +67,8 @@ TEST(Trainer, ResumeMidEpochMatchesUninterruptedRunBitwise) {
     EXPECT_EQ(x.parameter(i).SerializeAsString(), y.parameter(i).SerializeAsString())
         << x.parameter(i).name();
   }
+  ASSERT_GT(x.optimizer_state_size(), 0) << "momentum SGD keeps a velocity per parameter";
+  ASSERT_EQ(x.optimizer_state_size(), y.optimizer_state_size());
   for (int i = 0; i < x.optimizer_state_size(); ++i) {
     EXPECT_EQ(x.optimizer_state(i).SerializeAsString(), y.optimizer_state(i).SerializeAsString())
         << x.optimizer_state(i).name();
@@ -76,7 +77,7 @@ TEST(Trainer, ResumeMidEpochMatchesUninterruptedRunBitwise) {
 
 // Same seed and thread count: bitwise the same model.
 TEST(Trainer, SameSeedAndThreadsGiveBitwiseIdenticalTraining) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   TrainConfig config = SmallRun("repeat_a");
   config.epochs = 1;
   ASSERT_TRUE(TrainClassifier(config).ok());
@@ -158,7 +159,7 @@ TEST(Trainer, FolderResumeMatchesUninterruptedRunWithAnyWorkerCount) {
 }
 
 TEST(Trainer, DivergenceStopsWithAClearMessage) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
   TrainConfig config = SmallRun("diverge");
   config.schedule.type = "constant";
   config.schedule.base_lr = 1e30f;  // weights overflow to Inf within a few steps
@@ -167,25 +168,27 @@ TEST(Trainer, DivergenceStopsWithAClearMessage) {
   EXPECT_NE(result.status().message().find("diverged"), std::string::npos) << result.status();
 }
 
-TEST(Trainer, BadArgumentsAreErrors) {
+TEST(Trainer, MissingGraphIsAnError) {
   TrainConfig config = SmallRun("bad");
   config.graph_path = "models/does_not_exist.pbtxt";
   absl::StatusOr<TrainResult> missing = TrainClassifier(config);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("does_not_exist.pbtxt"), std::string::npos);
-  config = SmallRun("bad");
+}
+
+TEST(Trainer, UnknownDatasetAndMissingCheckpointAreErrors) {
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
+  TrainConfig config = SmallRun("bad");
   config.dataset = "cifar";
-  if (HaveDigits()) {
-    absl::StatusOr<TrainResult> unknown = TrainClassifier(config);
-    EXPECT_NE(unknown.status().message().find("unknown dataset 'cifar'"), std::string::npos)
-        << unknown.status();
-  }
+  absl::StatusOr<TrainResult> unknown = TrainClassifier(config);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown dataset 'cifar'"), std::string::npos)
+      << unknown.status();
   config = SmallRun("bad");
   config.resume = true;
-  if (HaveDigits()) {
-    absl::StatusOr<TrainResult> none = TrainClassifier(config);
-    EXPECT_NE(none.status().message().find("no checkpoint"), std::string::npos) << none.status();
-  }
+  absl::StatusOr<TrainResult> none = TrainClassifier(config);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no checkpoint"), std::string::npos) << none.status();
 }
 
 }  // namespace

@@ -170,5 +170,67 @@ TEST(MaxPool2d, TiesAndNanPickTheCpuCellOnEveryDevice) {
   }
 }
 
+// PyTorch's rule on the CPU: in a tie the first maximum of the window, in
+// row-major order, wins, and it alone receives the window's gradient. The
+// conformance cases cannot show it (their spaced values never tie), and the
+// test above compares other devices with the CPU, so this one checks the CPU
+// against plain loops.
+TEST(MaxPool2d, FirstMaximumWinsTiesOnTheCpu) {
+  const int64_t c = 3, h = 6, w = 5;
+  std::vector<float> x(c * h * w);
+  const std::vector<float> random = RandomValues(h * w, 17);
+  for (int64_t i = 0; i < h * w; ++i) {
+    x[i] = 1.0f;                                          // channel 0: everything ties
+    x[h * w + i] = static_cast<float>(i % 3);             // channel 1: rows of 0, 1, 2
+    x[2 * h * w + i] = std::round(random[i] * 2) / 2.0f;  // channel 2: five levels
+  }
+  const Tensor input = Tensor::FromVector({1, c, h, w}, x);
+  struct Window {
+    int64_t k, stride, pad;
+  };
+  for (const Window& win : {Window{3, 1, 1}, Window{2, 2, 0}, Window{3, 2, 1}}) {
+    SCOPED_TRACE("kernel " + std::to_string(win.k) + " stride " + std::to_string(win.stride));
+    const Attrs attrs = *OpRegistry::Global()
+                             .Find("maxpool2d")
+                             ->ResolveAttrs({{"kernel", IntsAttr({win.k, win.k})},
+                                             {"padding", IntsAttr({win.pad, win.pad})},
+                                             {"stride", IntsAttr({win.stride, win.stride})}});
+    absl::StatusOr<OpRun> run = RunOpForward("maxpool2d", attrs, {input}, Device::kCpu, true, 0);
+    ASSERT_TRUE(run.ok()) << run.status();
+    const Shape y_shape = run->outputs[0].shape();
+    const int64_t oh = y_shape[2], ow = y_shape[3];
+    const std::vector<Tensor> dy = {RandomTensor(y_shape, 23)};
+    const std::vector<float> g = dy[0].ToVector();
+    std::vector<float> y(c * oh * ow);
+    std::vector<double> dx(x.size(), 0.0);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j) {
+          int64_t first = -1;
+          for (int64_t di = 0; di < win.k; ++di) {
+            for (int64_t dj = 0; dj < win.k; ++dj) {
+              const int64_t r = i * win.stride - win.pad + di, q = j * win.stride - win.pad + dj;
+              if (r < 0 || r >= h || q < 0 || q >= w) continue;
+              const int64_t cell = (ch * h + r) * w + q;
+              if (first < 0 || x[cell] > x[first]) first = cell;
+            }
+          }
+          const int64_t out = (ch * oh + i) * ow + j;
+          y[out] = x[first];
+          dx[first] += g[out];
+        }
+      }
+    }
+    EXPECT_EQ(run->outputs[0].ToVector(), y);
+    absl::StatusOr<std::vector<Tensor>> grad =
+        RunOpGradient("maxpool2d", attrs, {input}, Device::kCpu, true, 0, dy);
+    ASSERT_TRUE(grad.ok()) << grad.status();
+    const std::vector<float> got = (*grad)[0].ToVector();
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_NEAR(got[i], dx[i], 1e-6) << "dx[" << i << "]";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tessera
