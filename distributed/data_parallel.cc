@@ -142,7 +142,7 @@ absl::Status DataParallel::CheckSameRun(const std::string& run_settings) {
     const uint32_t root_checksum = static_cast<uint32_t>(std::stoul(root[i]));
     if (root_checksum == mine[i].checksum) continue;
     absl::StrAppend(&differences, differences.empty() ? "" : "; ", "its ", mine[i].what,
-                    absl::StrFormat(" (checksum %08x) differs from rank 0's (%08x): ",
+                    absl::StrFormat(" (checksum %08x) is not rank 0's (%08x): ",
                                     mine[i].checksum, root_checksum),
                     mine[i].advice);
   }

@@ -221,6 +221,9 @@ absl::StatusOr<LoopResult> TrainingLoop::RunOnThisRank(
     result.interrupted = true;
     result.steps = optimizer_->steps();
     result.train_seconds = Seconds(Clock::now() - run_start) - eval_seconds;
+    if (parallel_->size() > 1) {
+      Print("data parallel: %s\n", parallel_->Summary(result.train_seconds).c_str());
+    }
     return result;
   };
 
