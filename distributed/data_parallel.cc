@@ -142,8 +142,8 @@ absl::Status DataParallel::CheckSameRun(const std::string& run_settings) {
     const uint32_t root_checksum = static_cast<uint32_t>(std::stoul(root[i]));
     if (root_checksum == mine[i].checksum) continue;
     absl::StrAppend(&differences, differences.empty() ? "" : "; ", "its ", mine[i].what,
-                    absl::StrFormat(" (checksum %08x) is not rank 0's (%08x): ",
-                                    mine[i].checksum, root_checksum),
+                    absl::StrFormat(" (checksum %08x) is not rank 0's (%08x): ", mine[i].checksum,
+                                    root_checksum),
                     mine[i].advice);
   }
   return world_.Agree(differences.empty() ? absl::OkStatus()
@@ -203,7 +203,7 @@ std::string DataParallel::Summary(double train_seconds) const {
   if (!reducer_) return "";
   const ReducerStats& s = reducer_->stats();
   return absl::StrFormat(
-      "%d ranks, %d gradient buckets (%.1f MB a step), all-reduce %.1f%% of training time, "
+      "%d ranks, %d gradient buckets (%.3g MB a step), all-reduce %.1f%% of training time, "
       "%.1f%% not hidden behind backward",
       size(), s.buckets, s.bytes_per_step / 1e6, 100 * s.reduce_seconds / train_seconds,
       100 * s.exposed_seconds / train_seconds);

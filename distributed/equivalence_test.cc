@@ -56,7 +56,10 @@ TEST_P(EquivalenceTest, TwoRanksMatchOneProcess) {
 
   // Only rank 0 prints.
   size_t headers = 0;
-  for (size_t at = 0; (at = b.output.find("training ", at)) != std::string::npos; ++at) ++headers;
+  for (size_t at = 0; (at = b.output.find(" parameters, batch 64", at)) != std::string::npos;
+       ++at) {
+    ++headers;
+  }
   EXPECT_EQ(headers, 1u) << b.output;
 }
 
