@@ -35,6 +35,10 @@ pid_t StartJob(const std::vector<std::string>& argv, const std::string& log) {
   if (pid == 0) {
     setpgid(0, 0);
     if (!lsan_options.empty()) setenv("LSAN_OPTIONS", lsan_options.c_str(), 1);
+    // Jobs of tests running side by side: PMIx's shared-memory store can
+    // fail its lock ("PMIX ERROR ... gds_ds12_lock_pthread.c"); its hash
+    // store has no shared state.
+    setenv("PMIX_MCA_gds", "hash", 1);
     if (freopen(log.c_str(), "w", stdout) == nullptr) _exit(126);
     dup2(fileno(stdout), fileno(stderr));
     std::vector<std::string> copy = argv;
