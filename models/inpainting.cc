@@ -179,10 +179,13 @@ class InpaintingTask final : public TrainingTask {
                                            const std::vector<float>& labels, int64_t step,
                                            Device device) override {
     // The holes depend only on (seed, step): a resumed run redraws them.
-    datasets::MaskImages(images.data(), config_.batch_size, train_.channels, train_.height,
-                         train_.width, config_.mask, datasets::TrainMaskSeed(config_.seed, step), 0,
+    // labels.size(): this rank's share of the batch under mpirun.
+    const int64_t n = static_cast<int64_t>(labels.size());
+    datasets::MaskImages(images.data(), n, train_.channels, train_.height, train_.width,
+                         config_.mask, datasets::TrainMaskSeed(config_.seed, step), 0,
                          masked_.data(), nullptr);
-    const Shape shape{config_.batch_size, train_.channels, train_.height, train_.width};
+    masked_.resize(n * train_.image_size());
+    const Shape shape{n, train_.channels, train_.height, train_.width};
     return {{"masked", Tensor::FromVector(shape, masked_).CopyTo(device)},
             {"target", Tensor::FromVector(shape, images).CopyTo(device)}};
   }

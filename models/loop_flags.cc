@@ -53,6 +53,11 @@ ABSL_FLAG(bool, resume, false, "Continue from the newest checkpoint in --checkpo
 ABSL_FLAG(bool, eval_only, false, "Evaluate the newest checkpoint and exit.");
 ABSL_FLAG(bool, check_numerics, false, "Stop at the first op producing NaN or Inf.");
 ABSL_FLAG(int64_t, max_steps, 0, "Stop (with a checkpoint) after this many steps; 0: no limit.");
+ABSL_FLAG(int, print_every, 0, "Print the progress line every N steps (0: every 10 s, or live).");
+ABSL_FLAG(double, allreduce_bucket_mb, 25,
+          "Under mpirun: gradients are averaged in buckets of about this many MB.");
+ABSL_FLAG(bool, overlap_allreduce, true,
+          "Under mpirun: all-reduce each gradient bucket while backward still runs.");
 
 namespace tessera {
 namespace {
@@ -115,6 +120,10 @@ absl::Status LoopConfigFromFlags(const LoopFlagDefaults& d, LoopConfig& config) 
     }
     *values = *parsed;
   }
+  config.print_every_steps = absl::GetFlag(FLAGS_print_every);
+  config.allreduce_bucket_bytes =
+      static_cast<int64_t>(absl::GetFlag(FLAGS_allreduce_bucket_mb) * (1 << 20));
+  config.overlap_allreduce = absl::GetFlag(FLAGS_overlap_allreduce);
   return absl::OkStatus();
 }
 

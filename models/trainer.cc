@@ -63,16 +63,18 @@ class ClassifierTask final : public TrainingTask {
   std::map<std::string, Tensor> TrainFeeds(std::vector<float>& images,
                                            const std::vector<float>& labels, int64_t step,
                                            Device device) override {
-    datasets::RandomShift(images.data(), config_.batch_size, train_.channels(), train_.height(),
-                          train_.width(), config_.augment_shift, config_.seed * 7919 + step);
-    return Feeds(images, labels, config_.batch_size, train_, device);
+    // labels.size(): this rank's share of the batch under mpirun.
+    const int64_t n = static_cast<int64_t>(labels.size());
+    datasets::RandomShift(images.data(), n, train_.channels(), train_.height(), train_.width(),
+                          config_.augment_shift, config_.seed * 7919 + step);
+    return Feeds(images, labels, n, train_, device);
   }
 
   absl::Status AfterStep(const Executor& executor, const std::vector<float>& labels,
                          const StepInfo& info) override {
     TS_ASSIGN_OR_RETURN(Tensor logits, executor.Value(graph_.def().output(0)));
-    correct_ += CountCorrect(logits, labels, config_.batch_size);
-    seen_ += config_.batch_size;
+    correct_ += CountCorrect(logits, labels, static_cast<int64_t>(labels.size()));
+    seen_ += static_cast<int64_t>(labels.size());
     window_loss_ += info.loss;
     ++window_steps_;
     if (window_steps_ == std::max<int64_t>(1, info.steps_per_epoch / 10) ||

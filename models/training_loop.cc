@@ -9,6 +9,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -102,7 +103,7 @@ TrainingLoop::TrainingLoop(const LoopConfig& config, const Graph& graph,
       params_(ParameterStore::Initialize(graph, config.seed, config.device)) {}
 
 void TrainingLoop::Print(const char* format, ...) const {
-  if (!config_.verbose) return;
+  if (!config_.verbose || (parallel_ && !parallel_->is_root())) return;
   va_list args;
   va_start(args, format);
   vprintf(format, args);
@@ -112,7 +113,7 @@ void TrainingLoop::Print(const char* format, ...) const {
 
 absl::Status TrainingLoop::Save(int64_t epoch, int64_t batch_in_epoch,
                                 const std::map<std::string, std::string>& metadata) {
-  if (config_.checkpoint_dir.empty()) return absl::OkStatus();
+  if (config_.checkpoint_dir.empty() || !parallel_->is_root()) return absl::OkStatus();
   CheckpointProto checkpoint = CaptureCheckpoint(params_, *optimizer_);
   checkpoint.set_graph_name(graph_.def().name());
   checkpoint.set_epoch(epoch);
@@ -123,33 +124,63 @@ absl::Status TrainingLoop::Save(int64_t epoch, int64_t batch_in_epoch,
 
 absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::string& description,
                                              const std::map<std::string, std::string>& metadata) {
+  absl::StatusOr<LoopResult> result = RunOnThisRank(task, description, metadata);
+  if (result.ok() || !parallel_ || parallel_->size() == 1) return result;
+  // The other ranks would wait for this one forever.
+  if (!distributed::IsAgreed(result.status())) parallel_->Abort(result.status());
+  if (!parallel_->is_root()) std::exit(1);  // rank 0 reports the error
+  return result;
+}
+
+absl::StatusOr<LoopResult> TrainingLoop::RunOnThisRank(
+    TrainingTask& task, const std::string& description,
+    const std::map<std::string, std::string>& metadata) {
   TS_RETURN_IF_ERROR(config_.Validate());
   TS_ASSIGN_OR_RETURN(executor_,
                       Executor::Create(graph_, params_,
                                        {config_.device, config_.check_numerics,
                                         /*release_values=*/true}));
-  TS_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(config_.optimizer, params_, config_.device));
+  TS_ASSIGN_OR_RETURN(
+      parallel_, distributed::DataParallel::Create(
+                     graph_, params_, *executor_,
+                     {config_.device, config_.allreduce_bucket_bytes, config_.overlap_allreduce}));
+  absl::StatusOr<std::unique_ptr<Optimizer>> optimizer =
+      Optimizer::Create(config_.optimizer, params_, config_.device);
+  TS_RETURN_IF_ERROR(parallel_->Agree(optimizer.status()));
+  optimizer_ = std::move(*optimizer);
+  TS_RETURN_IF_ERROR(parallel_->ShardSize(config_.batch_size).status());
+  TS_RETURN_IF_ERROR(parallel_->CheckSameRun(absl::StrCat(
+      config_.dataset, "|", config_.epochs, "|", config_.batch_size, "|", config_.optimizer.type,
+      "|", config_.optimizer.weight_decay, "|", config_.schedule.type, "|",
+      config_.schedule.base_lr, "|", config_.seed, "|", config_.resume, config_.eval_only, "|",
+      config_.max_steps, "|", config_.checkpoint_every_steps)));
   if (train_.batch_size() != config_.batch_size) {
     return absl::InternalError("the training batches are not of the configured batch size");
   }
   const int64_t steps_per_epoch = train_.batches_per_epoch();
   if (steps_per_epoch == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("batch size ", config_.batch_size,
-                                                   " exceeds the training set (",
-                                                   train_.num_images(), ")"));
+    return parallel_->Agree(absl::InvalidArgumentError(
+        absl::StrCat("batch size ", config_.batch_size, " exceeds the training set (",
+                     train_.num_images(), ")")));
   }
   LrSchedule schedule = config_.schedule;
   if (schedule.type == "cosine") schedule.total_steps = steps_per_epoch * config_.epochs;
 
   int64_t start_epoch = 0, start_batch = 0;
-  if (config_.resume || config_.eval_only) {
+  // Rank 0 reads the checkpoint and sends it to the others.
+  auto restore = [&]() -> absl::Status {
     std::vector<std::string> found = ListCheckpoints(config_.checkpoint_dir);
     if (found.empty()) {
       return absl::NotFoundError(
           absl::StrCat("--resume/--eval_only: no checkpoint in ", config_.checkpoint_dir));
     }
     TS_ASSIGN_OR_RETURN(CheckpointProto checkpoint, ReadCheckpointFile(found.back()));
-    TS_RETURN_IF_ERROR(RestoreCheckpoint(checkpoint, params_, optimizer_.get()));
+    if (absl::Status s = RestoreCheckpoint(checkpoint, params_, optimizer_.get()); !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("cannot resume from ", found.back(), " (written for graph '",
+                                       checkpoint.graph_name(), "'; this run trains graph '",
+                                       graph_.def().name(), "'): ", s.message()));
+    }
     start_epoch = checkpoint.epoch();
     start_batch = checkpoint.batch_in_epoch();
     Print("resumed from %s: epoch %lld, batch %lld, step %lld\n", found.back().c_str(),
@@ -162,7 +193,12 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
               it->second.c_str(), value.c_str());
       }
     }
+    return absl::OkStatus();
+  };
+  if (config_.resume || config_.eval_only) {
+    TS_RETURN_IF_ERROR(parallel_->Agree(parallel_->is_root() ? restore() : absl::OkStatus()));
   }
+  TS_RETURN_IF_ERROR(parallel_->BroadcastState(*optimizer_, start_epoch, start_batch));
   LoopResult result;
   if (!config_.eval_only && start_epoch >= config_.epochs) {
     Print(
@@ -171,18 +207,25 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
         static_cast<long long>(start_epoch), config_.epochs);
   }
   if (config_.eval_only || start_epoch >= config_.epochs) {
-    TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(*executor_));
-    Print("%s\n", scores.c_str());
+    if (parallel_->is_root()) {
+      TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(*executor_));
+      Print("%s\n", scores.c_str());
+    }
     result.steps = optimizer_->steps();
     return result;
   }
 
-  StopSignalGuard stop_signals;
+  // Under mpirun a stop signal ends the rank at once (mpirun sends it when
+  // another rank is lost; the ranks could not agree on a step to save at).
+  std::optional<StopSignalGuard> stop_signals;
+  if (parallel_->size() == 1) stop_signals.emplace();
+  if (parallel_->size() > 1) distributed::ExitOnStopSignals(config_.checkpoint_dir);
   Print("%s\n", description.c_str());
   const bool interactive = isatty(fileno(stdout));
   const char* clear = interactive ? "\r\033[K" : "";
   std::vector<float> images(config_.batch_size * train_.image_size()), labels(config_.batch_size);
   const double wait_at_start = train_.wait_seconds();
+  std::vector<float> shard_images, shard_labels;  // this rank's part of the batch
   const auto run_start = Clock::now();
   double eval_seconds = 0;
   int64_t images_this_run = 0;
@@ -195,6 +238,9 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
     result.interrupted = true;
     result.steps = optimizer_->steps();
     result.train_seconds = Seconds(Clock::now() - run_start) - eval_seconds;
+    if (parallel_->size() > 1) {
+      Print("data parallel: %s\n", parallel_->Summary(result.train_seconds).c_str());
+    }
     return result;
   };
 
@@ -210,10 +256,13 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
       if (g_stop_signal.load() != 0) return stop(epoch, batch_index);
       TS_ASSIGN_OR_RETURN(int64_t served, train_.Next(images.data(), labels.data()));
       if (served != config_.batch_size) return absl::InternalError("a training batch came short");
+      parallel_->TakeShard(images, labels, shard_images, shard_labels);
       const int64_t step = optimizer_->steps();
-      TS_RETURN_IF_ERROR(executor_->Forward(task.TrainFeeds(images, labels, step, config_.device),
-                                            /*training=*/true, config_.seed * 1000003 + step));
+      TS_RETURN_IF_ERROR(executor_->Forward(
+          task.TrainFeeds(shard_images, shard_labels, step, config_.device),
+          /*training=*/true, parallel_->RankSeed(config_.seed * 1000003 + step)));
       TS_ASSIGN_OR_RETURN(float loss, executor_->Loss());
+      TS_ASSIGN_OR_RETURN(loss, parallel_->AverageLoss(loss));
       if (!std::isfinite(loss)) {
         return absl::FailedPreconditionError(
             absl::StrFormat("training diverged: loss is %g at epoch %d, step %d. Lower the "
@@ -222,9 +271,11 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
                             loss, epoch + 1, step, config_.schedule.base_lr));
       }
       TS_RETURN_IF_ERROR(executor_->Backward());
+      TS_RETURN_IF_ERROR(parallel_->FinishGradients());
       optimizer_->Step(schedule.At(step, steps_per_epoch));
+      TS_RETURN_IF_ERROR(parallel_->BroadcastBuffers());
       TS_RETURN_IF_ERROR(
-          task.AfterStep(*executor_, labels, {epoch, batch_index, steps_per_epoch, loss}));
+          task.AfterStep(*executor_, shard_labels, {epoch, batch_index, steps_per_epoch, loss}));
       loss_sum += loss;
       ++loss_count;
       images_this_run += config_.batch_size;
@@ -233,7 +284,9 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
         TS_RETURN_IF_ERROR(Save(epoch, batch_index + 1, metadata));
       }
       const auto now = Clock::now();
-      if (Seconds(now - last_print) >= (interactive ? 0.2 : 10.0) ||
+      if ((config_.print_every_steps > 0
+               ? optimizer_->steps() % config_.print_every_steps == 0
+               : Seconds(now - last_print) >= (interactive ? 0.2 : 10.0)) ||
           batch_index + 1 == steps_per_epoch) {
         last_print = now;
         const double rate =
@@ -252,12 +305,14 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
     const double train_loss = loss_sum / std::max<int64_t>(1, loss_count);
     const double epoch_seconds = Seconds(Clock::now() - epoch_start);
     const auto eval_start = Clock::now();
-    TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(*executor_));
+    if (parallel_->is_root()) {
+      TS_ASSIGN_OR_RETURN(std::string scores, task.Evaluate(*executor_));
+      Print("%sepoch %lld/%d: train loss %.4f, %s%s\n", clear, static_cast<long long>(epoch + 1),
+            config_.epochs, train_loss, task.EpochTrainMetrics().c_str(), scores.c_str());
+    }
     eval_seconds += Seconds(Clock::now() - eval_start);
-    Print("%sepoch %lld/%d: train loss %.4f, %s%s\n", clear, static_cast<long long>(epoch + 1),
-          config_.epochs, train_loss, task.EpochTrainMetrics().c_str(), scores.c_str());
     TS_RETURN_IF_ERROR(Save(epoch + 1, 0, metadata));
-    task.EpochDone(epoch, train_loss, epoch_seconds);
+    if (parallel_->is_root()) task.EpochDone(epoch, train_loss, epoch_seconds);
   }
   result.steps = optimizer_->steps();
   result.train_seconds = Seconds(Clock::now() - run_start) - eval_seconds;
@@ -265,6 +320,8 @@ absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::stri
         FormatDuration(Seconds(Clock::now() - run_start)).c_str(),
         FormatDuration(result.train_seconds).c_str(), task.FinalSummary().c_str(),
         config_.checkpoint_dir.empty() ? "" : ", checkpoints in ", config_.checkpoint_dir.c_str());
+  if (parallel_->size() > 1)
+    Print("data parallel: %s\n", parallel_->Summary(result.train_seconds).c_str());
   return result;
 }
 

@@ -19,6 +19,7 @@
 #include "core/optimizer.h"
 #include "datasets/dataset.h"
 #include "datasets/pipeline.h"
+#include "distributed/data_parallel.h"
 
 namespace tessera {
 
@@ -51,7 +52,12 @@ struct LoopConfig {
   bool check_numerics = false;
   // Stop after this many optimizer steps (0: no limit); for tests of resume.
   int64_t max_steps = 0;
-  bool verbose = true;  // the progress line and per-epoch results
+  bool verbose = true;        // the progress line and per-epoch results
+  int print_every_steps = 0;  // progress line every N steps (0: by time)
+  // Data-parallel training under mpirun (distributed/): gradient bucket
+  // size, and whether buckets are all-reduced during backward.
+  int64_t allreduce_bucket_bytes = 25 << 20;
+  bool overlap_allreduce = true;
 
   // Errors a user can cause: sizes, --resume without a directory, a device
   // this process does not have.
@@ -109,6 +115,9 @@ class TrainingLoop {
   Executor& executor() { return *executor_; }
 
   // Trains (or, with eval_only or a finished checkpoint, only evaluates).
+  // Under mpirun every rank calls it: batch_size is the global batch, each
+  // rank trains on its shard, and only rank 0 prints, evaluates and saves
+  // (distributed/data_parallel.h).
   // `description` is printed first ("training mlp on mnist ..."); `metadata`
   // goes into every checkpoint and is compared on resume, where a
   // difference is printed as a note.
@@ -118,6 +127,8 @@ class TrainingLoop {
  private:
   TrainingLoop(const LoopConfig& config, const Graph& graph,
                std::unique_ptr<datasets::BatchSource> owned, datasets::BatchSource* train);
+  absl::StatusOr<LoopResult> RunOnThisRank(TrainingTask& task, const std::string& description,
+                                           const std::map<std::string, std::string>& metadata);
   absl::Status Save(int64_t epoch, int64_t batch_in_epoch,
                     const std::map<std::string, std::string>& metadata);
   void Print(const char* format, ...) const;
@@ -129,6 +140,7 @@ class TrainingLoop {
   ParameterStore params_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<distributed::DataParallel> parallel_;
 };
 
 absl::StatusOr<datasets::ImageDataset> LoadDataset(const std::string& name, datasets::Split split);

@@ -16,6 +16,7 @@ PACKAGES=(
   libabsl-dev libhwy-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libpng-dev libjpeg62-turbo-dev        # PNG and JPEG (libjpeg-turbo) decoding
+  openmpi-bin libopenmpi-dev                        # mpirun and MPI: data-parallel training
   dataset-fashion-mnist                             # 70,000 Fashion-MNIST images (IDX)
 )
 # Only the test suite needs these; a user who just trains does not.
