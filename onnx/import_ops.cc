@@ -209,10 +209,10 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
                            (kernel[i] - 1) * dilation[i] + 1;
       const int64_t total = full - output_shape[i];
       if (total < 0) {
-        return ctx.NodeError(node, absl::StrCat("output_shape ", Str(output_shape),
-                                                " is larger than the full output"));
-      }
-      if (auto_pad == "SAME_UPPER") {
+        // Rows past the full output get no contribution: more output padding.
+        pads[i] = pads[2 + i] = 0;
+        out_pad[i] -= total;
+      } else if (auto_pad == "SAME_UPPER") {
         pads[i] = total / 2;
         pads[2 + i] = total - total / 2;
       } else {
@@ -345,6 +345,9 @@ absl::Status Gemm(const NodeProto& node, ImportContext& ctx) {
       inputs.push_back(ctx.AddParameter(node.input(2), {n}, bias, !c->from_initializer, false));
     } else if (c->shape == Shape{n} && beta == 1.0f) {
       TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 2));
+    } else if (per_column) {
+      return ctx.NodeError(node, absl::StrCat("C (input '", node.input(2), "') must be a constant ",
+                                              "when it is not [N] or beta != 1"));
     } else if (c->shape == Shape{a->shape[0], n} && beta == 1.0f) {
       add_full_c = true;
     } else {
@@ -373,7 +376,8 @@ absl::Status MatMul(const NodeProto& node, ImportContext& ctx) {
 
 // ---- Elementwise ----
 
-// Add and Mul: same shapes, or x with a per-channel (or scalar) constant.
+// Add and Mul: same shapes, or x with a constant that varies along one
+// axis only, the channels (dimension 1) or the last: a bias or a scale.
 absl::Status Binary(const NodeProto& node, ImportContext& ctx, bool add) {
   TS_ASSIGN_OR_RETURN(const Value* a, ctx.Input(node, 0));
   TS_ASSIGN_OR_RETURN(const Value* b, ctx.Input(node, 1));
@@ -382,56 +386,71 @@ absl::Status Binary(const NodeProto& node, ImportContext& ctx, bool add) {
     TS_ASSIGN_OR_RETURN(std::string y, ctx.TensorInput(node, 1));
     return EmitAs(node, ctx, add ? "add" : "mul", {x, y});
   }
-  // Which side is the broadcast constant?
+  // The side of lower rank (or the constant one) broadcasts.
   int data = 0, other = 1;
-  if (a->constant && !b->constant) std::swap(data, other);
+  if (b->shape.size() > a->shape.size() || (a->constant && !b->constant)) std::swap(data, other);
   const Value* x = data == 0 ? a : b;
   const Value* c = data == 0 ? b : a;
   const int rank = static_cast<int>(x->shape.size());
   auto unsupported = [&] {
     return ctx.NodeError(node, absl::StrCat("broadcasting ", ShapeToString(a->shape), " and ",
                                             ShapeToString(b->shape),
-                                            " is not supported (same shapes, or a constant "
-                                            "per-channel or scalar operand, are)"));
+                                            " is not supported (same shapes, or an operand that "
+                                            "varies along the channels or the last axis only, are)"));
   };
-  if (rank < 2 || !c->constant || !c->constant->is_float ||
-      c->shape.size() > static_cast<size_t>(rank)) {
-    return unsupported();
-  }
-  // Align the constant's shape to x's from the right: per-channel means
-  // every dimension is 1 except the channel (dimension 1), which is C or 1.
-  const int64_t channels = x->shape[1];
+  if (rank < 2 || c->shape.size() > static_cast<size_t>(rank)) return unsupported();
+  // Align the constant's shape to x's from the right; find its one axis.
   Shape aligned(rank - c->shape.size(), 1);
   aligned.insert(aligned.end(), c->shape.begin(), c->shape.end());
+  int axis = -1;
   for (int i = 0; i < rank; ++i) {
-    if (aligned[i] != 1 && !(i == 1 && aligned[i] == channels)) return unsupported();
+    if (aligned[i] == 1) continue;
+    if (aligned[i] != x->shape[i] || axis >= 0) return unsupported();
+    axis = i;
   }
+  if (axis < 0) axis = rank == 2 || rank == 4 ? 1 : rank - 1;  // a scalar
+  if (axis != 1 && axis != rank - 1) return unsupported();
+  if (!c->constant || !c->constant->is_float) {
+    return ctx.NodeError(node, absl::StrCat("the broadcast operand (input '", node.input(other),
+                                            "') must be a constant"));
+  }
+  const int64_t channels = x->shape[axis];
   std::vector<float> per_channel(channels);
-  for (int64_t k = 0; k < channels; ++k) {
-    per_channel[k] = c->constant->floats[aligned[1] == 1 ? 0 : k];
-  }
-  if (!add && rank != 2 && rank != 4) return unsupported();
+  const bool scalar = NumElements(c->shape) == 1;
+  for (int64_t k = 0; k < channels; ++k) per_channel[k] = c->constant->floats[scalar ? 0 : k];
   TS_ASSIGN_OR_RETURN(std::string xv, ctx.TensorInput(node, data));
   const bool frozen = !c->from_initializer;
   const std::string base = ctx.BaseName(node);
-  if (add) {
-    const std::string bias =
-        ctx.AddParameter(node.input(other), {channels}, per_channel, frozen, false);
-    return EmitAs(node, ctx, "bias_add", {xv, bias});
-  }
-  // x * scale[c]: a depthwise 1x1 convolution whose weights are the scales.
-  const std::string weight =
-      ctx.AddParameter(node.input(other), {channels, 1, 1, 1}, per_channel, frozen, false);
+  // Tessera's per-channel ops act on dimension 1: view x as [rest, C]
+  // when the axis is the last one of a tensor of rank > 2.
+  const bool last = axis != 1;
+  const std::string param = ctx.AddParameter(
+      node.input(other), add ? Shape{channels} : Shape{channels, 1, 1, 1}, per_channel, frozen,
+      false);
   std::string input = xv;
-  if (rank != 4) {
-    TS_ASSIGN_OR_RETURN(input, ctx.Emit(node, base + "/as_nchw", "reshape", {xv},
-                                        {{"shape", IntsAttr({-1, channels, 1, 1})}}));
+  if (last) {
+    TS_ASSIGN_OR_RETURN(input, ctx.Emit(node, base + "/rows", "reshape", {xv},
+                                        {{"shape", IntsAttr({-1, channels})}}));
   }
-  std::map<std::string, AttrValue> attrs = {{"groups", IntAttr(channels)}};
-  if (rank == 4) return EmitAs(node, ctx, "conv2d", {input, weight}, attrs);
-  TS_ASSIGN_OR_RETURN(std::string y, ctx.Emit(node, base + "/scale", "conv2d", {input, weight},
-                                              attrs));
-  return EmitAs(node, ctx, "reshape", {y}, {{"shape", IntsAttr({-1, channels})}});
+  const int view_rank = last ? 2 : rank;
+  std::string y;
+  if (add) {
+    if (!last) return EmitAs(node, ctx, "bias_add", {input, param});
+    TS_ASSIGN_OR_RETURN(y, ctx.Emit(node, base + "/bias_add", "bias_add", {input, param}, {}));
+  } else {
+    // x * scale[c]: a depthwise 1x1 convolution whose weights are the scales.
+    if (view_rank != 2 && view_rank != 4) return unsupported();
+    if (view_rank == 2) {
+      TS_ASSIGN_OR_RETURN(input, ctx.Emit(node, base + "/as_nchw", "reshape", {input},
+                                          {{"shape", IntsAttr({-1, channels, 1, 1})}}));
+    }
+    const std::map<std::string, AttrValue> attrs = {{"groups", IntAttr(channels)}};
+    if (view_rank == 4) return EmitAs(node, ctx, "conv2d", {input, param}, attrs);
+    TS_ASSIGN_OR_RETURN(y, ctx.Emit(node, base + "/scale", "conv2d", {input, param}, attrs));
+  }
+  std::vector<int64_t> back(x->shape.begin(), x->shape.end());
+  back[0] = -1;
+  return EmitAs(node, ctx, "reshape", {y}, {{"shape", IntsAttr(back)}});
 }
 
 absl::Status Softmax(const NodeProto& node, ImportContext& ctx) {
