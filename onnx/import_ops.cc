@@ -254,6 +254,7 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
 absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
+  if (!FindAttr(node, "kernel_shape")) return ctx.NodeError(node, "attribute kernel_shape is missing");
   const std::vector<int64_t> kernel = GetInts(node, "kernel_shape", {});
   if (kernel.size() != 2) {
     return ctx.NodeError(node, absl::StrCat("kernel_shape ", Str(kernel),
