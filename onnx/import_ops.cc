@@ -112,6 +112,21 @@ absl::StatusOr<std::vector<int64_t>> SymmetricPads(ImportContext& ctx, const Nod
   return std::vector<int64_t>{pads[0], pads[1]};
 }
 
+// x zero-padded by pads [begin h, begin w, end h, end w]: a depthwise
+// transposed convolution whose frozen kernel is one 1 at (begin h, begin w),
+// which places x there in a zero plane (exact, and differentiable).
+absl::StatusOr<std::string> ZeroPad(const NodeProto& node, ImportContext& ctx,
+                                    const std::string& x, const std::vector<int64_t>& pads) {
+  const int64_t channels = ctx.ShapeOf(x)[1];
+  const int64_t kh = pads[0] + pads[2] + 1, kw = pads[1] + pads[3] + 1;
+  std::vector<float> kernel(channels * kh * kw, 0.0f);
+  for (int64_t c = 0; c < channels; ++c) kernel[(c * kh + pads[0]) * kw + pads[1]] = 1.0f;
+  const std::string base = ctx.BaseName(node) + "/pad";
+  const std::string weight =
+      ctx.AddParameter(base + "/kernel", {channels, 1, kh, kw}, kernel, /*frozen=*/true, false);
+  return ctx.Emit(node, base, "conv_transpose2d", {x, weight}, {{"groups", IntAttr(channels)}});
+}
+
 absl::Status Alias(const NodeProto& node, ImportContext& ctx, int input = 0) {
   TS_ASSIGN_OR_RETURN(std::string x, ctx.TensorInput(node, input));
   ctx.Define(node.output(0), x);
@@ -162,9 +177,13 @@ absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
   const std::vector<int64_t> window = {(kernel[0] - 1) * dilation[0] + 1,
                                        (kernel[1] - 1) * dilation[1] + 1};
   TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, window, stride));
-  TS_ASSIGN_OR_RETURN(auto padding, SymmetricPads(ctx, node, pads));
   std::vector<std::string> inputs;
   TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 0));
+  std::vector<int64_t> padding = {pads[0], pads[1]};
+  if (pads[0] != pads[2] || pads[1] != pads[3]) {
+    TS_ASSIGN_OR_RETURN(inputs[0], ZeroPad(node, ctx, inputs[0], pads));
+    padding = {0, 0};
+  }
   TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 1));
   if (ctx.HasInput(node, 2)) {
     TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 2));
@@ -271,13 +290,24 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   }
   TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, 1));
   TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, kernel, stride));
-  TS_ASSIGN_OR_RETURN(auto padding, SymmetricPads(ctx, node, pads));
+  const bool include_pad = !max && GetInt(node, "count_include_pad", 0) != 0;
+  const bool symmetric = pads[0] == pads[2] && pads[1] == pads[3];
+  const bool narrow = 2 * pads[0] <= kernel[0] && 2 * pads[1] <= kernel[1];
+  TS_ASSIGN_OR_RETURN(std::string input, ctx.TensorInput(node, 0));
+  std::vector<int64_t> padding;
+  if (include_pad && !(symmetric && narrow)) {
+    // Zeros counted as values: pad explicitly, pool without padding.
+    TS_ASSIGN_OR_RETURN(input, ZeroPad(node, ctx, input, pads));
+    padding = {0, 0};
+  } else {
+    TS_ASSIGN_OR_RETURN(padding, SymmetricPads(ctx, node, pads));
+  }
   std::map<std::string, AttrValue> attrs = {{"kernel", IntsAttr(kernel)},
                                             {"stride", IntsAttr(stride)},
                                             {"padding", IntsAttr(padding)},
                                             {"ceil_mode", BoolAttr(GetInt(node, "ceil_mode", 0))}};
-  if (!max) attrs["count_include_pad"] = BoolAttr(GetInt(node, "count_include_pad", 0) != 0);
-  return Unary(node, ctx, max ? "maxpool2d" : "avgpool2d", attrs);
+  if (!max) attrs["count_include_pad"] = BoolAttr(include_pad);
+  return EmitAs(node, ctx, max ? "maxpool2d" : "avgpool2d", {input}, attrs);
 }
 
 absl::Status GlobalPool(const NodeProto& node, ImportContext& ctx, bool max) {

@@ -103,6 +103,32 @@ TEST(Importer, SmallModelImportsAndRuns) {
   }
 }
 
+// Asymmetric pads (e.g. TensorFlow's SAME with stride 2) become an explicit
+// zero padding: a 1x1 identity convolution then returns the padded input.
+TEST(Importer, AsymmetricConvPadsAreExact) {
+  onnx::ModelProto m = SmallModel();
+  onnx::GraphProto* g = m.mutable_graph();
+  g->clear_node();
+  g->clear_initializer();
+  *g->mutable_input(0) = FloatValue("x", {1, 1, 2, 2});
+  *g->add_initializer() = Weight("W", {1, 1, 1, 1}, 1.0f);
+  onnx::NodeProto* conv = AddNode(g, "Conv", {"x", "W"}, "y");
+  auto* pads = conv->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int64_t p : {1, 0, 0, 2}) pads->add_ints(p);  // top 1, right 2
+  *g->mutable_output(0) = FloatValue("y", {1, 1, 3, 4});
+  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(m), "m.onnx", "");
+  ASSERT_TRUE(def.ok()) << def.status();
+  absl::StatusOr<Graph> graph = Graph::Build(*def);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
+  Executor executor(*graph, params);
+  ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4})}}, false).ok());
+  EXPECT_EQ(executor.Value(def->output(0))->ToVector(),
+            std::vector<float>({0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}));
+}
+
 TEST(Importer, TruncatedProtobufIsAnError) {
   onnx::ModelProto m = SmallModel();
   *m.mutable_graph()->add_initializer() = Weight("big", {1000}, 1.0f);
