@@ -59,6 +59,9 @@ class ImportContext {
   // A new parameter holding `values`; returns its (unique) name.
   std::string AddParameter(const std::string& base, const Shape& shape,
                            const std::vector<float>& values, bool frozen, bool decay = true);
+  // Makes `parameter` (if it is one, frozen and not yet state) graph state
+  // that a training forward replaces with `value`.
+  void SetUpdatedFrom(const std::string& parameter, const std::string& value);
   // Adds a Tessera node (its name made unique from `base`), infers its
   // output shapes and returns its first output's value name.
   absl::StatusOr<std::string> Emit(const onnx::NodeProto& node, const std::string& base,

@@ -627,9 +627,17 @@ absl::Status BatchNormalization(const NodeProto& node, ImportContext& ctx) {
   // ONNX's momentum weighs the old running value; Tessera's (as PyTorch's)
   // the new batch statistic.
   const float momentum = 1.0f - GetFloat(node, "momentum", 0.9f);
-  return EmitAs(node, ctx, "batch_norm2d", inputs,
-                {{"epsilon", FloatAttr(GetFloat(node, "epsilon", 1e-5f))},
-                 {"momentum", FloatAttr(momentum)}});
+  TS_ASSIGN_OR_RETURN(std::string y,
+                      ctx.Emit(node, ctx.BaseName(node), "batch_norm2d", inputs,
+                               {{"epsilon", FloatAttr(GetFloat(node, "epsilon", 1e-5f))},
+                                {"momentum", FloatAttr(momentum)}}));
+  ctx.Define(node.output(0), y);
+  // Running statistics that are parameters of their own become graph
+  // state: a training forward updates them (ONNX inference never does).
+  for (int k = 1; k <= 2; ++k) {
+    ctx.SetUpdatedFrom(inputs[2 + k], OutputName(y, k));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Lrn(const NodeProto& node, ImportContext& ctx) {

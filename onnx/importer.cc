@@ -99,6 +99,14 @@ std::string ImportContext::AddParameter(const std::string& base, const Shape& sh
   return p->name();
 }
 
+void ImportContext::SetUpdatedFrom(const std::string& parameter, const std::string& value) {
+  for (ParameterDef& p : *graph_.mutable_parameter()) {
+    if (p.name() == parameter && p.frozen() && p.updated_from().empty()) {
+      p.set_updated_from(value);
+    }
+  }
+}
+
 std::string ImportContext::BaseName(const NodeProto& node) const {
   if (node.output_size() > 0 && !node.output(0).empty()) return node.output(0);
   return node.name().empty() ? node.op_type() : node.name();
@@ -348,6 +356,9 @@ absl::StatusOr<GraphDef> ImportModel(const onnx::ModelProto& model, const std::s
           *node, absl::StrCat("op type ", node->op_type(),
                               " has no Tessera equivalent (supported: ",
                               absl::StrJoin(SupportedOnnxOps(), ", "), ")"));
+    }
+    if (node->output_size() == 0 || node->output(0).empty()) {
+      return ctx.NodeError(*node, "has no output");
     }
     for (const onnx::AttributeProto& attr : node->attribute()) {
       const auto& known = it->second.attributes;

@@ -92,7 +92,9 @@ TEST(Importer, SmallModelImportsAndRuns) {
   absl::StatusOr<Graph> graph = Graph::Build(*def);
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
-  Executor executor(*graph, params);
+  absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Executor& executor = **created;
   ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({1, 4}, {1, 2, 3, 4})}}, false).ok());
   const std::vector<float> y = executor.Value(def->output(0))->ToVector();
   // y_j = relu(sum_k x_k (0.5 + 0.01 (4 j + k)) + (-0.1 + 0.01 j)).
@@ -123,7 +125,9 @@ TEST(Importer, AsymmetricConvPadsAreExact) {
   absl::StatusOr<Graph> graph = Graph::Build(*def);
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
-  Executor executor(*graph, params);
+  absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Executor& executor = **created;
   ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4})}}, false).ok());
   EXPECT_EQ(executor.Value(def->output(0))->ToVector(),
             std::vector<float>({0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}));
@@ -228,6 +232,10 @@ TEST(Importer, CyclesAndUndefinedNamesAreErrors) {
   m = SmallModel();
   AddNode(m.mutable_graph(), "Relu", {"x"}, "h");  // h defined twice
   EXPECT_THAT(Import(m).message(), HasSubstr("value 'h' is defined more than once"));
+
+  m = SmallModel();
+  m.mutable_graph()->mutable_node(1)->clear_output();  // found by the fuzzer
+  EXPECT_THAT(Import(m).message(), HasSubstr("(Relu): has no output"));
 
   m = SmallModel();
   m.mutable_graph()->mutable_output(0)->set_name("missing");

@@ -96,7 +96,9 @@ TEST_P(OrtTest, OnnxRuntimeMatchesAndReimportIsBitwise) {
     params = ParameterStore::Initialize(*graph, 5, Device::kCpu);
   }
   const std::map<std::string, Tensor> feeds = Feeds(*graph, 2);
-  Executor tessera_run(*graph, params);
+  absl::StatusOr<std::unique_ptr<Executor>> tessera_executor = Executor::Create(*graph, params);
+  ASSERT_TRUE(tessera_executor.ok()) << tessera_executor.status();
+  Executor& tessera_run = **tessera_executor;
   ASSERT_TRUE(tessera_run.Forward(feeds, /*training=*/false).ok());
 
   absl::StatusOr<onnx::ModelProto> model = onnx_export::ExportModel(*graph, params);
@@ -134,7 +136,10 @@ TEST_P(OrtTest, OnnxRuntimeMatchesAndReimportIsBitwise) {
   for (const InputDef& input : imported->def().input()) {
     imported_feeds[input.name()] = feeds.at(input.name());
   }
-  Executor reimport_run(*imported, imported_params);
+  absl::StatusOr<std::unique_ptr<Executor>> reimport_executor =
+      Executor::Create(*imported, imported_params);
+  ASSERT_TRUE(reimport_executor.ok()) << reimport_executor.status();
+  Executor& reimport_run = **reimport_executor;
   ASSERT_TRUE(reimport_run.Forward(imported_feeds, false).ok());
 
   for (int k = 0; k < graph->def().output_size(); ++k) {

@@ -146,7 +146,9 @@ Outcome RunTest(const fs::path& dir) {
       if (!t.ok() || !t->is_float) return {false, outcome.bound, "input is not float"};
       feeds[def->input(static_cast<int>(feeds.size())).name()] = Tensor::FromVector(t->dims, t->floats);
     }
-    Executor executor(*graph, params);
+    absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
+    if (!created.ok()) return {false, outcome.bound, Reason(created.status())};
+    Executor& executor = **created;
     absl::Status run = executor.Forward(feeds, /*training=*/false);
     if (!run.ok()) return {false, outcome.bound, Reason(run)};
     for (int k = 0; k < def->output_size(); ++k) {
