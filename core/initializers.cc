@@ -94,7 +94,8 @@ Tensor InitializeParameter(const ParameterDef& param, std::mt19937_64& rng) {
   const InitializerDef& init = param.init();
   const std::string& type = init.type();
   if (type == "values") {
-    return Tensor::FromVector(shape, std::vector<float>(init.values().begin(), init.values().end()));
+    return Tensor::FromVector(shape,
+                              std::vector<float>(init.values().begin(), init.values().end()));
   }
   if (type == "npy") {
     // ValidateParameter has read this file; one changed since is not worth

@@ -187,7 +187,8 @@ class ClassifierTask final : public TrainingTask {
 // input becomes "image", and a softmax cross-entropy of its first output
 // against a new "label" input becomes the loss.
 absl::Status MakeClassifierTrainable(GraphDef& def) {
-  if (def.output_size() == 0) return absl::InvalidArgumentError("the graph has no loss and no output");
+  if (def.output_size() == 0)
+    return absl::InvalidArgumentError("the graph has no loss and no output");
   bool has_image = false;
   for (const InputDef& input : def.input()) has_image |= input.name() == "image";
   if (!has_image && def.input_size() == 1) {

@@ -31,7 +31,8 @@ namespace {
 absl::Status Run() {
   const std::string model = UserPath(absl::GetFlag(FLAGS_model));
   const std::string out = UserPath(absl::GetFlag(FLAGS_out));
-  if (model.empty() || out.empty()) return absl::InvalidArgumentError("--model and --out are required");
+  if (model.empty() || out.empty())
+    return absl::InvalidArgumentError("--model and --out are required");
   if (std::filesystem::path(out).extension() != ".pbtxt") {
     return absl::InvalidArgumentError(absl::StrCat("--out=", out, " must end in .pbtxt"));
   }

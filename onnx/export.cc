@@ -47,7 +47,8 @@ absl::Status Run() {
     }
   }
   TS_ASSIGN_OR_RETURN(Graph graph, Graph::Build(def));
-  ParameterStore params = ParameterStore::Initialize(graph, absl::GetFlag(FLAGS_seed), Device::kCpu);
+  ParameterStore params =
+      ParameterStore::Initialize(graph, absl::GetFlag(FLAGS_seed), Device::kCpu);
   std::string checkpoint = UserPath(absl::GetFlag(FLAGS_checkpoint));
   if (!checkpoint.empty()) {
     if (std::filesystem::is_directory(checkpoint)) {

@@ -170,17 +170,18 @@ class Exporter {
         SetInts(n, "strides", {h / out[0], w / out[1]});
       } else if (out[0] % h == 0 && out[1] % w == 0) {
         // Every output bin covers one input element: nearest upsampling.
-        const std::string scales = FloatConstant(
-            node.name + "/scales", {4},
-            {1, 1, static_cast<float>(out[0] / h), static_cast<float>(out[1] / w)});
+        const std::string scales =
+            FloatConstant(node.name + "/scales", {4},
+                          {1, 1, static_cast<float>(out[0] / h), static_cast<float>(out[1] / w)});
         NodeProto& n = Add(node, "Resize", {in[0], "", scales});
         SetString(n, "mode", "nearest");
         SetString(n, "coordinate_transformation_mode", "asymmetric");
         SetString(n, "nearest_mode", "floor");
       } else {
-        return NodeError(node, absl::StrCat("output_size ", out[0], "x", out[1], " from ", h, "x",
-                                            w, " is neither a whole pooling nor a whole "
-                                            "upsampling, which ONNX cannot express"));
+        return NodeError(node,
+                         absl::StrCat("output_size ", out[0], "x", out[1], " from ", h, "x", w,
+                                      " is neither a whole pooling nor a whole "
+                                      "upsampling, which ONNX cannot express"));
       }
     } else if (op == "lrn") {
       NodeProto& n = Add(node, "LRN", in);

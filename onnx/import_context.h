@@ -88,9 +88,9 @@ class ImportContext {
   std::string source_, base_dir_;
   int64_t opset_;
   GraphDef graph_;
-  std::map<std::string, Value> values_;     // by ONNX name
-  std::map<std::string, Shape> shapes_;     // by Tessera value name
-  std::set<std::string> names_;             // Tessera names taken
+  std::map<std::string, Value> values_;              // by ONNX name
+  std::map<std::string, Shape> shapes_;              // by Tessera value name
+  std::set<std::string> names_;                      // Tessera names taken
   std::map<std::string, std::string> materialized_;  // ONNX constant -> parameter
   std::map<std::string, int> consumers_;
   std::set<std::string> graph_outputs_;

@@ -33,8 +33,7 @@ float GetFloat(const NodeProto& node, const std::string& name, float fallback) {
   return a ? a->f() : fallback;
 }
 
-std::string GetString(const NodeProto& node, const std::string& name,
-                      const std::string& fallback) {
+std::string GetString(const NodeProto& node, const std::string& name, const std::string& fallback) {
   const AttributeProto* a = FindAttr(node, name);
   return a ? a->s() : fallback;
 }
@@ -46,7 +45,9 @@ std::vector<int64_t> GetInts(const NodeProto& node, const std::string& name,
   return {a->ints().begin(), a->ints().end()};
 }
 
-std::string Str(const std::vector<int64_t>& v) { return absl::StrCat("[", absl::StrJoin(v, ","), "]"); }
+std::string Str(const std::vector<int64_t>& v) {
+  return absl::StrCat("[", absl::StrJoin(v, ","), "]");
+}
 
 absl::Status ExpectRank4(ImportContext& ctx, const NodeProto& node, const Value& x) {
   if (x.shape.size() != 4) {
@@ -61,8 +62,8 @@ absl::StatusOr<std::vector<int64_t>> Spatial(ImportContext& ctx, const NodeProto
                                              const std::string& name, int64_t fallback) {
   std::vector<int64_t> v = GetInts(node, name, {fallback, fallback});
   if (v.size() != 2) {
-    return ctx.NodeError(node, absl::StrCat("attribute ", name, " ", Str(v),
-                                            " needs 2 values (2-D only)"));
+    return ctx.NodeError(
+        node, absl::StrCat("attribute ", name, " ", Str(v), " needs 2 values (2-D only)"));
   }
   for (int64_t x : v) {
     if (x < (name == "pads" || name == "output_padding" ? 0 : 1)) {
@@ -104,10 +105,10 @@ absl::StatusOr<std::vector<int64_t>> WindowPads(ImportContext& ctx, const NodePr
 absl::StatusOr<std::vector<int64_t>> SymmetricPads(ImportContext& ctx, const NodeProto& node,
                                                    const std::vector<int64_t>& pads) {
   if (pads[0] != pads[2] || pads[1] != pads[3]) {
-    return ctx.NodeError(
-        node, absl::StrCat("asymmetric padding ", Str(pads),
-                           " (begin h, w, end h, w) is not supported: Tessera pads both "
-                           "sides of an axis equally"));
+    return ctx.NodeError(node,
+                         absl::StrCat("asymmetric padding ", Str(pads),
+                                      " (begin h, w, end h, w) is not supported: Tessera pads both "
+                                      "sides of an axis equally"));
   }
   return std::vector<int64_t>{pads[0], pads[1]};
 }
@@ -115,8 +116,8 @@ absl::StatusOr<std::vector<int64_t>> SymmetricPads(ImportContext& ctx, const Nod
 // x zero-padded by pads [begin h, begin w, end h, end w]: a depthwise
 // transposed convolution whose frozen kernel is one 1 at (begin h, begin w),
 // which places x there in a zero plane (exact, and differentiable).
-absl::StatusOr<std::string> ZeroPad(const NodeProto& node, ImportContext& ctx,
-                                    const std::string& x, const std::vector<int64_t>& pads) {
+absl::StatusOr<std::string> ZeroPad(const NodeProto& node, ImportContext& ctx, const std::string& x,
+                                    const std::vector<int64_t>& pads) {
   const int64_t channels = ctx.ShapeOf(x)[1];
   const int64_t kh = pads[0] + pads[2] + 1, kw = pads[1] + pads[3] + 1;
   std::vector<float> kernel(channels * kh * kw, 0.0f);
@@ -168,9 +169,9 @@ absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
   }
   const std::vector<int64_t> kernel = {w->shape[2], w->shape[3]};
   if (FindAttr(node, "kernel_shape") && GetInts(node, "kernel_shape", {}) != kernel) {
-    return ctx.NodeError(node, absl::StrCat("kernel_shape ", Str(GetInts(node, "kernel_shape", {})),
-                                            " does not match the weight ",
-                                            ShapeToString(w->shape)));
+    return ctx.NodeError(node,
+                         absl::StrCat("kernel_shape ", Str(GetInts(node, "kernel_shape", {})),
+                                      " does not match the weight ", ShapeToString(w->shape)));
   }
   TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
   TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
@@ -224,8 +225,8 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
   if (!output_shape.empty()) {
     if (output_shape.size() != 2) return ctx.NodeError(node, "output_shape needs 2 values");
     for (int i = 0; i < 2; ++i) {
-      const int64_t full = stride[i] * (x->shape[2 + i] - 1) + out_pad[i] +
-                           (kernel[i] - 1) * dilation[i] + 1;
+      const int64_t full =
+          stride[i] * (x->shape[2 + i] - 1) + out_pad[i] + (kernel[i] - 1) * dilation[i] + 1;
       const int64_t total = full - output_shape[i];
       if (total < 0) {
         // Rows past the full output get no contribution: more output padding.
@@ -248,10 +249,10 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
     padding[i] = pads[i];
     tessera_out_pad[i] = out_pad[i] + pads[i] - pads[2 + i];
     if (tessera_out_pad[i] < 0) {
-      return ctx.NodeError(node, absl::StrCat("padding ", Str(pads), " with output_padding ",
-                                              Str(out_pad),
-                                              " crops more at the end than at the start, which "
-                                              "Tessera's conv_transpose2d cannot express"));
+      return ctx.NodeError(
+          node, absl::StrCat("padding ", Str(pads), " with output_padding ", Str(out_pad),
+                             " crops more at the end than at the start, which "
+                             "Tessera's conv_transpose2d cannot express"));
     }
   }
   std::vector<std::string> inputs;
@@ -273,11 +274,12 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
 absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
-  if (!FindAttr(node, "kernel_shape")) return ctx.NodeError(node, "attribute kernel_shape is missing");
+  if (!FindAttr(node, "kernel_shape"))
+    return ctx.NodeError(node, "attribute kernel_shape is missing");
   const std::vector<int64_t> kernel = GetInts(node, "kernel_shape", {});
   if (kernel.size() != 2) {
-    return ctx.NodeError(node, absl::StrCat("kernel_shape ", Str(kernel),
-                                            " needs 2 values (2-D only)"));
+    return ctx.NodeError(node,
+                         absl::StrCat("kernel_shape ", Str(kernel), " needs 2 values (2-D only)"));
   }
   TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
   TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
@@ -338,8 +340,10 @@ absl::StatusOr<std::string> OutInWeight(const NodeProto& node, ImportContext& ct
   }
   if (transposed && scale == 1.0f) return ctx.TensorInput(node, input);
   if (!b->constant || !b->constant->is_float) {
-    return ctx.NodeError(node, absl::StrCat("B (input '", node.input(input), "') must be a float "
-                                            "constant when ", transposed ? "alpha != 1" : "not transposed",
+    return ctx.NodeError(node, absl::StrCat("B (input '", node.input(input),
+                                            "') must be a float "
+                                            "constant when ",
+                                            transposed ? "alpha != 1" : "not transposed",
                                             ": Tessera's matmul reads W as [out, in]"));
   }
   std::vector<float> w = b->constant->floats;
@@ -388,8 +392,8 @@ absl::Status Gemm(const NodeProto& node, ImportContext& ctx) {
     }
   }
   if (!add_full_c) return EmitAs(node, ctx, "matmul", inputs);
-  TS_ASSIGN_OR_RETURN(std::string y, ctx.Emit(node, ctx.BaseName(node) + "/matmul", "matmul",
-                                              inputs, {}));
+  TS_ASSIGN_OR_RETURN(std::string y,
+                      ctx.Emit(node, ctx.BaseName(node) + "/matmul", "matmul", inputs, {}));
   TS_ASSIGN_OR_RETURN(std::string c, ctx.TensorInput(node, 2));
   return EmitAs(node, ctx, "add", {y, c});
 }
@@ -424,10 +428,11 @@ absl::Status Binary(const NodeProto& node, ImportContext& ctx, bool add) {
   const Value* c = data == 0 ? b : a;
   const int rank = static_cast<int>(x->shape.size());
   auto unsupported = [&] {
-    return ctx.NodeError(node, absl::StrCat("broadcasting ", ShapeToString(a->shape), " and ",
-                                            ShapeToString(b->shape),
-                                            " is not supported (same shapes, or an operand that "
-                                            "varies along the channels or the last axis only, are)"));
+    return ctx.NodeError(
+        node,
+        absl::StrCat("broadcasting ", ShapeToString(a->shape), " and ", ShapeToString(b->shape),
+                     " is not supported (same shapes, or an operand that "
+                     "varies along the channels or the last axis only, are)"));
   };
   if (rank < 2 || c->shape.size() > static_cast<size_t>(rank)) return unsupported();
   // Align the constant's shape to x's from the right; find its one axis.
@@ -455,9 +460,9 @@ absl::Status Binary(const NodeProto& node, ImportContext& ctx, bool add) {
   // Tessera's per-channel ops act on dimension 1: view x as [rest, C]
   // when the axis is the last one of a tensor of rank > 2.
   const bool last = axis != 1;
-  const std::string param = ctx.AddParameter(
-      node.input(other), add ? Shape{channels} : Shape{channels, 1, 1, 1}, per_channel, frozen,
-      false);
+  const std::string param =
+      ctx.AddParameter(node.input(other), add ? Shape{channels} : Shape{channels, 1, 1, 1},
+                       per_channel, frozen, false);
   std::string input = xv;
   if (last) {
     TS_ASSIGN_OR_RETURN(input, ctx.Emit(node, base + "/rows", "reshape", {xv},
@@ -506,10 +511,10 @@ absl::Status Softmax(const NodeProto& node, ImportContext& ctx) {
   std::vector<int64_t> flat = {-1};
   for (int64_t i = 1; i < axis; ++i) flat.push_back(x->shape[i]);
   flat.push_back(inner);
-  TS_ASSIGN_OR_RETURN(std::string f, ctx.Emit(node, base + "/flat", "reshape", {xv},
-                                              {{"shape", IntsAttr(flat)}}));
-  TS_ASSIGN_OR_RETURN(std::string s, ctx.Emit(node, base + "/softmax", "softmax", {f},
-                                              {{"axis", IntAttr(axis)}}));
+  TS_ASSIGN_OR_RETURN(std::string f,
+                      ctx.Emit(node, base + "/flat", "reshape", {xv}, {{"shape", IntsAttr(flat)}}));
+  TS_ASSIGN_OR_RETURN(std::string s,
+                      ctx.Emit(node, base + "/softmax", "softmax", {f}, {{"axis", IntAttr(axis)}}));
   return EmitAs(node, ctx, "reshape", {s}, {{"shape", IntsAttr(back)}});
 }
 
@@ -522,7 +527,8 @@ absl::Status Concat(const NodeProto& node, ImportContext& ctx) {
   }
   if (inputs.size() == 1) return Alias(node, ctx);
   if (inputs.size() > 8) {
-    return ctx.NodeError(node, absl::StrCat(inputs.size(), " inputs (Tessera concatenates 2 to 8)"));
+    return ctx.NodeError(node,
+                         absl::StrCat(inputs.size(), " inputs (Tessera concatenates 2 to 8)"));
   }
   if (!FindAttr(node, "axis")) return ctx.NodeError(node, "attribute axis is required");
   int64_t axis = GetInt(node, "axis", 1);
@@ -543,8 +549,8 @@ absl::Status Flatten(const NodeProto& node, ImportContext& ctx) {
   // ONNX Flatten always gives [prod(dims before axis), prod(dims from axis)].
   int64_t inner = 1;
   for (int64_t i = axis; i < rank; ++i) inner *= x->shape[i];
-  const std::vector<int64_t> shape = axis == 0 ? std::vector<int64_t>{1, inner}
-                                               : std::vector<int64_t>{-1, inner};
+  const std::vector<int64_t> shape =
+      axis == 0 ? std::vector<int64_t>{1, inner} : std::vector<int64_t>{-1, inner};
   return Unary(node, ctx, "reshape", {{"shape", IntsAttr(shape)}});
 }
 
@@ -555,7 +561,8 @@ absl::Status Reshape(const NodeProto& node, ImportContext& ctx) {
   }
   const bool allow_zero = GetInt(node, "allowzero", 0) != 0;
   for (int64_t d : shape->ints) {
-    if (d == 0 && allow_zero) return ctx.NodeError(node, "allowzero with a 0 in shape is not supported");
+    if (d == 0 && allow_zero)
+      return ctx.NodeError(node, "allowzero with a 0 in shape is not supported");
   }
   return Unary(node, ctx, "reshape", {{"shape", IntsAttr(shape->ints)}});
 }
@@ -596,17 +603,20 @@ absl::Status Dropout(const NodeProto& node, ImportContext& ctx) {
   float rate = GetFloat(node, "ratio", 0.5f);
   if (ctx.HasInput(node, 1)) {
     TS_ASSIGN_OR_RETURN(auto r, ctx.ConstantInput(node, 1, "ratio"));
-    if (!r->is_float || r->floats.size() != 1) return ctx.NodeError(node, "ratio must be a float scalar");
+    if (!r->is_float || r->floats.size() != 1)
+      return ctx.NodeError(node, "ratio must be a float scalar");
     rate = r->floats[0];
   }
   if (ctx.HasInput(node, 2)) {
     TS_ASSIGN_OR_RETURN(auto t, ctx.ConstantInput(node, 2, "training_mode"));
     if (t->size() != 1 || (t->is_float ? t->floats[0] != 0 : t->ints[0] != 0)) {
-      return ctx.NodeError(node, "training_mode = true is not supported (Tessera's dropout draws "
-                                 "its own masks; the trainer turns it on)");
+      return ctx.NodeError(node,
+                           "training_mode = true is not supported (Tessera's dropout draws "
+                           "its own masks; the trainer turns it on)");
     }
   }
-  if (!(rate >= 0 && rate < 1)) return ctx.NodeError(node, absl::StrCat("ratio ", rate, " is not in [0, 1)"));
+  if (!(rate >= 0 && rate < 1))
+    return ctx.NodeError(node, absl::StrCat("ratio ", rate, " is not in [0, 1)"));
   return Unary(node, ctx, "dropout", {{"rate", FloatAttr(rate)}});
 }
 
@@ -614,8 +624,9 @@ absl::Status BatchNormalization(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
   if (GetInt(node, "training_mode", 0) != 0) {
-    return ctx.NodeError(node, "training_mode = 1 is not supported (import is inference; the "
-                               "trainer uses batch statistics itself)");
+    return ctx.NodeError(node,
+                         "training_mode = 1 is not supported (import is inference; the "
+                         "trainer uses batch statistics itself)");
   }
   if (GetInt(node, "spatial", 1) != 1) return ctx.NodeError(node, "spatial = 0 is not supported");
   TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, 1));
@@ -659,16 +670,17 @@ absl::Status Lrn(const NodeProto& node, ImportContext& ctx) {
 
 // Integer scale factors for H and W from a 4-D scales list.
 absl::StatusOr<std::vector<int64_t>> IntegerScales(const NodeProto& node, ImportContext& ctx,
-                                                   const Shape& x, const std::vector<float>& scales) {
+                                                   const Shape& x,
+                                                   const std::vector<float>& scales) {
   if (scales.size() != 4 || scales[0] != 1 || scales[1] != 1) {
-    return ctx.NodeError(node, absl::StrCat("scales [", absl::StrJoin(scales, ","),
-                                            "] are not [1, 1, h, w]"));
+    return ctx.NodeError(
+        node, absl::StrCat("scales [", absl::StrJoin(scales, ","), "] are not [1, 1, h, w]"));
   }
   std::vector<int64_t> out;
   for (int i = 2; i < 4; ++i) {
     if (scales[i] < 1 || scales[i] != std::floor(scales[i])) {
-      return ctx.NodeError(node, absl::StrCat("scale ", scales[i],
-                                              " is not supported (integer upsampling is)"));
+      return ctx.NodeError(
+          node, absl::StrCat("scale ", scales[i], " is not supported (integer upsampling is)"));
     }
     out.push_back(static_cast<int64_t>(scales[i]));
   }
@@ -697,10 +709,12 @@ absl::Status Resize(const NodeProto& node, ImportContext& ctx) {
   }
   if (scales.empty() && ctx.opset() >= 11 && ctx.HasInput(node, 3)) {
     TS_ASSIGN_OR_RETURN(auto sizes, ctx.ConstantInput(node, 3, "sizes"));
-    if (sizes->is_float || sizes->ints.size() != 4) return ctx.NodeError(node, "sizes must be 4 int64s");
+    if (sizes->is_float || sizes->ints.size() != 4)
+      return ctx.NodeError(node, "sizes must be 4 int64s");
     for (int i = 0; i < 4; ++i) {
       if (sizes->ints[i] % x->shape[i] != 0) {
-        return ctx.NodeError(node, absl::StrCat("sizes ", Str(sizes->ints), " are not integer "
+        return ctx.NodeError(node, absl::StrCat("sizes ", Str(sizes->ints),
+                                                " are not integer "
                                                 "multiples of the input ",
                                                 ShapeToString(x->shape)));
       }
@@ -710,32 +724,34 @@ absl::Status Resize(const NodeProto& node, ImportContext& ctx) {
   if (scales.empty()) return ctx.NodeError(node, "needs constant scales or sizes");
   TS_ASSIGN_OR_RETURN(auto scale, IntegerScales(node, ctx, x->shape, scales));
   const std::string mode = GetString(node, "mode", "nearest");
-  const std::string transform = GetString(
-      node, "coordinate_transformation_mode", ctx.opset() >= 11 ? "half_pixel" : "asymmetric");
-  const std::string nearest = GetString(node, "nearest_mode",
-                                        ctx.opset() >= 11 ? "round_prefer_floor" : "floor");
+  const std::string transform = GetString(node, "coordinate_transformation_mode",
+                                          ctx.opset() >= 11 ? "half_pixel" : "asymmetric");
+  const std::string nearest =
+      GetString(node, "nearest_mode", ctx.opset() >= 11 ? "round_prefer_floor" : "floor");
   const bool half_pixel = transform == "half_pixel" || transform == "pytorch_half_pixel";
   if (mode == "nearest") {
     // With an integer factor s, output i reads input floor(i / s) under
     // asymmetric + floor and under half-pixel + rounding (no ties occur).
-    const bool same = (transform == "asymmetric" && nearest == "floor") ||
-                      (half_pixel && (nearest == "round_prefer_floor" ||
-                                      nearest == "round_prefer_ceil"));
+    const bool same =
+        (transform == "asymmetric" && nearest == "floor") ||
+        (half_pixel && (nearest == "round_prefer_floor" || nearest == "round_prefer_ceil"));
     if (!same) {
-      return ctx.NodeError(node, absl::StrCat("nearest with coordinate_transformation_mode '",
-                                              transform, "' and nearest_mode '", nearest,
-                                              "' is not supported"));
+      return ctx.NodeError(node,
+                           absl::StrCat("nearest with coordinate_transformation_mode '", transform,
+                                        "' and nearest_mode '", nearest, "' is not supported"));
     }
     return EmitUpsample(node, ctx, scale, "nearest", false);
   }
   if (mode == "linear") {
     if (half_pixel) return EmitUpsample(node, ctx, scale, "bilinear", false);
     if (transform == "align_corners") return EmitUpsample(node, ctx, scale, "bilinear", true);
-    return ctx.NodeError(node, absl::StrCat("linear with coordinate_transformation_mode '",
-                                            transform, "' is not supported (half_pixel, "
-                                            "pytorch_half_pixel and align_corners are)"));
+    return ctx.NodeError(node,
+                         absl::StrCat("linear with coordinate_transformation_mode '", transform,
+                                      "' is not supported (half_pixel, "
+                                      "pytorch_half_pixel and align_corners are)"));
   }
-  return ctx.NodeError(node, absl::StrCat("mode '", mode, "' is not supported (nearest, linear are)"));
+  return ctx.NodeError(node,
+                       absl::StrCat("mode '", mode, "' is not supported (nearest, linear are)"));
 }
 
 absl::Status Upsample(const NodeProto& node, ImportContext& ctx) {
@@ -752,7 +768,8 @@ absl::Status Upsample(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(auto scale, IntegerScales(node, ctx, x->shape, scales));
   const std::string mode = GetString(node, "mode", "nearest");
   if (mode != "nearest") {
-    return ctx.NodeError(node, absl::StrCat("mode '", mode, "' is not supported: Upsample's "
+    return ctx.NodeError(node, absl::StrCat("mode '", mode,
+                                            "' is not supported: Upsample's "
                                             "linear mode uses asymmetric coordinates, which "
                                             "Tessera's bilinear does not"));
   }
@@ -771,8 +788,7 @@ const std::map<std::string, OpImport>& OpImports() {
        {BatchNormalization, {"epsilon", "momentum", "spatial", "training_mode"}}},
       {"Concat", {Concat, {"axis"}}},
       {"Constant", {Constant, {"value", "value_float", "value_floats", "value_int", "value_ints"}}},
-      {"Conv",
-       {Conv, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}}},
+      {"Conv", {Conv, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}}},
       {"ConvTranspose",
        {ConvTranspose,
         {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads",
@@ -786,7 +802,8 @@ const std::map<std::string, OpImport>& OpImports() {
       {"LRN", {Lrn, {"alpha", "beta", "bias", "size"}}},
       {"LeakyRelu",
        {[](auto& n, auto& c) {
-          return Unary(n, c, "leaky_relu", {{"negative_slope", FloatAttr(GetFloat(n, "alpha", 0.01f))}});
+          return Unary(n, c, "leaky_relu",
+                       {{"negative_slope", FloatAttr(GetFloat(n, "alpha", 0.01f))}});
         },
         {"alpha"}}},
       {"MatMul", {MatMul, {}}},

@@ -60,7 +60,8 @@ absl::StatusOr<std::string> ImportContext::TensorInput(const NodeProto& node, in
   if (it != materialized_.end()) return it->second;
   const OnnxTensor& c = *v->constant;
   if (!c.is_float) {
-    return NodeError(node, absl::StrCat("input '", name, "' is an integer tensor; Tessera "
+    return NodeError(node, absl::StrCat("input '", name,
+                                        "' is an integer tensor; Tessera "
                                         "computes in float32 only"));
   }
   const bool is_frozen = frozen || !v->from_initializer;
@@ -86,8 +87,7 @@ std::string ImportContext::UniqueName(const std::string& base) {
 }
 
 std::string ImportContext::AddParameter(const std::string& base, const Shape& shape,
-                                        const std::vector<float>& values, bool frozen,
-                                        bool decay) {
+                                        const std::vector<float>& values, bool frozen, bool decay) {
   ParameterDef* p = graph_.add_parameter();
   p->set_name(UniqueName(base));
   for (int64_t d : shape) p->add_shape(d);
@@ -163,9 +163,9 @@ absl::Status ModelError(const std::string& source, const std::string& problem) {
 // The opset of the default domain; other domains are errors when used.
 absl::StatusOr<int64_t> DefaultOpset(const onnx::ModelProto& model, const std::string& source) {
   if (model.ir_version() > kMaxIrVersion) {
-    return ModelError(source, absl::StrCat("IR version ", model.ir_version(),
-                                           " is newer than the newest supported (",
-                                           kMaxIrVersion, ")"));
+    return ModelError(source,
+                      absl::StrCat("IR version ", model.ir_version(),
+                                   " is newer than the newest supported (", kMaxIrVersion, ")"));
   }
   int64_t opset = -1;
   for (const auto& entry : model.opset_import()) {
@@ -244,9 +244,9 @@ absl::StatusOr<std::vector<const NodeProto*>> SortNodes(const onnx::GraphProto& 
     for (const std::string& in : node.input()) {
       if (in.empty() || available.count(in)) continue;
       if (!producer.count(in)) {
-        return ModelError(source, absl::StrCat("node '", node.name(), "' (", node.op_type(),
-                                               ") reads '", in,
-                                               "', which no node, input or initializer defines"));
+        return ModelError(
+            source, absl::StrCat("node '", node.name(), "' (", node.op_type(), ") reads '", in,
+                                 "', which no node, input or initializer defines"));
       }
       ++pending[i];
       users[in].push_back(i);
@@ -275,8 +275,8 @@ absl::StatusOr<std::vector<const NodeProto*>> SortNodes(const onnx::GraphProto& 
                                                      : graph.node(i).name());
       }
     }
-    return ModelError(source, absl::StrCat("the graph has a cycle through nodes ",
-                                           absl::StrJoin(stuck, ", ")));
+    return ModelError(
+        source, absl::StrCat("the graph has a cycle through nodes ", absl::StrJoin(stuck, ", ")));
   }
   return order;
 }
@@ -352,10 +352,9 @@ absl::StatusOr<GraphDef> ImportModel(const onnx::ModelProto& model, const std::s
     }
     auto it = imports.find(node->op_type());
     if (it == imports.end()) {
-      return ctx.NodeError(
-          *node, absl::StrCat("op type ", node->op_type(),
-                              " has no Tessera equivalent (supported: ",
-                              absl::StrJoin(SupportedOnnxOps(), ", "), ")"));
+      return ctx.NodeError(*node, absl::StrCat("op type ", node->op_type(),
+                                               " has no Tessera equivalent (supported: ",
+                                               absl::StrJoin(SupportedOnnxOps(), ", "), ")"));
     }
     if (node->output_size() == 0 || node->output(0).empty()) {
       return ctx.NodeError(*node, "has no output");
@@ -363,8 +362,7 @@ absl::StatusOr<GraphDef> ImportModel(const onnx::ModelProto& model, const std::s
     for (const onnx::AttributeProto& attr : node->attribute()) {
       const auto& known = it->second.attributes;
       if (std::find(known.begin(), known.end(), attr.name()) == known.end()) {
-        return ctx.NodeError(*node, absl::StrCat("attribute '", attr.name(),
-                                                 "' is not supported"));
+        return ctx.NodeError(*node, absl::StrCat("attribute '", attr.name(), "' is not supported"));
       }
     }
     TS_RETURN_IF_ERROR(it->second.convert(*node, ctx));
@@ -407,8 +405,9 @@ absl::StatusOr<onnx::ModelProto> ReadModelFile(const std::string& path) {
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes.str())) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a valid ONNX model (the protobuf does not parse; truncated or "
-                           "not an .onnx file)"));
+        absl::StrCat(path,
+                     ": not a valid ONNX model (the protobuf does not parse; truncated or "
+                     "not an .onnx file)"));
   }
   return model;
 }
@@ -418,8 +417,9 @@ absl::StatusOr<GraphDef> ImportModelBytes(const std::string& bytes, const std::s
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": not a valid ONNX model (the protobuf does not parse; truncated or "
-                             "not an .onnx file)"));
+        absl::StrCat(source,
+                     ": not a valid ONNX model (the protobuf does not parse; truncated or "
+                     "not an .onnx file)"));
   }
   return ImportModel(model, source, base_dir);
 }

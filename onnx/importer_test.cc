@@ -1,6 +1,8 @@
 // The importer on bad input: each kind of broken file gets an error that
 // names the problem (and the node, op or tensor), never a crash.
 
+#include "onnx/importer.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -9,7 +11,6 @@
 #include "core/graph.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "onnx/importer.h"
 
 namespace tessera::onnx_import {
 namespace {
@@ -128,7 +129,8 @@ TEST(Importer, AsymmetricConvPadsAreExact) {
   absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
   ASSERT_TRUE(created.ok()) << created.status();
   Executor& executor = **created;
-  ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4})}}, false).ok());
+  ASSERT_TRUE(
+      executor.Forward({{"x", Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4})}}, false).ok());
   EXPECT_EQ(executor.Value(def->output(0))->ToVector(),
             std::vector<float>({0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}));
 }
@@ -142,14 +144,14 @@ TEST(Importer, TruncatedProtobufIsAnError) {
     ASSERT_FALSE(def.ok()) << cut;
     EXPECT_THAT(def.status().message(), HasSubstr("cut.onnx"));
   }
-  absl::StatusOr<GraphDef> def = ImportModelBytes(bytes.substr(0, bytes.size() / 2), "cut.onnx", "");
+  absl::StatusOr<GraphDef> def =
+      ImportModelBytes(bytes.substr(0, bytes.size() / 2), "cut.onnx", "");
   EXPECT_THAT(def.status().message(), HasSubstr("not a valid ONNX model"));
 }
 
 TEST(Importer, GarbageIsAnError) {
-  for (const std::string& garbage :
-       {std::string("this is not an onnx file"), std::string("\xff\xff\xff\xff\x0f", 5),
-        std::string()}) {
+  for (const std::string& garbage : {std::string("this is not an onnx file"),
+                                     std::string("\xff\xff\xff\xff\x0f", 5), std::string()}) {
     absl::StatusOr<GraphDef> def = ImportModelBytes(garbage, "junk.onnx", "");
     ASSERT_FALSE(def.ok());
     EXPECT_THAT(def.status().message(), HasSubstr("junk.onnx"));

@@ -45,16 +45,16 @@ absl::StatusOr<std::string> ReadExternal(const TensorProto& proto, const std::st
   const std::string path = base_dir + "/" + location;
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    return absl::NotFoundError(absl::StrCat("tensor '", proto.name(), "': external data file ",
-                                            path, " is missing"));
+    return absl::NotFoundError(
+        absl::StrCat("tensor '", proto.name(), "': external data file ", path, " is missing"));
   }
   file.seekg(0, std::ios::end);
   const int64_t file_size = file.tellg();
   if (length < 0) length = file_size - offset;
   if (offset < 0 || offset > file_size || length > file_size - offset) {
-    return Fail(proto.name(), absl::StrCat("external data offset ", offset, " + length ", length,
-                                           " is past the end of ", path, " (", file_size,
-                                           " bytes)"));
+    return Fail(proto.name(),
+                absl::StrCat("external data offset ", offset, " + length ", length,
+                             " is past the end of ", path, " (", file_size, " bytes)"));
   }
   std::string bytes(length, '\0');
   file.seekg(offset);
@@ -91,8 +91,7 @@ absl::StatusOr<OnnxTensor> ReadTensor(const TensorProto& proto, const std::strin
   }
   if (proto.has_segment()) return Fail(proto.name(), "segmented tensors are not supported");
   std::string raw;
-  const bool has_raw = proto.has_raw_data() ||
-                       proto.data_location() == TensorProto::EXTERNAL;
+  const bool has_raw = proto.has_raw_data() || proto.data_location() == TensorProto::EXTERNAL;
   if (proto.data_location() == TensorProto::EXTERNAL) {
     TS_ASSIGN_OR_RETURN(raw, ReadExternal(proto, base_dir));
   } else {
@@ -110,9 +109,9 @@ absl::StatusOr<OnnxTensor> ReadTensor(const TensorProto& proto, const std::strin
       break;
     case TensorProto::DOUBLE: {
       element_size = 8;
-      std::vector<double> d = has_raw ? FromRaw<double>(raw)
-                                      : std::vector<double>(proto.double_data().begin(),
-                                                            proto.double_data().end());
+      std::vector<double> d =
+          has_raw ? FromRaw<double>(raw)
+                  : std::vector<double>(proto.double_data().begin(), proto.double_data().end());
       t.floats.assign(d.begin(), d.end());
       break;
     }
@@ -147,10 +146,10 @@ absl::StatusOr<OnnxTensor> ReadTensor(const TensorProto& proto, const std::strin
                                              "bool are)"));
   }
   if (has_raw && raw.size() != static_cast<size_t>(expected) * element_size) {
-    return Fail(proto.name(), absl::StrCat("holds ", raw.size(), " bytes, dims ",
-                                           ShapeToString(t.dims), " of ",
-                                           DataTypeName(proto.data_type()), " need ",
-                                           expected * static_cast<int64_t>(element_size)));
+    return Fail(proto.name(),
+                absl::StrCat("holds ", raw.size(), " bytes, dims ", ShapeToString(t.dims), " of ",
+                             DataTypeName(proto.data_type()), " need ",
+                             expected * static_cast<int64_t>(element_size)));
   }
   if (t.size() != expected) {
     return Fail(proto.name(), absl::StrCat("holds ", t.size(), " values, dims ",
@@ -165,8 +164,8 @@ onnx::TensorProto FloatTensorProto(const std::string& name, const Tensor& tensor
   proto.set_data_type(TensorProto::FLOAT);
   for (int64_t d : tensor.shape()) proto.add_dims(d);
   const std::vector<float> values = tensor.ToVector();
-  proto.set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                                 values.size() * sizeof(float)));
+  proto.set_raw_data(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
   return proto;
 }
 

@@ -20,9 +20,9 @@ namespace tessera::onnx_import {
 struct OnnxTensor {
   std::string name;
   Shape dims;
-  bool is_float = true;        // float-like (FLOAT, DOUBLE): values in `floats`
-  std::vector<float> floats;   // FLOAT, DOUBLE
-  std::vector<int64_t> ints;   // INT64, INT32, BOOL, ...
+  bool is_float = true;       // float-like (FLOAT, DOUBLE): values in `floats`
+  std::vector<float> floats;  // FLOAT, DOUBLE
+  std::vector<int64_t> ints;  // INT64, INT32, BOOL, ...
   int64_t size() const { return is_float ? floats.size() : ints.size(); }
 };
 

@@ -119,9 +119,8 @@ TEST_P(OrtTest, OnnxRuntimeMatchesAndReimportIsBitwise) {
   for (const std::string& name : {"label", "target"}) {
     for (const auto& input : model->graph().input()) EXPECT_NE(input.name(), name);
   }
-  const std::string command = absl::StrCat("ORT_NODE_MODULE=", OrtModule(),
-                                           " node onnx/ort_run.js ", onnx_path, " ", dir,
-                                           "/ort", args);
+  const std::string command = absl::StrCat(
+      "ORT_NODE_MODULE=", OrtModule(), " node onnx/ort_run.js ", onnx_path, " ", dir, "/ort", args);
   ASSERT_EQ(Shell(command, dir + "/ort.log"), 0) << ReadFile(dir + "/ort.log");
 
   // Export -> import.
@@ -154,7 +153,8 @@ TEST_P(OrtTest, OnnxRuntimeMatchesAndReimportIsBitwise) {
       const double diff = std::fabs(double{got[i]} - want[i]);
       max_diff = std::max(max_diff, diff);
       max_ref = std::max(max_ref, std::fabs(double{want[i]}));
-      ASSERT_LE(diff, 1e-4 + 1e-4 * std::fabs(want[i])) << c.model << " " << name << "[" << i << "]";
+      ASSERT_LE(diff, 1e-4 + 1e-4 * std::fabs(want[i]))
+          << c.model << " " << name << "[" << i << "]";
     }
     printf("%s: %s [%zu values] ONNX Runtime vs Tessera max |diff| %.3g (max |value| %.3g)\n",
            c.model.c_str(), name.c_str(), want.size(), max_diff, max_ref);

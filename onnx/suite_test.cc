@@ -95,8 +95,8 @@ Outcome RunTest(const fs::path& dir) {
   for (const auto& in : model->graph().input()) {
     if (!initializers.count(in.name())) inputs.push_back(in.name());
   }
-  auto input_proto = [&](const fs::path& set, const std::string& name)
-      -> absl::StatusOr<onnx::TensorProto> {
+  auto input_proto = [&](const fs::path& set,
+                         const std::string& name) -> absl::StatusOr<onnx::TensorProto> {
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (inputs[i] == name) {
         TS_ASSIGN_OR_RETURN(onnx::TensorProto t,
@@ -144,7 +144,8 @@ Outcome RunTest(const fs::path& dir) {
       if (!proto.ok()) return {false, outcome.bound, Reason(proto.status())};
       absl::StatusOr<OnnxTensor> t = ReadTensor(*proto, "");
       if (!t.ok() || !t->is_float) return {false, outcome.bound, "input is not float"};
-      feeds[def->input(static_cast<int>(feeds.size())).name()] = Tensor::FromVector(t->dims, t->floats);
+      feeds[def->input(static_cast<int>(feeds.size())).name()] =
+          Tensor::FromVector(t->dims, t->floats);
     }
     absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
     if (!created.ok()) return {false, outcome.bound, Reason(created.status())};
