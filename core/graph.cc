@@ -73,12 +73,51 @@ absl::StatusOr<Graph> Graph::FromTextFile(const std::string& path) {
   return graph;
 }
 
+namespace {
+
+std::map<std::string, GraphFileReader>& GraphFileReaders() {
+  static auto* readers = new std::map<std::string, GraphFileReader>;
+  return *readers;
+}
+
+std::string Extension(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  return path.substr(dot);
+}
+
+}  // namespace
+
+bool RegisterGraphFileReader(const std::string& extension, GraphFileReader reader) {
+  return GraphFileReaders().emplace(extension, std::move(reader)).second;
+}
+
 absl::StatusOr<GraphDef> ReadGraphTextFile(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot open graph file ", path));
-  std::stringstream text;
-  text << file.rdbuf();
-  return ParseGraphText(text.str(), path);
+  const std::string extension = Extension(path);
+  GraphDef def;
+  auto reader = GraphFileReaders().find(extension);
+  if (reader != GraphFileReaders().end()) {
+    TS_ASSIGN_OR_RETURN(def, reader->second(path));
+  } else if (extension == ".onnx") {
+    return absl::UnimplementedError(absl::StrCat(
+        path, ": this program was built without the ONNX importer (link //onnx:graph_reader)"));
+  } else {
+    std::ifstream file(path);
+    if (!file) return absl::NotFoundError(absl::StrCat("cannot open graph file ", path));
+    std::stringstream text;
+    text << file.rdbuf();
+    TS_ASSIGN_OR_RETURN(def, ParseGraphText(text.str(), path));
+  }
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  for (ParameterDef& param : *def.mutable_parameter()) {
+    InitializerDef& init = *param.mutable_init();
+    if (init.type() == "npy" && !init.file().empty() && init.file()[0] != '/') {
+      init.set_file(dir + init.file());
+    }
+  }
+  return def;
 }
 
 absl::StatusOr<Graph> Graph::Build(const GraphDef& def) {

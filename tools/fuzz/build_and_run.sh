@@ -12,7 +12,7 @@
 #                 ~/.cache/tessera/fuzz/<hash of this checkout's path>);
 #                 objects there are reused, so a second run only recompiles
 #                 what changed
-#   FUZZ_TARGETS  space-separated subset of: graph idx npy checkpoint image
+#   FUZZ_TARGETS  space-separated subset of: graph idx npy checkpoint image onnx
 #   FUZZ_JOBS     targets fuzzed at once (default: number of CPUs)
 #
 # Targets (tools/fuzz/<name>_fuzzer.cc, seeds in tools/fuzz/corpus/<name>/,
@@ -24,6 +24,8 @@
 #   checkpoint  ParseCheckpoint, then RestoreCheckpoint into a fixed model
 #   image       DecodeImage (JPEG, PNG) to grey and RGB, then the eval transform
 #               (seeds: corpus/image/, every colour type)
+#   onnx        the ONNX importer, then Graph::Build (seeds: corpus/onnx/
+#               and the official node tests' models, libonnx-testdata)
 #
 # Reproduce a crash: $FUZZ_OUT/bin/<name>_fuzzer <crash file>
 set -euo pipefail
@@ -35,7 +37,7 @@ FUZZ_DIR="$ROOT/tools/fuzz"
 # find rules for files that are not there ("No rule to make target").
 ROOT_KEY="$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
 OUT="${FUZZ_OUT:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera/fuzz/$ROOT_KEY}"
-TARGETS=(${FUZZ_TARGETS:-graph idx npy checkpoint image})
+TARGETS=(${FUZZ_TARGETS:-graph idx npy checkpoint image onnx})
 JOBS="${FUZZ_JOBS:-$(nproc)}"
 
 make_seeds=0
@@ -52,7 +54,8 @@ esac
 
 # --- Toolchain: install what is missing (quiet when all is there). -------
 PACKAGES=(clang libclang-rt-14-dev llvm make protobuf-compiler libprotobuf-dev
-          libabsl-dev libhwy-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev)
+          libabsl-dev libhwy-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev
+          libonnx-dev libonnx-testdata)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -108,6 +111,15 @@ run_one() {
     mkdir -p "$OUT/seeds/graph"
     cp "$ROOT"/models/*.pbtxt "$OUT/seeds/graph/" 2>/dev/null || true
     seeds+=("$OUT/seeds/graph")
+  fi
+  if [[ "$t" == onnx ]]; then
+    # The official node tests' models (small, every claimed op and more).
+    rm -rf "$OUT/seeds/onnx"
+    mkdir -p "$OUT/seeds/onnx"
+    for m in /usr/share/libonnx-testdata/data/node/test_*/model.onnx; do
+      [[ -f "$m" ]] && cp "$m" "$OUT/seeds/onnx/$(basename "$(dirname "$m")").onnx"
+    done
+    seeds+=("$OUT/seeds/onnx")
   fi
   # New interesting inputs go to $corpus (kept between runs); the committed
   # seeds are only read. -timeout: one input may take at most 10 s.
