@@ -15,6 +15,24 @@ namespace tessera {
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
           const float* b, float* c, bool accumulate);
 
+// Gemm for a B that is read again unchanged across calls (a layer's weight):
+// b_version must change whenever b's values may have (Tensor::version()).
+// When m is small, packing B is a real share of the work, so a B met a
+// second time with the same version is packed once into a process-wide
+// cache (keyed by b, trans_b, n, k; at most 1 GiB, least recently used out)
+// and later calls read that packing. Same results as Gemm, bit for bit.
+void GemmVersionedB(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                    const float* b, uint64_t b_version, float* c, bool accumulate);
+
+struct GemmCacheStats {
+  int64_t packs = 0;  // whole-B packings stored in the cache
+  int64_t hits = 0;   // calls that read a stored packing
+};
+GemmCacheStats GetGemmCacheStats();
+
+// The Highway target Gemm dispatches to on this CPU ("AVX3", "AVX2", ...).
+const char* GemmTargetName();
+
 // The plain triple loop, the oracle for tests and benchmarks.
 void ReferenceGemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                    const float* b, float* c, bool accumulate);
