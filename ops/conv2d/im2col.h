@@ -104,6 +104,15 @@ inline int64_t MinChannelsPerChunk(const ConvGeometry& g) {
   return std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, per_channel));
 }
 
+// With iw = first + ow * stride: the first ow with iw >= 0, and one past the
+// last with iw < in_w, both within [0, out_w].
+inline int64_t ValidBegin(int64_t first, int64_t stride, int64_t out_w) {
+  return first >= 0 ? 0 : std::min(out_w, (-first + stride - 1) / stride);
+}
+inline int64_t ValidEnd(int64_t first, int64_t stride, int64_t in_w, int64_t out_w) {
+  return first >= in_w ? 0 : std::min(out_w, (in_w - 1 - first) / stride + 1);
+}
+
 // col = im2col(image); image is [channels, in_h, in_w], col as above with
 // rows `ld` floats apart (default col_cols(); larger when several images'
 // columns sit side by side in one matrix).
@@ -123,11 +132,18 @@ inline void Im2col(const ConvGeometry& g, const float* image, float* col, int64_
               std::fill(dst, dst + g.out_w, 0.0f);
               continue;
             }
+            // Output columns [lo, hi) read inside the row; the rest are padding.
+            const int64_t first = kw * a.dilation[1] - a.padding[1];  // iw at ow = 0
+            const int64_t lo = ValidBegin(first, a.stride[1], g.out_w);
+            const int64_t hi = std::max(lo, ValidEnd(first, a.stride[1], g.in_w, g.out_w));
+            std::fill(dst, dst + lo, 0.0f);
             const float* src = plane + ih * g.in_w;
-            for (int64_t ow = 0; ow < g.out_w; ++ow) {
-              const int64_t iw = ow * a.stride[1] - a.padding[1] + kw * a.dilation[1];
-              dst[ow] = (iw >= 0 && iw < g.in_w) ? src[iw] : 0.0f;
+            if (a.stride[1] == 1) {
+              if (hi > lo) std::copy(src + first + lo, src + first + hi, dst + lo);
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[first + ow * a.stride[1]];
             }
+            std::fill(dst + hi, dst + g.out_w, 0.0f);
           }
         }
       }
@@ -152,10 +168,14 @@ inline void Col2im(const ConvGeometry& g, const float* col, float* image, int64_
             const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
             if (ih < 0 || ih >= g.in_h) continue;
             const float* src = row + oh * g.out_w;
+            const int64_t first = kw * a.dilation[1] - a.padding[1];
+            const int64_t lo = ValidBegin(first, a.stride[1], g.out_w);
+            const int64_t hi = ValidEnd(first, a.stride[1], g.in_w, g.out_w);
             float* dst = plane + ih * g.in_w;
-            for (int64_t ow = 0; ow < g.out_w; ++ow) {
-              const int64_t iw = ow * a.stride[1] - a.padding[1] + kw * a.dilation[1];
-              if (iw >= 0 && iw < g.in_w) dst[iw] += src[ow];
+            if (a.stride[1] == 1) {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[first + ow] += src[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[first + ow * a.stride[1]] += src[ow];
             }
           }
         }
