@@ -167,8 +167,8 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT a, const float* HWY_RESTRI
   for (int64_t k = 0; k < kc; ++k, a += kMr, b += kNv * lanes) {
     const V b0 = hn::Load(d, b), b1 = hn::Load(d, b + lanes), b2 = hn::Load(d, b + 2 * lanes);
     TS_GEMM_ROW3(0)
-    TS_GEMM_ROW3(1) TS_GEMM_ROW3(2) TS_GEMM_ROW3(3) TS_GEMM_ROW3(4) TS_GEMM_ROW3(5) TS_GEMM_ROW3(6)
-        TS_GEMM_ROW3(7)
+    TS_GEMM_ROW3(1)
+    TS_GEMM_ROW3(2) TS_GEMM_ROW3(3) TS_GEMM_ROW3(4) TS_GEMM_ROW3(5) TS_GEMM_ROW3(6) TS_GEMM_ROW3(7)
   }
   const V acc[kMr][kNv] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32},
                            {c40, c41, c42}, {c50, c51, c52}, {c60, c61, c62}, {c70, c71, c72}};
@@ -228,9 +228,11 @@ void PackWholeB(bool trans_b, int64_t n, int64_t k, const float* b_data, float* 
 }
 
 // C = op(A) op(B) (+ C). packed_b, when not null, is op(B) as PackWholeB
-// wrote it.
+// wrote it; pack_b, when not null, packs blocks of a B that b_data does not
+// hold.
 void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a_data,
-              const float* b_data, const float* packed_b, float* c, bool accumulate) {
+              const float* b_data, const float* packed_b, const PackBFn* pack_b, float* c,
+              bool accumulate) {
   const int64_t nr = PanelWidth();
   const int64_t nc = (kNcMin + nr - 1) / nr * nr;
   const Operand a{a_data, trans_a, trans_a ? m : k};
@@ -253,7 +255,11 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
         if (packed_b != nullptr) {
           bblock = packed_b + k0 * n_panels * nr + (jc / nr) * kc * nr;
         } else {
-          PackB(b, k0, kc, jc, cols, nr, own_b.get());
+          if (pack_b != nullptr) {
+            (*pack_b)(k0, kc, jc, cols, nr, own_b.get());
+          } else {
+            PackB(b, k0, kc, jc, cols, nr, own_b.get());
+          }
           bblock = own_b.get();
         }
         for (int64_t ic = r0; ic < r1; ic += kMc) {
@@ -396,7 +402,7 @@ PackedBCache& Cache() {
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
           const float* b, float* c, bool accumulate) {
   if (Trivial(m, n, k, c, accumulate)) return;
-  HWY_DYNAMIC_DISPATCH(GemmImpl)(trans_a, trans_b, m, n, k, a, b, nullptr, c, accumulate);
+  HWY_DYNAMIC_DISPATCH(GemmImpl)(trans_a, trans_b, m, n, k, a, b, nullptr, nullptr, c, accumulate);
 }
 
 void GemmVersionedB(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
@@ -407,7 +413,15 @@ void GemmVersionedB(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   std::shared_ptr<hwy::AlignedFreeUniquePtr<float[]>> packed;
   if (m <= kMaxRowsForCache) packed = Cache().Get({b, trans_b, n, k}, b_version);
   HWY_DYNAMIC_DISPATCH(GemmImpl)
-  (trans_a, trans_b, m, n, k, a, b, packed != nullptr ? packed->get() : nullptr, c, accumulate);
+  (trans_a, trans_b, m, n, k, a, b, packed != nullptr ? packed->get() : nullptr, nullptr, c,
+   accumulate);
+}
+
+void GemmImplicitB(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a,
+                   const PackBFn& pack_b, float* c, bool accumulate) {
+  if (Trivial(m, n, k, c, accumulate)) return;
+  HWY_DYNAMIC_DISPATCH(GemmImpl)
+  (trans_a, false, m, n, k, a, nullptr, nullptr, &pack_b, c, accumulate);
 }
 
 GemmCacheStats GetGemmCacheStats() { return Cache().stats(); }

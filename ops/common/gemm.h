@@ -2,6 +2,7 @@
 #define TESSERA_OPS_COMMON_GEMM_H_
 
 #include <cstdint>
+#include <functional>
 
 namespace tessera {
 
@@ -14,6 +15,19 @@ namespace tessera {
 // is fixed for a thread count, so results are bitwise reproducible.
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
           const float* b, float* c, bool accumulate);
+
+// Packs rows [k0, k0+kc) x columns [c0, c0+cols) of a B that exists only
+// implicitly (an im2col matrix computed from an image) into panels of nr
+// columns: out[p * kc * nr + kk * nr + j] is B[k0 + kk, c0 + p * nr + j],
+// and 0 for columns at or past c0 + cols. Called from several threads at
+// once, on disjoint blocks.
+using PackBFn =
+    std::function<void(int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr, float* out)>;
+
+// Gemm with B [k, n] given by its packing function: the matrix is never
+// stored whole, each block is packed as the product reaches it.
+void GemmImplicitB(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a,
+                   const PackBFn& pack_b, float* c, bool accumulate);
 
 // Gemm for a B that is read again unchanged across calls (a layer's weight):
 // b_version must change whenever b's values may have (Tensor::version()).

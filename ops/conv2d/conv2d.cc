@@ -6,7 +6,8 @@
 // and likewise Wout. Input channel group g (C/groups channels) feeds output
 // channel group g (O/groups channels).
 //
-// Per image and group: col = im2col(x), y = W_g col (+ b). Gradients:
+// Per image (or several side by side) and group: y = W_g im2col(x) (+ b),
+// an implicit GEMM that packs im2col's blocks straight from x. Gradients:
 //   dx  = col2im(W_g^T dy),   dW_g = sum over images of dy col^T,
 //   db  = sum of dy over images and pixels.
 
@@ -154,27 +155,42 @@ void GatherFromNchw(const Conv2dProblem& p, int64_t n0, int64_t count, int64_t g
   }
 }
 
+// Images per forward GEMM: one when an image has pixels enough for the
+// GEMM's columns (its output then lands in y directly), else enough images
+// side by side to give it a few thousand columns.
+int64_t ImagesPerForwardGemm(const conv::ConvGeometry& g, int64_t batch) {
+  const int64_t pixels = g.col_cols();
+  if (pixels >= 1024) return 1;
+  return std::clamp<int64_t>((4096 + pixels - 1) / pixels, 1, batch);
+}
+
 absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
                            std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, in[0], in[1], out[0]));
   const conv::ConvGeometry& g = p.geometry;
-  const int64_t chunk = ImagesPerChunk(g, p.batch), pixels = g.col_cols();
-  std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);
+  const int64_t chunk = ImagesPerForwardGemm(g, p.batch), pixels = g.col_cols();
+  // Implicit GEMM: the im2col matrix is packed block by block from x.
+  std::vector<float> wide(chunk > 1 ? p.out_per_group * chunk * pixels : 0);
+  float* y = out[0].data();
   for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
     const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
     for (int64_t grp = 0; grp < p.groups; ++grp) {
-      for (int64_t j = 0; j < count; ++j) {
-        conv::Im2col(g, in[0].data() + (n0 + j) * p.image_size() + grp * g.image_size(),
-                     col.data() + j * pixels, ld);
+      const float* images = in[0].data() + n0 * p.image_size() + grp * g.image_size();
+      const PackBFn pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
+                               float* panels) {
+        conv::PackIm2colPanels(g, images, p.image_size(), k0, kc, c0, cols, nr, panels);
+      };
+      const float* w = in[1].data() + grp * p.weight_group_size();
+      if (count == 1) {
+        GemmImplicitB(false, p.out_per_group, ld, g.col_rows(), w, pack,
+                      y + n0 * p.out_size() + grp * p.out_per_group * pixels, false);
+      } else {
+        GemmImplicitB(false, p.out_per_group, ld, g.col_rows(), w, pack, wide.data(), false);
+        ScatterToNchw(p, n0, count, grp, wide.data(), y);
       }
-      Gemm(false, false, p.out_per_group, ld, g.col_rows(),
-           in[1].data() + grp * p.weight_group_size(), col.data(), wide.data(), false);
-      ScatterToNchw(p, n0, count, grp, wide.data(), out[0].data());
     }
   }
-  if (in.size() == 3) {
-    conv::AddBias(in[2].data(), p.batch, p.out_channels, g.col_cols(), out[0].data());
-  }
+  if (in.size() == 3) conv::AddBias(in[2].data(), p.batch, p.out_channels, g.col_cols(), y);
   return absl::OkStatus();
 }
 

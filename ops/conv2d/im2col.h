@@ -151,6 +151,63 @@ inline void Im2col(const ConvGeometry& g, const float* image, float* col, int64_
   });
 }
 
+// The im2col matrix of `count` images side by side (column j * col_cols() +
+// oh * out_w + ow belongs to image j, which starts at images + j *
+// image_stride), never stored: block [k0, k0+kc) x [c0, c0+cols) is packed
+// straight into GEMM panels of nr columns, as ops/common/gemm.h's PackBFn
+// asks. Columns split into runs inside one output row, each copied like
+// Im2col copies a row.
+inline void PackIm2colPanels(const ConvGeometry& g, const float* images, int64_t image_stride,
+                             int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
+                             float* out) {
+  const auto& a = g.attrs;
+  const int64_t pixels = g.col_cols();
+  for (int64_t p = 0; p < cols; p += nr, out += kc * nr) {
+    const int64_t valid = std::min(nr, cols - p);
+    if (valid < nr) {
+      for (int64_t kk = 0; kk < kc; ++kk)
+        std::fill(out + kk * nr + valid, out + kk * nr + nr, 0.0f);
+    }
+    for (int64_t t = 0; t < valid;) {
+      const int64_t col = c0 + p + t;
+      const int64_t pix = col % pixels, oh = pix / g.out_w, ow0 = pix % g.out_w;
+      const int64_t run = std::min(valid - t, g.out_w - ow0);
+      const float* image = images + (col / pixels) * image_stride;
+      // (c, kh, kw) of row k0, stepped along with kk.
+      int64_t kw = k0 % g.kernel_w, kh = (k0 / g.kernel_w) % g.kernel_h;
+      int64_t c = k0 / (g.kernel_w * g.kernel_h);
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        float* dst = out + kk * nr + t;
+        const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
+        if (ih < 0 || ih >= g.in_h) {
+          std::fill(dst, dst + run, 0.0f);
+        } else {
+          const float* src = image + (c * g.in_h + ih) * g.in_w;
+          const int64_t first = kw * a.dilation[1] - a.padding[1];
+          const int64_t lo = std::clamp(ValidBegin(first, a.stride[1], g.out_w), ow0, ow0 + run);
+          const int64_t hi =
+              std::clamp(ValidEnd(first, a.stride[1], g.in_w, g.out_w), lo, ow0 + run);
+          std::fill(dst, dst + (lo - ow0), 0.0f);
+          if (a.stride[1] == 1) {
+            std::copy(src + first + lo, src + first + hi, dst + (lo - ow0));
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow - ow0] = src[first + ow * a.stride[1]];
+          }
+          std::fill(dst + (hi - ow0), dst + run, 0.0f);
+        }
+        if (++kw == g.kernel_w) {
+          kw = 0;
+          if (++kh == g.kernel_h) {
+            kh = 0;
+            ++c;
+          }
+        }
+      }
+      t += run;
+    }
+  }
+}
+
 // image = col2im(col): overwrites image with the sum of the col entries that
 // im2col would read from each pixel. Each channel is summed by one thread in
 // a fixed order, so the result is deterministic.
