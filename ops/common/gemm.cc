@@ -287,6 +287,11 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
 
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
+void PackLinesImpl(const float* lines, int64_t ld, int64_t kc, int64_t width, int64_t valid,
+                   float* out) {
+  PackLinesAlongK(lines, ld, kc, width, valid, out);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace tessera
 HWY_AFTER_NAMESPACE();
@@ -298,6 +303,7 @@ HWY_EXPORT(GemmImpl);
 HWY_EXPORT(PackWholeB);
 HWY_EXPORT(PackedBSize);
 HWY_EXPORT(TargetName);
+HWY_EXPORT(PackLinesImpl);
 
 namespace {
 
@@ -422,6 +428,11 @@ void GemmImplicitB(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a
   if (Trivial(m, n, k, c, accumulate)) return;
   HWY_DYNAMIC_DISPATCH(GemmImpl)
   (trans_a, false, m, n, k, a, nullptr, nullptr, &pack_b, c, accumulate);
+}
+
+void PackLinesIntoPanel(const float* lines, int64_t ld, int64_t kc, int64_t width, int64_t valid,
+                        float* out) {
+  HWY_DYNAMIC_DISPATCH(PackLinesImpl)(lines, ld, kc, width, valid, out);
 }
 
 GemmCacheStats GetGemmCacheStats() { return Cache().stats(); }

@@ -29,6 +29,13 @@ using PackBFn =
 void GemmImplicitB(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a,
                    const PackBFn& pack_b, float* c, bool accumulate);
 
+// For PackBFn implementations whose columns of B are lines in memory (line
+// j at lines + j * ld, running along k): out[kk * width + j] = line j at kk
+// for j < valid, 0 for valid <= j < width, kk < kc. Transposes 4x4 in SIMD
+// registers.
+void PackLinesIntoPanel(const float* lines, int64_t ld, int64_t kc, int64_t width, int64_t valid,
+                        float* out);
+
 // Gemm for a B that is read again unchanged across calls (a layer's weight):
 // b_version must change whenever b's values may have (Tensor::version()).
 // When m is small, packing B is a real share of the work, so a B met a

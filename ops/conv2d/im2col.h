@@ -208,6 +208,39 @@ inline void PackIm2colPanels(const ConvGeometry& g, const float* images, int64_t
   }
 }
 
+// dst[i] = im2col(image)[row][pix0 + i] for i < count: one im2col row, a
+// run of pixels of one image, copied in runs inside output rows.
+inline void Im2colRowSegment(const ConvGeometry& g, const float* image, int64_t row, int64_t pix0,
+                             int64_t count, float* dst) {
+  const auto& a = g.attrs;
+  const int64_t kw = row % g.kernel_w, kh = (row / g.kernel_w) % g.kernel_h;
+  const int64_t c = row / (g.kernel_w * g.kernel_h);
+  const int64_t first = kw * a.dilation[1] - a.padding[1];
+  const int64_t lo_all = ValidBegin(first, a.stride[1], g.out_w);
+  const int64_t hi_all = ValidEnd(first, a.stride[1], g.in_w, g.out_w);
+  for (int64_t i = 0; i < count;) {
+    const int64_t pix = pix0 + i, oh = pix / g.out_w, ow0 = pix % g.out_w;
+    const int64_t run = std::min(count - i, g.out_w - ow0);
+    float* out = dst + i;
+    const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
+    if (ih < 0 || ih >= g.in_h) {
+      std::fill(out, out + run, 0.0f);
+    } else {
+      const float* src = image + (c * g.in_h + ih) * g.in_w;
+      const int64_t lo = std::clamp(lo_all, ow0, ow0 + run);
+      const int64_t hi = std::clamp(hi_all, lo, ow0 + run);
+      std::fill(out, out + (lo - ow0), 0.0f);
+      if (a.stride[1] == 1) {
+        std::copy(src + first + lo, src + first + hi, out + (lo - ow0));
+      } else {
+        for (int64_t ow = lo; ow < hi; ++ow) out[ow - ow0] = src[first + ow * a.stride[1]];
+      }
+      std::fill(out + (hi - ow0), out + run, 0.0f);
+    }
+    i += run;
+  }
+}
+
 // image = col2im(col): overwrites image with the sum of the col entries that
 // im2col would read from each pixel. Each channel is summed by one thread in
 // a fixed order, so the result is deterministic.
