@@ -236,54 +236,56 @@ TEST(MaxPool2d, FirstMaximumWinsTiesOnTheCpu) {
     for (size_t i = 0; i < got.size(); ++i) {
       EXPECT_NEAR(got[i], dx[i], 1e-6) << "dx[" << i << "]";
     }
+  }
+}
 
-    // The SIMD row kernel against the scalar rule, value and argmax, on wide
-    // rows full of ties and NaNs (the conformance cases use distinct values).
-    TEST(MaxPool2d, SimdRowsKeepTheTieAndNanRule) {
-      const float nan = std::numeric_limits<float>::quiet_NaN();
-      const int64_t h = 7, w = 70;
-      std::vector<float> x(h * w);
-      for (int64_t i = 0; i < h * w; ++i) x[i] = static_cast<float>((i * 7) % 4);
-      for (int64_t i : {3, 40, 41, 150, 333, 420}) x[i] = nan;
-      const std::vector<Tensor> in = {Tensor::FromVector({1, 1, h, w}, x)};
-      const OpSchema* schema = OpRegistry::Global().Find("maxpool2d");
-      for (int64_t stride : {1, 2}) {
-        for (int64_t pad : {0, 1}) {
-          const Attrs attrs = *schema->ResolveAttrs({{"kernel", IntsAttr({3, 3})},
-                                                     {"padding", IntsAttr({pad, pad})},
-                                                     {"stride", IntsAttr({stride, stride})}});
-          absl::StatusOr<OpRun> run = RunOpForward("maxpool2d", attrs, in, Device::kCpu, true, 0);
-          ASSERT_TRUE(run.ok()) << run.status();
-          const std::vector<float> y = run->outputs[0].ToVector(), at = run->saved.at(0).ToVector();
-          const int64_t oh = run->outputs[0].dim(2), ow = run->outputs[0].dim(3);
-          for (int64_t i = 0; i < oh; ++i) {
-            for (int64_t j = 0; j < ow; ++j) {
-              float best = -std::numeric_limits<float>::infinity();
-              int64_t best_at = -1;
-              for (int64_t r = std::max<int64_t>(0, i * stride - pad);
-                   r < std::min(h, i * stride - pad + 3); ++r) {
-                for (int64_t q = std::max<int64_t>(0, j * stride - pad);
-                     q < std::min(w, j * stride - pad + 3); ++q) {
-                  if (best_at < 0 || x[r * w + q] > best || std::isnan(x[r * w + q])) {
-                    best = x[r * w + q];
-                    best_at = r * w + q;
-                  }
-                }
-              }
-              const std::string where = "stride " + std::to_string(stride) + " pad " +
-                                        std::to_string(pad) + " at " + std::to_string(i) + "," +
-                                        std::to_string(j);
-              ASSERT_EQ(at[i * ow + j], static_cast<float>(best_at)) << where;
-              if (std::isnan(best)) {
-                ASSERT_TRUE(std::isnan(y[i * ow + j])) << where;
-              } else {
-                ASSERT_EQ(y[i * ow + j], best) << where;
+// The SIMD row kernel against the scalar rule, value and argmax, on wide
+// rows full of ties and NaNs (the conformance cases use distinct values).
+TEST(MaxPool2d, SimdRowsKeepTheTieAndNanRule) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int64_t h = 7, w = 70;
+  std::vector<float> x(h * w);
+  for (int64_t i = 0; i < h * w; ++i) x[i] = static_cast<float>((i * 7) % 4);
+  for (int64_t i : {3, 40, 41, 150, 333, 420}) x[i] = nan;
+  const std::vector<Tensor> in = {Tensor::FromVector({1, 1, h, w}, x)};
+  const OpSchema* schema = OpRegistry::Global().Find("maxpool2d");
+  for (int64_t stride : {1, 2}) {
+    for (int64_t pad : {0, 1}) {
+      const Attrs attrs = *schema->ResolveAttrs({{"kernel", IntsAttr({3, 3})},
+                                                 {"padding", IntsAttr({pad, pad})},
+                                                 {"stride", IntsAttr({stride, stride})}});
+      absl::StatusOr<OpRun> run = RunOpForward("maxpool2d", attrs, in, Device::kCpu, true, 0);
+      ASSERT_TRUE(run.ok()) << run.status();
+      const std::vector<float> y = run->outputs[0].ToVector(), at = run->saved.at(0).ToVector();
+      const int64_t oh = run->outputs[0].dim(2), ow = run->outputs[0].dim(3);
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j) {
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t best_at = -1;
+          for (int64_t r = std::max<int64_t>(0, i * stride - pad);
+               r < std::min(h, i * stride - pad + 3); ++r) {
+            for (int64_t q = std::max<int64_t>(0, j * stride - pad);
+                 q < std::min(w, j * stride - pad + 3); ++q) {
+              if (best_at < 0 || x[r * w + q] > best || std::isnan(x[r * w + q])) {
+                best = x[r * w + q];
+                best_at = r * w + q;
               }
             }
+          }
+          const std::string where = "stride " + std::to_string(stride) + " pad " +
+                                    std::to_string(pad) + " at " + std::to_string(i) + "," +
+                                    std::to_string(j);
+          ASSERT_EQ(at[i * ow + j], static_cast<float>(best_at)) << where;
+          if (std::isnan(best)) {
+            ASSERT_TRUE(std::isnan(y[i * ow + j])) << where;
+          } else {
+            ASSERT_EQ(y[i * ow + j], best) << where;
           }
         }
       }
     }
+  }
+}
 
-  }  // namespace
+}  // namespace
 }  // namespace tessera
