@@ -67,7 +67,7 @@ if ((QUICK)); then
   MIN_TIME=0.1
   REPETITIONS=1
   # Only the ops in the table.
-  OP_FILTER='^(conv2d/(3x3|alexnet_conv1)_|conv_transpose2d/|maxpool2d/|relu/|add/)'
+  OP_FILTER='^(conv2d/(3x3|alexnet_conv1|alexnet_conv2)_|conv_transpose2d/|maxpool2d/|relu/|add/)'
   MLP_STEPS=(--warmup=5 --steps=50)
   ALEXNET_STEPS=(--warmup=1 --steps=1)
   TORCH_ARGS=(--quick)

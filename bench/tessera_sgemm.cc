@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext("tessera_threads", std::to_string(threads));
+  benchmark::AddCustomContext("highway_target", tessera::GemmTargetName());
   tessera_bench::RegisterGemmBenchmarks("tessera_sgemm", TesseraSgemm);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -35,11 +35,17 @@ Backend& BackendOrDie(Device device) {
 }
 }  // namespace
 
+uint64_t NewBufferVersion() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 Buffer::Buffer(std::shared_ptr<Buffer> owner, size_t byte_offset, size_t bytes)
     : device_(owner->device()),
       data_(static_cast<char*>(owner->data()) + byte_offset),
       bytes_(bytes),
-      owner_(std::move(owner)) {
+      owner_(std::move(owner)),
+      version_(NewBufferVersion()) {
   if (byte_offset + bytes > owner_->bytes()) {
     fprintf(stderr, "tessera: a buffer of %zu bytes at offset %zu does not fit in %zu\n", bytes,
             byte_offset, owner_->bytes());

@@ -1,6 +1,7 @@
 #ifndef TESSERA_CORE_TENSOR_H_
 #define TESSERA_CORE_TENSOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,11 +14,17 @@ namespace tessera {
 enum class Device { kCpu, kCuda };
 const char* DeviceName(Device device);
 
+// A number no other buffer state of this process has had or will have.
+uint64_t NewBufferVersion();
+
 // Device memory, freed by the backend that allocated it when the last tensor
-// referring to it goes away.
+// referring to it goes away. Its version changes whenever a writable pointer
+// to it is handed out, so that a cache of something derived from the values
+// (a packed weight) can tell that they may have changed.
 class Buffer {
  public:
-  Buffer(Device device, void* data, size_t bytes) : device_(device), data_(data), bytes_(bytes) {}
+  Buffer(Device device, void* data, size_t bytes)
+      : device_(device), data_(data), bytes_(bytes), version_(NewBufferVersion()) {}
   // `bytes` of `owner`'s memory from `byte_offset` on; frees nothing itself
   // and keeps `owner` alive (test harnesses put guard regions around it).
   Buffer(std::shared_ptr<Buffer> owner, size_t byte_offset, size_t bytes);
@@ -28,12 +35,15 @@ class Buffer {
   Device device() const { return device_; }
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void BumpVersion() { version_.store(NewBufferVersion(), std::memory_order_relaxed); }
 
  private:
   Device device_;
   void* data_;
   size_t bytes_;
   std::shared_ptr<Buffer> owner_;
+  std::atomic<uint64_t> version_;
 };
 
 // A dense float32 array in row-major (NCHW) order on one device. Copying a
@@ -63,8 +73,16 @@ class Tensor {
   int64_t num_elements() const { return NumElements(shape_); }
   Device device() const { return buffer_ ? buffer_->device() : Device::kCpu; }
 
-  float* data() { return static_cast<float*>(Storage()->data()); }
+  // The writable pointer bumps the version: reach for it only to write.
+  float* data() {
+    Buffer* storage = Storage();
+    storage->BumpVersion();
+    return static_cast<float*>(storage->data());
+  }
   const float* data() const { return static_cast<const float*>(Storage()->data()); }
+  // Unique to the buffer's current values in this process: it changes on
+  // every data() call that could write them (views share it).
+  uint64_t version() const { return Storage()->version(); }
 
   // A view with another shape of the same size, sharing the buffer.
   Tensor Reshaped(const Shape& shape) const;

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -12,32 +16,96 @@
 #include "hwy/aligned_allocator.h"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
+#include "hwy/targets.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tessera {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// A packed GEMM in the style of Goto and BLIS, simplified:
-//   for each block of kKc rows of K:
-//     pack op(B)[kc, N] into panels of kNr columns (k-major inside a panel)
-//     for each block of kMc rows of op(A) (in parallel) or each group of B
-//     panels (in parallel, when M is small):
-//       pack the A block into micro-panels of kMr rows (k-major)
-//       run the kMr x kNr register-tiled micro-kernel on every tile
-// Packing reads A and B directly in either orientation, so transposed
-// operands cost nothing extra. Each C element is summed in the same k order
-// by one thread, whatever the thread count: results are deterministic.
+// A packed GEMM in the style of Goto and BLIS:
+//   each thread owns a fixed range of rows or of columns of C and, for it:
+//   for each block of kNc columns of C:
+//     for each block of kKc rows of K:
+//       pack op(B)[kc, nc] into panels of nr columns (k-major inside a panel)
+//       for each block of kMc rows of op(A):
+//         pack the A block into micro-panels of kMr rows (k-major)
+//         run the kMr x nr register-tiled micro-kernel on every tile
+// Threads never wait for one another: a thread packs what it reads (the
+// small operand twice over costs little next to the product). Packing reads A
+// and B directly in either orientation. Each C element is summed in the same
+// k order by one thread, whatever the thread count: results are
+// deterministic.
+//
+// The register tile: AVX-512 has 32 vector registers, so 8 rows x 3 vectors
+// (24 accumulators, 3 B vectors, 1 broadcast); 8 divides the row counts that
+// matter (batch 64, conv channels). 16-register targets use 6 x 2.
+#if HWY_TARGET <= HWY_AVX3 && HWY_TARGET != HWY_SCALAR
+constexpr int64_t kMr = 8;
+constexpr int64_t kNv = 3;
+#else
 constexpr int64_t kMr = 6;
+constexpr int64_t kNv = 2;
+#endif
 constexpr int64_t kKc = 256;
-constexpr int64_t kMc = 96;  // a multiple of kMr
+constexpr int64_t kMc = 96;      // a multiple of kMr
+constexpr int64_t kNcMin = 768;  // columns per B block, rounded up to panels
+
+int64_t PanelWidth() { return kNv * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>())); }
 
 struct Operand {
   const float* data;
   bool transposed;
   int64_t ld;  // row stride of the stored (untransposed) matrix
-  float at(int64_t r, int64_t c) const { return transposed ? data[c * ld + r] : data[r * ld + c]; }
 };
+
+// out[k * stride + r] = src[r * ld + k] for r < 4, k < kc: four rows read
+// along k, written k-major, 4x4 at a time through registers.
+void Transpose4Rows(const float* src, int64_t ld, int64_t kc, float* out, int64_t stride) {
+  int64_t k = 0;
+#if HWY_TARGET != HWY_SCALAR
+  const hn::FixedTag<float, 4> d4;
+  for (; k + 4 <= kc; k += 4) {
+    const auto r0 = hn::LoadU(d4, src + k), r1 = hn::LoadU(d4, src + ld + k);
+    const auto r2 = hn::LoadU(d4, src + 2 * ld + k), r3 = hn::LoadU(d4, src + 3 * ld + k);
+    const auto t0 = hn::InterleaveLower(d4, r0, r1), t1 = hn::InterleaveLower(d4, r2, r3);
+    const auto t2 = hn::InterleaveUpper(d4, r0, r1), t3 = hn::InterleaveUpper(d4, r2, r3);
+    hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, out + k * stride);
+    hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, out + (k + 1) * stride);
+    hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, out + (k + 2) * stride);
+    hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, out + (k + 3) * stride);
+  }
+#endif
+  for (; k < kc; ++k) {
+    for (int64_t r = 0; r < 4; ++r) out[k * stride + r] = src[r * ld + k];
+  }
+}
+
+// Packs `width` lines of a stored matrix that run along k into a k-major
+// panel of `width` columns: out[k * width + j] = line j at k, j < valid,
+// and 0 for j >= valid. Line j starts at src + j * ld.
+void PackLinesAlongK(const float* src, int64_t ld, int64_t kc, int64_t width, int64_t valid,
+                     float* out) {
+  int64_t j = 0;
+  for (; j + 4 <= valid; j += 4) Transpose4Rows(src + j * ld, ld, kc, out + j, width);
+  for (; j < valid; ++j) {
+    for (int64_t k = 0; k < kc; ++k) out[k * width + j] = src[j * ld + k];
+  }
+  for (; j < width; ++j) {
+    for (int64_t k = 0; k < kc; ++k) out[k * width + j] = 0.0f;
+  }
+}
+
+// Packs a k-major panel whose rows are stored contiguously: out[k * width +
+// j] = src[k * ld + j] for j < valid, 0 beyond.
+void PackRowsAlongK(const float* src, int64_t ld, int64_t kc, int64_t width, int64_t valid,
+                    float* out) {
+  for (int64_t k = 0; k < kc; ++k) {
+    float* dst = out + k * width;
+    std::memcpy(dst, src + k * ld, valid * sizeof(float));
+    std::fill(dst + valid, dst + width, 0.0f);
+  }
+}
 
 // Packs rows [r0, r0+rows) x cols [k0, k0+kc) of op(A) into micro-panels of
 // kMr rows: panel p holds, for each k, the kMr values of rows p*kMr...; rows
@@ -45,9 +113,10 @@ struct Operand {
 void PackA(const Operand& a, int64_t r0, int64_t rows, int64_t k0, int64_t kc, float* out) {
   for (int64_t p = 0; p < rows; p += kMr) {
     const int64_t valid = std::min(kMr, rows - p);
-    for (int64_t k = 0; k < kc; ++k) {
-      for (int64_t r = 0; r < kMr; ++r)
-        out[k * kMr + r] = r < valid ? a.at(r0 + p + r, k0 + k) : 0.0f;
+    if (a.transposed) {  // row r of op(A) is column r of the stored A
+      PackRowsAlongK(a.data + k0 * a.ld + r0 + p, a.ld, kc, kMr, valid, out);
+    } else {
+      PackLinesAlongK(a.data + (r0 + p) * a.ld + k0, a.ld, kc, kMr, valid, out);
     }
     out += kc * kMr;
   }
@@ -59,120 +128,168 @@ void PackB(const Operand& b, int64_t k0, int64_t kc, int64_t c0, int64_t cols, i
            float* out) {
   for (int64_t p = 0; p < cols; p += nr) {
     const int64_t valid = std::min(nr, cols - p);
-    if (b.transposed) {
-      // Column c of op(B) is row c of the stored matrix: read it along k.
-      for (int64_t c = 0; c < nr; ++c) {
-        if (c >= valid) {
-          for (int64_t k = 0; k < kc; ++k) out[k * nr + c] = 0.0f;
-          continue;
-        }
-        const float* src = b.data + (c0 + p + c) * b.ld + k0;
-        for (int64_t k = 0; k < kc; ++k) out[k * nr + c] = src[k];
-      }
+    if (b.transposed) {  // column c of op(B) is row c of the stored B
+      PackLinesAlongK(b.data + (c0 + p) * b.ld + k0, b.ld, kc, nr, valid, out);
     } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = b.data + (k0 + k) * b.ld + c0 + p;
-        float* dst = out + k * nr;
-        std::memcpy(dst, src, valid * sizeof(float));
-        std::fill(dst + valid, dst + nr, 0.0f);
-      }
+      PackRowsAlongK(b.data + k0 * b.ld + c0 + p, b.ld, kc, nr, valid, out);
     }
     out += kc * nr;
   }
 }
 
-// c[kMr x 2 vectors] (+)= a_panel * b_panel over kc; writes `rows` x `cols`
-// of the tile into C (ldc), through a scratch tile at the edges.
+// c[kMr x kNv vectors] (+)= a_panel * b_panel over kc; writes `rows` x
+// `cols` of the tile into C (ldc), through a scratch tile at the edges. The
+// accumulators are named variables, not an array, so that they stay in
+// registers (an array indexed at the edges went to the stack every k).
+#define TS_GEMM_ROW2(r)                    \
+  {                                        \
+    const auto av = hn::Set(d, a[r]);      \
+    c##r##0 = hn::MulAdd(av, b0, c##r##0); \
+    c##r##1 = hn::MulAdd(av, b1, c##r##1); \
+  }
+#define TS_GEMM_ROW3(r)                    \
+  {                                        \
+    const auto av = hn::Set(d, a[r]);      \
+    c##r##0 = hn::MulAdd(av, b0, c##r##0); \
+    c##r##1 = hn::MulAdd(av, b1, c##r##1); \
+    c##r##2 = hn::MulAdd(av, b2, c##r##2); \
+  }
 HWY_INLINE void MicroKernel(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int64_t kc,
                             float* c, int64_t ldc, int64_t rows, int64_t cols, bool add_to_c) {
   const hn::ScalableTag<float> d;
+  using V = decltype(hn::Zero(d));
   const int64_t lanes = hn::Lanes(d);
-  auto c00 = hn::Zero(d), c01 = hn::Zero(d), c10 = hn::Zero(d), c11 = hn::Zero(d);
-  auto c20 = hn::Zero(d), c21 = hn::Zero(d), c30 = hn::Zero(d), c31 = hn::Zero(d);
-  auto c40 = hn::Zero(d), c41 = hn::Zero(d), c50 = hn::Zero(d), c51 = hn::Zero(d);
-  for (int64_t k = 0; k < kc; ++k, a += kMr, b += 2 * lanes) {
-    const auto b0 = hn::Load(d, b);
-    const auto b1 = hn::Load(d, b + lanes);
-    auto av = hn::Set(d, a[0]);
-    c00 = hn::MulAdd(av, b0, c00);
-    c01 = hn::MulAdd(av, b1, c01);
-    av = hn::Set(d, a[1]);
-    c10 = hn::MulAdd(av, b0, c10);
-    c11 = hn::MulAdd(av, b1, c11);
-    av = hn::Set(d, a[2]);
-    c20 = hn::MulAdd(av, b0, c20);
-    c21 = hn::MulAdd(av, b1, c21);
-    av = hn::Set(d, a[3]);
-    c30 = hn::MulAdd(av, b0, c30);
-    c31 = hn::MulAdd(av, b1, c31);
-    av = hn::Set(d, a[4]);
-    c40 = hn::MulAdd(av, b0, c40);
-    c41 = hn::MulAdd(av, b1, c41);
-    av = hn::Set(d, a[5]);
-    c50 = hn::MulAdd(av, b0, c50);
-    c51 = hn::MulAdd(av, b1, c51);
+#if HWY_TARGET <= HWY_AVX3 && HWY_TARGET != HWY_SCALAR
+  V c00 = hn::Zero(d), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+  V c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+  V c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+  V c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+  for (int64_t k = 0; k < kc; ++k, a += kMr, b += kNv * lanes) {
+    const V b0 = hn::Load(d, b), b1 = hn::Load(d, b + lanes), b2 = hn::Load(d, b + 2 * lanes);
+    TS_GEMM_ROW3(0)
+    TS_GEMM_ROW3(1)
+    TS_GEMM_ROW3(2) TS_GEMM_ROW3(3) TS_GEMM_ROW3(4) TS_GEMM_ROW3(5) TS_GEMM_ROW3(6) TS_GEMM_ROW3(7)
   }
-  const decltype(c00) lo[kMr] = {c00, c10, c20, c30, c40, c50};
-  const decltype(c00) hi[kMr] = {c01, c11, c21, c31, c41, c51};
-  if (rows == kMr && cols == 2 * lanes) {
+  const V acc[kMr][kNv] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32},
+                           {c40, c41, c42}, {c50, c51, c52}, {c60, c61, c62}, {c70, c71, c72}};
+#else
+  V c00 = hn::Zero(d), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  V c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (int64_t k = 0; k < kc; ++k, a += kMr, b += kNv * lanes) {
+    const V b0 = hn::Load(d, b), b1 = hn::Load(d, b + lanes);
+    TS_GEMM_ROW2(0) TS_GEMM_ROW2(1) TS_GEMM_ROW2(2) TS_GEMM_ROW2(3) TS_GEMM_ROW2(4) TS_GEMM_ROW2(5)
+  }
+  const V acc[kMr][kNv] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+#endif
+  if (rows == kMr && cols == kNv * lanes) {
     for (int64_t r = 0; r < kMr; ++r) {
       float* cr = c + r * ldc;
-      hn::StoreU(add_to_c ? hn::Add(lo[r], hn::LoadU(d, cr)) : lo[r], d, cr);
-      hn::StoreU(add_to_c ? hn::Add(hi[r], hn::LoadU(d, cr + lanes)) : hi[r], d, cr + lanes);
+      for (int64_t v = 0; v < kNv; ++v) {
+        float* p = cr + v * lanes;
+        hn::StoreU(add_to_c ? hn::Add(acc[r][v], hn::LoadU(d, p)) : acc[r][v], d, p);
+      }
     }
     return;
   }
-  HWY_ALIGN float tile[kMr * 2 * (HWY_MAX_BYTES / sizeof(float))];
+  HWY_ALIGN float tile[kMr * kNv * (HWY_MAX_BYTES / sizeof(float))];
+  const int64_t width = kNv * lanes;
   for (int64_t r = 0; r < kMr; ++r) {
-    hn::Store(lo[r], d, tile + r * 2 * lanes);
-    hn::Store(hi[r], d, tile + r * 2 * lanes + lanes);
+    for (int64_t v = 0; v < kNv; ++v) hn::Store(acc[r][v], d, tile + r * width + v * lanes);
   }
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < cols; ++j) {
-      c[r * ldc + j] =
-          add_to_c ? c[r * ldc + j] + tile[r * 2 * lanes + j] : tile[r * 2 * lanes + j];
+      c[r * ldc + j] = add_to_c ? c[r * ldc + j] + tile[r * width + j] : tile[r * width + j];
     }
   }
 }
+#undef TS_GEMM_ROW2
+#undef TS_GEMM_ROW3
 
+// Floats in B packed whole (every k block, every panel), as PackWholeB
+// writes it and GemmImpl reads it.
+int64_t PackedBSize(int64_t n, int64_t k) {
+  const int64_t nr = PanelWidth();
+  return k * ((n + nr - 1) / nr) * nr;
+}
+
+// Packs all of op(B): k block k0 (kc rows) starts at k0 * n_panels * nr and
+// holds every panel in order, panel p at p * kc * nr within the block.
+void PackWholeB(bool trans_b, int64_t n, int64_t k, const float* b_data, float* out) {
+  const int64_t nr = PanelWidth();
+  const Operand b{b_data, trans_b, trans_b ? k : n};
+  const int64_t n_panels = (n + nr - 1) / nr;
+  for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+    const int64_t kc = std::min(kKc, k - k0);
+    float* block = out + k0 * n_panels * nr;
+    ParallelFor(n_panels, 4, [&](int64_t p0, int64_t p1) {
+      PackB(b, k0, kc, p0 * nr, std::min(n, p1 * nr) - p0 * nr, nr, block + p0 * kc * nr);
+    });
+  }
+}
+
+// C = op(A) op(B) (+ C). packed_b, when not null, is op(B) as PackWholeB
+// wrote it; pack_b, when not null, packs blocks of a B that b_data does not
+// hold.
 void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a_data,
-              const float* b_data, float* c, bool accumulate) {
-  const hn::ScalableTag<float> d;
-  const int64_t nr = 2 * static_cast<int64_t>(hn::Lanes(d));
+              const float* b_data, const float* packed_b, const PackBFn* pack_b, float* c,
+              bool accumulate) {
+  const int64_t nr = PanelWidth();
+  const int64_t nc = (kNcMin + nr - 1) / nr * nr;
   const Operand a{a_data, trans_a, trans_a ? m : k};
   const Operand b{b_data, trans_b, trans_b ? k : n};
   const int64_t n_panels = (n + nr - 1) / nr;
   const int64_t m_blocks = (m + kMc - 1) / kMc;
-  auto packed_b = hwy::AllocateAligned<float>(static_cast<size_t>(kKc * n_panels * nr));
   const int threads = CpuThreadPool().num_threads();
-  // Split rows when there are enough row blocks to go round, else columns.
-  const bool split_rows = m_blocks >= threads;
-  for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-    const int64_t kc = std::min(kKc, k - k0);
-    const bool add_to_c = accumulate || k0 > 0;
-    ParallelFor(n_panels, 8, [&](int64_t p0, int64_t p1) {
-      PackB(b, k0, kc, p0 * nr, std::min(n, p1 * nr) - p0 * nr, nr, packed_b.get() + p0 * kc * nr);
-    });
-    auto run = [&](int64_t mb0, int64_t mb1, int64_t p0, int64_t p1) {
-      auto packed_a = hwy::AllocateAligned<float>(static_cast<size_t>(kMc * kc));
-      for (int64_t mb = mb0; mb < mb1; ++mb) {
-        const int64_t r0 = mb * kMc, rows = std::min(kMc, m - r0);
-        PackA(a, r0, rows, k0, kc, packed_a.get());
-        for (int64_t p = p0; p < p1; ++p) {
-          const int64_t cols = std::min(nr, n - p * nr);
-          for (int64_t ir = 0; ir < rows; ir += kMr) {
-            MicroKernel(packed_a.get() + ir * kc, packed_b.get() + p * kc * nr, kc,
-                        c + (r0 + ir) * n + p * nr, n, std::min(kMr, rows - ir), cols, add_to_c);
+  // One thread's share of C: rows [r0, r1) x panels [p0, p1).
+  auto run = [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+    auto packed_a = hwy::AllocateAligned<float>(static_cast<size_t>(kMc * kKc));
+    hwy::AlignedFreeUniquePtr<float[]> own_b;
+    if (packed_b == nullptr) own_b = hwy::AllocateAligned<float>(static_cast<size_t>(kKc * nc));
+    for (int64_t jc = p0 * nr; jc < std::min(n, p1 * nr); jc += nc) {
+      const int64_t cols = std::min({nc, n - jc, p1 * nr - jc});
+      const int64_t panels = (cols + nr - 1) / nr;
+      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+        const int64_t kc = std::min(kKc, k - k0);
+        const bool add_to_c = accumulate || k0 > 0;
+        const float* bblock;
+        if (packed_b != nullptr) {
+          bblock = packed_b + k0 * n_panels * nr + (jc / nr) * kc * nr;
+        } else {
+          if (pack_b != nullptr) {
+            (*pack_b)(k0, kc, jc, cols, nr, own_b.get());
+          } else {
+            PackB(b, k0, kc, jc, cols, nr, own_b.get());
+          }
+          bblock = own_b.get();
+        }
+        for (int64_t ic = r0; ic < r1; ic += kMc) {
+          const int64_t rows = std::min(kMc, r1 - ic);
+          PackA(a, ic, rows, k0, kc, packed_a.get());
+          for (int64_t p = 0; p < panels; ++p) {
+            const int64_t pcols = std::min(nr, cols - p * nr);
+            for (int64_t ir = 0; ir < rows; ir += kMr) {
+              MicroKernel(packed_a.get() + ir * kc, bblock + p * kc * nr, kc,
+                          c + (ic + ir) * n + jc + p * nr, n, std::min(kMr, rows - ir), pcols,
+                          add_to_c);
+            }
           }
         }
       }
-    };
-    if (split_rows) {
-      ParallelFor(m_blocks, 1, [&](int64_t b0, int64_t b1) { run(b0, b1, 0, n_panels); });
-    } else {
-      ParallelFor(n_panels, 4, [&](int64_t p0, int64_t p1) { run(0, m_blocks, p0, p1); });
     }
+  };
+  if (m_blocks >= threads) {
+    ParallelFor(m_blocks, 1,
+                [&](int64_t b0, int64_t b1) { run(b0 * kMc, std::min(m, b1 * kMc), 0, n_panels); });
+  } else {
+    ParallelFor(n_panels, 4, [&](int64_t p0, int64_t p1) { run(0, m, p0, p1); });
   }
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+void PackLinesImpl(const float* lines, int64_t ld, int64_t kc, int64_t width, int64_t valid,
+                   float* out) {
+  PackLinesAlongK(lines, ld, kc, width, valid, out);
 }
 
 }  // namespace HWY_NAMESPACE
@@ -183,16 +300,144 @@ HWY_AFTER_NAMESPACE();
 namespace tessera {
 
 HWY_EXPORT(GemmImpl);
+HWY_EXPORT(PackWholeB);
+HWY_EXPORT(PackedBSize);
+HWY_EXPORT(TargetName);
+HWY_EXPORT(PackLinesImpl);
+
+namespace {
+
+bool Trivial(int64_t m, int64_t n, int64_t k, float* c, bool accumulate) {
+  if (m == 0 || n == 0) return true;
+  if (k == 0) {
+    if (!accumulate) std::fill(c, c + m * n, 0.0f);
+    return true;
+  }
+  return false;
+}
+
+// Packed weights, most recently used first. A weight is packed into the
+// cache on the second call that sees the same version: in a training step
+// each version of a weight meets each orientation once, and keeping a copy
+// would cost memory and traffic for nothing; a weight that is read again
+// unchanged (evaluation, several forward calls per step) is packed once.
+class PackedBCache {
+ public:
+  struct Key {
+    const float* b;
+    bool trans_b;
+    int64_t n, k;
+    bool operator==(const Key& o) const {
+      return std::tie(b, trans_b, n, k) == std::tie(o.b, o.trans_b, o.n, o.k);
+    }
+  };
+  struct Entry {
+    Key key;
+    uint64_t version;
+    std::shared_ptr<hwy::AlignedFreeUniquePtr<float[]>> packed;  // null: seen once
+    int64_t floats;
+  };
+
+  // The packed B for (key, version), packing it if this version was seen
+  // before; null when the caller should pack per call.
+  std::shared_ptr<hwy::AlignedFreeUniquePtr<float[]>> Get(const Key& key, uint64_t version) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = std::find_if(entries_.begin(), entries_.end(),
+                           [&](const Entry& e) { return e.key == key; });
+    if (it != entries_.end()) {
+      entries_.splice(entries_.begin(), entries_, it);
+      Entry& e = entries_.front();
+      if (e.version == version && e.packed != nullptr) {
+        ++stats_.hits;
+        return e.packed;
+      }
+      if (e.version == version) {  // second sighting: pack and keep
+        const int64_t floats = HWY_DYNAMIC_DISPATCH(PackedBSize)(key.n, key.k);
+        if (floats > kMaxFloats) return nullptr;
+        auto packed = std::make_shared<hwy::AlignedFreeUniquePtr<float[]>>(
+            hwy::AllocateAligned<float>(static_cast<size_t>(floats)));
+        HWY_DYNAMIC_DISPATCH(PackWholeB)(key.trans_b, key.n, key.k, key.b, packed->get());
+        ++stats_.packs;
+        e.packed = packed;
+        e.floats = floats;
+        total_floats_ += floats;
+        Evict();
+        return packed;
+      }
+      total_floats_ -= e.floats;  // a new version: the old packing is stale
+      e.version = version;
+      e.packed = nullptr;
+      e.floats = 0;
+      return nullptr;
+    }
+    entries_.push_front(Entry{key, version, nullptr, 0});
+    Evict();
+    return nullptr;
+  }
+
+  GemmCacheStats stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+
+ private:
+  // Beyond this many packed floats (1 GiB), the least recently used go.
+  static constexpr int64_t kMaxFloats = int64_t{1} << 28;
+  static constexpr size_t kMaxEntries = 64;
+
+  void Evict() {
+    while (entries_.size() > 1 && (total_floats_ > kMaxFloats || entries_.size() > kMaxEntries)) {
+      total_floats_ -= entries_.back().floats;
+      entries_.pop_back();
+    }
+  }
+
+  std::mutex mutex_;
+  std::list<Entry> entries_;
+  int64_t total_floats_ = 0;
+  GemmCacheStats stats_;
+};
+
+PackedBCache& Cache() {
+  static PackedBCache* cache = new PackedBCache;
+  return *cache;
+}
+
+}  // namespace
 
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
           const float* b, float* c, bool accumulate) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    if (!accumulate) std::fill(c, c + m * n, 0.0f);
-    return;
-  }
-  HWY_DYNAMIC_DISPATCH(GemmImpl)(trans_a, trans_b, m, n, k, a, b, c, accumulate);
+  if (Trivial(m, n, k, c, accumulate)) return;
+  HWY_DYNAMIC_DISPATCH(GemmImpl)(trans_a, trans_b, m, n, k, a, b, nullptr, nullptr, c, accumulate);
 }
+
+void GemmVersionedB(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                    const float* b, uint64_t b_version, float* c, bool accumulate) {
+  if (Trivial(m, n, k, c, accumulate)) return;
+  // Packing B costs about 1/m of the product: only skinny products gain.
+  constexpr int64_t kMaxRowsForCache = 256;
+  std::shared_ptr<hwy::AlignedFreeUniquePtr<float[]>> packed;
+  if (m <= kMaxRowsForCache) packed = Cache().Get({b, trans_b, n, k}, b_version);
+  HWY_DYNAMIC_DISPATCH(GemmImpl)
+  (trans_a, trans_b, m, n, k, a, b, packed != nullptr ? packed->get() : nullptr, nullptr, c,
+   accumulate);
+}
+
+void GemmImplicitB(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a,
+                   const PackBFn& pack_b, float* c, bool accumulate) {
+  if (Trivial(m, n, k, c, accumulate)) return;
+  HWY_DYNAMIC_DISPATCH(GemmImpl)
+  (trans_a, false, m, n, k, a, nullptr, nullptr, &pack_b, c, accumulate);
+}
+
+void PackLinesIntoPanel(const float* lines, int64_t ld, int64_t kc, int64_t width, int64_t valid,
+                        float* out) {
+  HWY_DYNAMIC_DISPATCH(PackLinesImpl)(lines, ld, kc, width, valid, out);
+}
+
+GemmCacheStats GetGemmCacheStats() { return Cache().stats(); }
+
+const char* GemmTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 
 void ReferenceGemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                    const float* b, float* c, bool accumulate) {

@@ -2,8 +2,10 @@
 
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
+#include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
 
@@ -52,6 +54,79 @@ TEST(Gemm, SameResultForSameThreadCount) {
   Gemm(false, true, m, n, k, a.data(), b.data(), c2.data(), false);
   EXPECT_EQ(c1, c2);
 }
+
+// Shapes that take each micro-kernel edge and both thread splits (few rows:
+// by columns; many rows: by rows), several K blocks included.
+TEST(Gemm, LargerShapesMatchReference) {
+  SetNumCpuThreads(2);
+  const int64_t shapes[][3] = {{64, 1000, 700}, {300, 97, 520}, {8, 2000, 33}};
+  for (const auto& s : shapes) {
+    const int64_t m = s[0], n = s[1], k = s[2];
+    for (int tb = 0; tb < 2; ++tb) {
+      const std::vector<float> a = Random(m * k, 6), b = Random(k * n, 7);
+      std::vector<float> c(m * n), expected(m * n);
+      Gemm(false, tb, m, n, k, a.data(), b.data(), c.data(), false);
+      ReferenceGemm(false, tb, m, n, k, a.data(), b.data(), expected.data(), false);
+      for (int64_t i = 0; i < m * n; ++i) {
+        ASSERT_NEAR(c[i], expected[i], 1e-4 * (1 + std::sqrt(double(k))))
+            << "m=" << m << " n=" << n << " k=" << k << " tb=" << tb << " at " << i;
+      }
+    }
+  }
+}
+
+// A weight read three times at one version: the second call packs it into
+// the cache, the third reads the cached packing; all three agree with Gemm
+// bit for bit.
+TEST(GemmVersionedB, CachedPackingGivesGemmsResult) {
+  SetNumCpuThreads(2);
+  const int64_t m = 64, n = 300, k = 600;
+  for (int tb = 0; tb < 2; ++tb) {
+    const std::vector<float> a = Random(m * k, 8);
+    Tensor w = Tensor::FromVector({tb ? n : k, tb ? k : n}, Random(k * n, 9));
+    std::vector<float> expected(m * n);
+    Gemm(false, tb, m, n, k, a.data(), w.data(), expected.data(), false);
+    const GemmCacheStats before = GetGemmCacheStats();
+    for (int call = 0; call < 3; ++call) {
+      std::vector<float> c(m * n);
+      GemmVersionedB(false, tb, m, n, k, a.data(), std::as_const(w).data(), w.version(), c.data(),
+                     false);
+      EXPECT_EQ(c, expected) << "call " << call << " tb=" << tb;
+    }
+    const GemmCacheStats after = GetGemmCacheStats();
+    EXPECT_EQ(after.packs - before.packs, 1);
+    EXPECT_EQ(after.hits - before.hits, 1);
+  }
+}
+
+// The test that fails when a stale packing is used: the weight changes
+// (through the writable data(), as an optimizer writes it) after its
+// packing was cached, and the next product must use the new values.
+TEST(GemmVersionedB, NewValuesAfterTheWeightIsWritten) {
+  SetNumCpuThreads(2);
+  const int64_t m = 16, n = 70, k = 90;
+  const std::vector<float> a = Random(m * k, 10);
+  Tensor w = Tensor::FromVector({n, k}, Random(k * n, 11));
+  std::vector<float> c(m * n), expected(m * n);
+  for (int call = 0; call < 3; ++call) {  // cached from the second call on
+    GemmVersionedB(false, true, m, n, k, a.data(), std::as_const(w).data(), w.version(), c.data(),
+                   false);
+  }
+  const uint64_t old_version = w.version();
+  float* writable = w.data();
+  EXPECT_NE(w.version(), old_version);
+  for (int64_t i = 0; i < n * k; ++i) writable[i] = -2.0f * writable[i] + 0.5f;
+  for (int call = 0; call < 3; ++call) {
+    GemmVersionedB(false, true, m, n, k, a.data(), std::as_const(w).data(), w.version(), c.data(),
+                   false);
+    ReferenceGemm(false, true, m, n, k, a.data(), std::as_const(w).data(), expected.data(), false);
+    for (int64_t i = 0; i < m * n; ++i) {
+      ASSERT_NEAR(c[i], expected[i], 1e-3) << "call " << call << " at " << i;
+    }
+  }
+}
+
+TEST(Gemm, NamesItsTarget) { EXPECT_STRNE(GemmTargetName(), ""); }
 
 }  // namespace
 }  // namespace tessera

@@ -6,7 +6,8 @@
 // and likewise Wout. Input channel group g (C/groups channels) feeds output
 // channel group g (O/groups channels).
 //
-// Per image and group: col = im2col(x), y = W_g col (+ b). Gradients:
+// Per image (or several side by side) and group: y = W_g im2col(x) (+ b),
+// an implicit GEMM that packs im2col's blocks straight from x. Gradients:
 //   dx  = col2im(W_g^T dy),   dW_g = sum over images of dy col^T,
 //   db  = sum of dy over images and pixels.
 
@@ -154,27 +155,42 @@ void GatherFromNchw(const Conv2dProblem& p, int64_t n0, int64_t count, int64_t g
   }
 }
 
+// Images per forward GEMM: one when an image has pixels enough for the
+// GEMM's columns (its output then lands in y directly), else enough images
+// side by side to give it a few thousand columns.
+int64_t ImagesPerForwardGemm(const conv::ConvGeometry& g, int64_t batch) {
+  const int64_t pixels = g.col_cols();
+  if (pixels >= 1024) return 1;
+  return std::clamp<int64_t>((4096 + pixels - 1) / pixels, 1, batch);
+}
+
 absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
                            std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, in[0], in[1], out[0]));
   const conv::ConvGeometry& g = p.geometry;
-  const int64_t chunk = ImagesPerChunk(g, p.batch), pixels = g.col_cols();
-  std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);
+  const int64_t chunk = ImagesPerForwardGemm(g, p.batch), pixels = g.col_cols();
+  // Implicit GEMM: the im2col matrix is packed block by block from x.
+  std::vector<float> wide(chunk > 1 ? p.out_per_group * chunk * pixels : 0);
+  float* y = out[0].data();
   for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
     const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
     for (int64_t grp = 0; grp < p.groups; ++grp) {
-      for (int64_t j = 0; j < count; ++j) {
-        conv::Im2col(g, in[0].data() + (n0 + j) * p.image_size() + grp * g.image_size(),
-                     col.data() + j * pixels, ld);
+      const float* images = in[0].data() + n0 * p.image_size() + grp * g.image_size();
+      const PackBFn pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
+                               float* panels) {
+        conv::PackIm2colPanels(g, images, p.image_size(), k0, kc, c0, cols, nr, panels);
+      };
+      const float* w = in[1].data() + grp * p.weight_group_size();
+      if (count == 1) {
+        GemmImplicitB(false, p.out_per_group, ld, g.col_rows(), w, pack,
+                      y + n0 * p.out_size() + grp * p.out_per_group * pixels, false);
+      } else {
+        GemmImplicitB(false, p.out_per_group, ld, g.col_rows(), w, pack, wide.data(), false);
+        ScatterToNchw(p, n0, count, grp, wide.data(), y);
       }
-      Gemm(false, false, p.out_per_group, ld, g.col_rows(),
-           in[1].data() + grp * p.weight_group_size(), col.data(), wide.data(), false);
-      ScatterToNchw(p, n0, count, grp, wide.data(), out[0].data());
     }
   }
-  if (in.size() == 3) {
-    conv::AddBias(in[2].data(), p.batch, p.out_channels, g.col_cols(), out[0].data());
-  }
+  if (in.size() == 3) conv::AddBias(in[2].data(), p.batch, p.out_channels, g.col_cols(), y);
   return absl::OkStatus();
 }
 
@@ -184,32 +200,48 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
   const Tensor& dy = args.output_grads[0];
   TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, x, w, dy));
   const conv::ConvGeometry& g = p.geometry;
-  const int64_t chunk = ImagesPerChunk(g, p.batch), pixels = g.col_cols();
-  std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);
+  const int64_t pixels = g.col_cols();
   Tensor& dx = args.input_grads[0];
   Tensor& dw = args.input_grads[1];
-  for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
-    const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
-    for (int64_t grp = 0; grp < p.groups; ++grp) {
-      GatherFromNchw(p, n0, count, grp, dy.data(), wide.data());
-      const int64_t weight_offset = grp * p.weight_group_size();
-      if (dx.defined()) {
-        // d col = W_g^T dy, then scattered back onto the pixels it read.
-        Gemm(true, false, g.col_rows(), ld, p.out_per_group, w.data() + weight_offset, wide.data(),
-             col.data(), false);
+  if (dx.defined()) {
+    // d col = W_g^T dy, then scattered back onto the pixels it read.
+    const int64_t chunk = ImagesPerChunk(g, p.batch);
+    std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);
+    for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
+      const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
+      for (int64_t grp = 0; grp < p.groups; ++grp) {
+        GatherFromNchw(p, n0, count, grp, dy.data(), wide.data());
+        Gemm(true, false, g.col_rows(), ld, p.out_per_group, w.data() + grp * p.weight_group_size(),
+             wide.data(), col.data(), false);
         for (int64_t j = 0; j < count; ++j) {
           conv::Col2im(g, col.data() + j * pixels,
                        dx.data() + (n0 + j) * p.image_size() + grp * g.image_size(), ld);
         }
       }
-      if (dw.defined()) {
-        // Chunks are summed in order (the first overwrites), so dW is deterministic.
-        for (int64_t j = 0; j < count; ++j) {
-          conv::Im2col(g, x.data() + (n0 + j) * p.image_size() + grp * g.image_size(),
-                       col.data() + j * pixels, ld);
-        }
-        Gemm(false, true, p.out_per_group, g.col_rows(), ld, wide.data(), col.data(),
-             dw.data() + weight_offset, n0 > 0);
+    }
+  }
+  if (dw.defined()) {
+    // dW_g = sum over images of dy_n col_n^T: an implicit GEMM per image,
+    // dy_n read in place, col_n^T packed from x; images summed in order, so
+    // dW is deterministic.
+    float* dw_data = dw.data();
+    for (int64_t n = 0; n < p.batch; ++n) {
+      for (int64_t grp = 0; grp < p.groups; ++grp) {
+        const float* image = x.data() + n * p.image_size() + grp * g.image_size();
+        const PackBFn pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
+                                 float* out) {
+          std::vector<float> lines(nr * kc);
+          for (int64_t pnl = 0; pnl < cols; pnl += nr, out += kc * nr) {
+            const int64_t valid = std::min(nr, cols - pnl);
+            for (int64_t j = 0; j < valid; ++j) {
+              conv::Im2colRowSegment(g, image, c0 + pnl + j, k0, kc, lines.data() + j * kc);
+            }
+            PackLinesIntoPanel(lines.data(), kc, kc, nr, valid, out);
+          }
+        };
+        GemmImplicitB(false, p.out_per_group, g.col_rows(), pixels,
+                      dy.data() + n * p.out_size() + grp * p.out_per_group * pixels, pack,
+                      dw_data + grp * p.weight_group_size(), n > 0);
       }
     }
   }

@@ -130,6 +130,10 @@ std::vector<OpTestCase> Cases() {
   // Stride larger than the kernel skips pixels, which must get zero gradient.
   cases.push_back(RandomCase("batch2_c3_o2_stride3_skips_pixels", {2, 3, 7, 8}, {2, 3, 2, 2}, true,
                              {{3, 3}, {0, 0}, {1, 1}, 1}, 190));
+  // Images of 1024 pixels or more get one GEMM each, written straight into
+  // y; 10 and 3 output channels leave partial register tiles.
+  cases.push_back(RandomCase("batch1_c1_o10_k3x3_pad1_32x33_one_gemm_per_image", {1, 1, 32, 33},
+                             {10, 1, 3, 3}, true, {{1, 1}, {1, 1}, {1, 1}, 1}, 200));
   return cases;
 }
 

@@ -104,6 +104,15 @@ inline int64_t MinChannelsPerChunk(const ConvGeometry& g) {
   return std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, per_channel));
 }
 
+// With iw = first + ow * stride: the first ow with iw >= 0, and one past the
+// last with iw < in_w, both within [0, out_w].
+inline int64_t ValidBegin(int64_t first, int64_t stride, int64_t out_w) {
+  return first >= 0 ? 0 : std::min(out_w, (-first + stride - 1) / stride);
+}
+inline int64_t ValidEnd(int64_t first, int64_t stride, int64_t in_w, int64_t out_w) {
+  return first >= in_w ? 0 : std::min(out_w, (in_w - 1 - first) / stride + 1);
+}
+
 // col = im2col(image); image is [channels, in_h, in_w], col as above with
 // rows `ld` floats apart (default col_cols(); larger when several images'
 // columns sit side by side in one matrix).
@@ -123,16 +132,113 @@ inline void Im2col(const ConvGeometry& g, const float* image, float* col, int64_
               std::fill(dst, dst + g.out_w, 0.0f);
               continue;
             }
+            // Output columns [lo, hi) read inside the row; the rest are padding.
+            const int64_t first = kw * a.dilation[1] - a.padding[1];  // iw at ow = 0
+            const int64_t lo = ValidBegin(first, a.stride[1], g.out_w);
+            const int64_t hi = std::max(lo, ValidEnd(first, a.stride[1], g.in_w, g.out_w));
+            std::fill(dst, dst + lo, 0.0f);
             const float* src = plane + ih * g.in_w;
-            for (int64_t ow = 0; ow < g.out_w; ++ow) {
-              const int64_t iw = ow * a.stride[1] - a.padding[1] + kw * a.dilation[1];
-              dst[ow] = (iw >= 0 && iw < g.in_w) ? src[iw] : 0.0f;
+            if (a.stride[1] == 1) {
+              if (hi > lo) std::copy(src + first + lo, src + first + hi, dst + lo);
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[first + ow * a.stride[1]];
             }
+            std::fill(dst + hi, dst + g.out_w, 0.0f);
           }
         }
       }
     }
   });
+}
+
+// The im2col matrix of `count` images side by side (column j * col_cols() +
+// oh * out_w + ow belongs to image j, which starts at images + j *
+// image_stride), never stored: block [k0, k0+kc) x [c0, c0+cols) is packed
+// straight into GEMM panels of nr columns, as ops/common/gemm.h's PackBFn
+// asks. Columns split into runs inside one output row, each copied like
+// Im2col copies a row.
+inline void PackIm2colPanels(const ConvGeometry& g, const float* images, int64_t image_stride,
+                             int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
+                             float* out) {
+  const auto& a = g.attrs;
+  const int64_t pixels = g.col_cols();
+  for (int64_t p = 0; p < cols; p += nr, out += kc * nr) {
+    const int64_t valid = std::min(nr, cols - p);
+    if (valid < nr) {
+      for (int64_t kk = 0; kk < kc; ++kk)
+        std::fill(out + kk * nr + valid, out + kk * nr + nr, 0.0f);
+    }
+    for (int64_t t = 0; t < valid;) {
+      const int64_t col = c0 + p + t;
+      const int64_t pix = col % pixels, oh = pix / g.out_w, ow0 = pix % g.out_w;
+      const int64_t run = std::min(valid - t, g.out_w - ow0);
+      const float* image = images + (col / pixels) * image_stride;
+      // (c, kh, kw) of row k0, stepped along with kk.
+      int64_t kw = k0 % g.kernel_w, kh = (k0 / g.kernel_w) % g.kernel_h;
+      int64_t c = k0 / (g.kernel_w * g.kernel_h);
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        float* dst = out + kk * nr + t;
+        const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
+        if (ih < 0 || ih >= g.in_h) {
+          std::fill(dst, dst + run, 0.0f);
+        } else {
+          const float* src = image + (c * g.in_h + ih) * g.in_w;
+          const int64_t first = kw * a.dilation[1] - a.padding[1];
+          const int64_t lo = std::clamp(ValidBegin(first, a.stride[1], g.out_w), ow0, ow0 + run);
+          const int64_t hi =
+              std::clamp(ValidEnd(first, a.stride[1], g.in_w, g.out_w), lo, ow0 + run);
+          std::fill(dst, dst + (lo - ow0), 0.0f);
+          if (a.stride[1] == 1) {
+            std::copy(src + first + lo, src + first + hi, dst + (lo - ow0));
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow - ow0] = src[first + ow * a.stride[1]];
+          }
+          std::fill(dst + (hi - ow0), dst + run, 0.0f);
+        }
+        if (++kw == g.kernel_w) {
+          kw = 0;
+          if (++kh == g.kernel_h) {
+            kh = 0;
+            ++c;
+          }
+        }
+      }
+      t += run;
+    }
+  }
+}
+
+// dst[i] = im2col(image)[row][pix0 + i] for i < count: one im2col row, a
+// run of pixels of one image, copied in runs inside output rows.
+inline void Im2colRowSegment(const ConvGeometry& g, const float* image, int64_t row, int64_t pix0,
+                             int64_t count, float* dst) {
+  const auto& a = g.attrs;
+  const int64_t kw = row % g.kernel_w, kh = (row / g.kernel_w) % g.kernel_h;
+  const int64_t c = row / (g.kernel_w * g.kernel_h);
+  const int64_t first = kw * a.dilation[1] - a.padding[1];
+  const int64_t lo_all = ValidBegin(first, a.stride[1], g.out_w);
+  const int64_t hi_all = ValidEnd(first, a.stride[1], g.in_w, g.out_w);
+  for (int64_t i = 0; i < count;) {
+    const int64_t pix = pix0 + i, oh = pix / g.out_w, ow0 = pix % g.out_w;
+    const int64_t run = std::min(count - i, g.out_w - ow0);
+    float* out = dst + i;
+    const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
+    if (ih < 0 || ih >= g.in_h) {
+      std::fill(out, out + run, 0.0f);
+    } else {
+      const float* src = image + (c * g.in_h + ih) * g.in_w;
+      const int64_t lo = std::clamp(lo_all, ow0, ow0 + run);
+      const int64_t hi = std::clamp(hi_all, lo, ow0 + run);
+      std::fill(out, out + (lo - ow0), 0.0f);
+      if (a.stride[1] == 1) {
+        std::copy(src + first + lo, src + first + hi, out + (lo - ow0));
+      } else {
+        for (int64_t ow = lo; ow < hi; ++ow) out[ow - ow0] = src[first + ow * a.stride[1]];
+      }
+      std::fill(out + (hi - ow0), out + run, 0.0f);
+    }
+    i += run;
+  }
 }
 
 // image = col2im(col): overwrites image with the sum of the col entries that
@@ -152,10 +258,14 @@ inline void Col2im(const ConvGeometry& g, const float* col, float* image, int64_
             const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
             if (ih < 0 || ih >= g.in_h) continue;
             const float* src = row + oh * g.out_w;
+            const int64_t first = kw * a.dilation[1] - a.padding[1];
+            const int64_t lo = ValidBegin(first, a.stride[1], g.out_w);
+            const int64_t hi = ValidEnd(first, a.stride[1], g.in_w, g.out_w);
             float* dst = plane + ih * g.in_w;
-            for (int64_t ow = 0; ow < g.out_w; ++ow) {
-              const int64_t iw = ow * a.stride[1] - a.padding[1] + kw * a.dilation[1];
-              if (iw >= 0 && iw < g.in_w) dst[iw] += src[ow];
+            if (a.stride[1] == 1) {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[first + ow] += src[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) dst[first + ow * a.stride[1]] += src[ow];
             }
           }
         }

@@ -57,7 +57,8 @@ absl::Status MatmulForward(KernelContext&, const std::vector<Tensor>& in,
     const float* b = in[2].data();
     for (int64_t i = 0; i < batch; ++i) std::copy(b, b + units, y + i * units);
   }
-  Gemm(false, true, batch, units, features, in[0].data(), in[1].data(), y, in.size() == 3);
+  GemmVersionedB(false, true, batch, units, features, in[0].data(), in[1].data(), in[1].version(),
+                 y, in.size() == 3);
   return absl::OkStatus();
 }
 
@@ -67,8 +68,8 @@ absl::Status MatmulGradient(KernelContext&, GradientArgs& args) {
   const Tensor& dy = args.output_grads[0];
   const int64_t batch = x.dim(0), features = x.dim(1), units = w.dim(0);
   if (args.input_grads[0].defined()) {
-    Gemm(false, false, batch, features, units, dy.data(), w.data(), args.input_grads[0].data(),
-         false);
+    GemmVersionedB(false, false, batch, features, units, dy.data(), w.data(), w.version(),
+                   args.input_grads[0].data(), false);
   }
   if (args.input_grads[1].defined()) {
     Gemm(true, false, units, features, batch, dy.data(), x.data(), args.input_grads[1].data(),

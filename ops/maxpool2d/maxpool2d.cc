@@ -20,6 +20,7 @@
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
 #include "ops/common/pool.h"
+#include "ops/maxpool2d/max_rows.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -81,7 +82,17 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
         // Windows clipped to the input: padding is -inf and never wins.
         const int64_t h0 = std::max<int64_t>(i * p.sh - p.ph, 0);
         const int64_t h1 = std::min(i * p.sh - p.ph + p.kh, h);
+        float* y_row = y + (c * oh + i) * ow;
+        float* at_row = idx + (c * oh + i) * ow;
+        // Windows wholly inside the columns, [ja, jb), go to the SIMD row
+        // kernel; the few clipped by the padding are done here.
+        const int64_t ja = std::min(ow, (p.pw + p.sw - 1) / p.sw);
+        const int64_t last_start = w + p.pw - p.kw;  // of a window ending at the edge
+        const int64_t jb = std::clamp<int64_t>(last_start < 0 ? 0 : last_start / p.sw + 1, ja, ow);
+        pool::MaxPoolRow(xc, w, h0, h1, p.kw, p.sw, p.pw, ja, jb, y_row, at_row);
         for (int64_t j = 0; j < ow; ++j) {
+          if (j == ja) j = jb;
+          if (j >= ow) break;
           const int64_t w0 = std::max<int64_t>(j * p.sw - p.pw, 0);
           const int64_t w1 = std::min(j * p.sw - p.pw + p.kw, w);
           float best = -std::numeric_limits<float>::infinity();
@@ -97,9 +108,8 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
               }
             }
           }
-          const int64_t o = (c * oh + i) * ow + j;
-          y[o] = best;
-          idx[o] = static_cast<float>(best_at);
+          y_row[j] = best;
+          at_row[j] = static_cast<float>(best_at);
         }
       }
     }

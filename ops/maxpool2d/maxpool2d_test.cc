@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "core/backend.h"
 #include "core/op_test_case.h"
@@ -106,6 +107,12 @@ std::vector<OpTestCase> Cases() {
       {"k3_s1_p1_batch3_c1_5x5", {3, 1, 5, 5}, {3, 3}, {1, 1}, {1, 1}, false},
       // More outputs and inputs than one GPU block of threads.
       {"ceil_k3_s2_p1_batch2_c4_20x18", {2, 4, 20, 18}, {3, 3}, {2, 2}, {1, 1}, true},
+      // Rows wide enough for the SIMD row kernel at 16, 8 and 4 lanes, then
+      // scalar; stride 2 (AlexNet's 3/2) and stride 1 with padding.
+      {"simd_k3_s2_c2_9x60", {1, 2, 9, 60}, {3, 3}, {2, 2}, {0, 0}, false},
+      {"simd_k3_s2_c2_13x55", {1, 2, 13, 55}, {3, 3}, {2, 2}, {0, 0}, false},
+      {"simd_k3_s1_p1_c2_6x40", {1, 2, 6, 40}, {3, 3}, {1, 1}, {1, 1}, false},
+      {"simd_k2x3_s3_c1_4x50", {1, 1, 4, 50}, {2, 3}, {1, 3}, {0, 1}, false},
   };
   uint64_t seed = 100;
   for (const Spec& s : specs) {
@@ -228,6 +235,54 @@ TEST(MaxPool2d, FirstMaximumWinsTiesOnTheCpu) {
     const std::vector<float> got = (*grad)[0].ToVector();
     for (size_t i = 0; i < got.size(); ++i) {
       EXPECT_NEAR(got[i], dx[i], 1e-6) << "dx[" << i << "]";
+    }
+  }
+}
+
+// The SIMD row kernel against the scalar rule, value and argmax, on wide
+// rows full of ties and NaNs (the conformance cases use distinct values).
+TEST(MaxPool2d, SimdRowsKeepTheTieAndNanRule) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int64_t h = 7, w = 70;
+  std::vector<float> x(h * w);
+  for (int64_t i = 0; i < h * w; ++i) x[i] = static_cast<float>((i * 7) % 4);
+  for (int64_t i : {3, 40, 41, 150, 333, 420}) x[i] = nan;
+  const std::vector<Tensor> in = {Tensor::FromVector({1, 1, h, w}, x)};
+  const OpSchema* schema = OpRegistry::Global().Find("maxpool2d");
+  for (int64_t stride : {1, 2}) {
+    for (int64_t pad : {0, 1}) {
+      const Attrs attrs = *schema->ResolveAttrs({{"kernel", IntsAttr({3, 3})},
+                                                 {"padding", IntsAttr({pad, pad})},
+                                                 {"stride", IntsAttr({stride, stride})}});
+      absl::StatusOr<OpRun> run = RunOpForward("maxpool2d", attrs, in, Device::kCpu, true, 0);
+      ASSERT_TRUE(run.ok()) << run.status();
+      const std::vector<float> y = run->outputs[0].ToVector(), at = run->saved.at(0).ToVector();
+      const int64_t oh = run->outputs[0].dim(2), ow = run->outputs[0].dim(3);
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j) {
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t best_at = -1;
+          for (int64_t r = std::max<int64_t>(0, i * stride - pad);
+               r < std::min(h, i * stride - pad + 3); ++r) {
+            for (int64_t q = std::max<int64_t>(0, j * stride - pad);
+                 q < std::min(w, j * stride - pad + 3); ++q) {
+              if (best_at < 0 || x[r * w + q] > best || std::isnan(x[r * w + q])) {
+                best = x[r * w + q];
+                best_at = r * w + q;
+              }
+            }
+          }
+          const std::string where = "stride " + std::to_string(stride) + " pad " +
+                                    std::to_string(pad) + " at " + std::to_string(i) + "," +
+                                    std::to_string(j);
+          ASSERT_EQ(at[i * ow + j], static_cast<float>(best_at)) << where;
+          if (std::isnan(best)) {
+            ASSERT_TRUE(std::isnan(y[i * ow + j])) << where;
+          } else {
+            ASSERT_EQ(y[i * ow + j], best) << where;
+          }
+        }
+      }
     }
   }
 }
