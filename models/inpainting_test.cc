@@ -283,7 +283,6 @@ TEST(Training, ResumeMidEpochMatchesUninterruptedRunBitwise) {
 // The U-Net pastes the given pixels back: outside the hole its output is
 // the input, exactly, however little it has trained.
 TEST(Training, UnetKeepsTheKnownPixelsExactly) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
   InpaintingConfig config = SmallRun("unet");
   config.graph_path = "models/inpainting_unet.pbtxt";
   config.train_images = 640;
@@ -297,7 +296,6 @@ TEST(Training, UnetKeepsTheKnownPixelsExactly) {
 // --hole_weight reaches the loss through the graph's "pixel_weight" input,
 // and needs a graph that has one.
 TEST(Training, HoleWeightChangesTrainingAndNeedsAPixelWeightInput) {
-  if (!HaveDigits()) GTEST_SKIP() << "MNIST digits not installed: run tools/setup.sh";
   InpaintingConfig plain = SmallRun("weight_1");
   plain.graph_path = "models/inpainting_unet_weighted.pbtxt";
   plain.train_images = 640;
