@@ -1,5 +1,7 @@
 #include "datasets/augment.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <numeric>
 #include <vector>
 
@@ -45,6 +47,58 @@ TEST(RandomShift, FillsUncoveredBorderWithZero) {
     }
   }
   FAIL() << "no seed produced a shift";
+}
+
+TEST(RandomCropAndFlip, WithoutFlipShiftsExactlyLikeRandomShift) {
+  const int64_t n = 20, h = 6, w = 5;
+  std::vector<float> a(n * 2 * h * w);
+  std::iota(a.begin(), a.end(), 1.0f);
+  std::vector<float> b = a;
+  RandomShift(a.data(), n, 2, h, w, 2, 7);
+  RandomCropAndFlip(b.data(), n, 2, h, w, 2, /*flip=*/false, 7);
+  EXPECT_EQ(a, b);
+}
+
+TEST(RandomCropAndFlip, MirrorsAboutHalfTheImagesAndEveryChannelAlike) {
+  const int64_t n = 200, c = 2, h = 3, w = 4;
+  std::vector<float> base(n * c * h * w);
+  std::iota(base.begin(), base.end(), 0.0f);
+  std::vector<float> t = base;
+  RandomCropAndFlip(t.data(), n, c, h, w, /*max_shift=*/0, /*flip=*/true, 5);
+  int mirrored = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    bool same = true, mirror = true;
+    for (int64_t k = 0; k < c * h; ++k) {  // rows of every channel
+      for (int64_t x = 0; x < w; ++x) {
+        const float got = t[(i * c * h + k) * w + x];
+        same &= got == base[(i * c * h + k) * w + x];
+        mirror &= got == base[(i * c * h + k) * w + (w - 1 - x)];
+      }
+    }
+    ASSERT_TRUE(same || mirror) << "image " << i << " is neither itself nor its mirror";
+    mirrored += mirror;
+  }
+  EXPECT_GT(mirrored, n / 2 - 30);
+  EXPECT_LT(mirrored, n / 2 + 30);
+}
+
+TEST(RandomCropAndFlip, ShiftedAndFlippedPixelStaysInRangeAndIsDeterministic) {
+  const int64_t n = 100, h = 9, w = 9;
+  std::vector<float> base(n * h * w, 0.0f);
+  for (int64_t i = 0; i < n; ++i) base[i * h * w + 4 * w + 2] = 1.0f;  // row 4, column 2
+  std::vector<float> a = base, b = base;
+  RandomCropAndFlip(a.data(), n, 1, h, w, 1, true, 3);
+  RandomCropAndFlip(b.data(), n, 1, h, w, 1, true, 3);
+  EXPECT_EQ(a, b);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* img = a.data() + i * h * w;
+    ASSERT_FLOAT_EQ(std::accumulate(img, img + h * w, 0.0f), 1.0f) << "image " << i;
+    const int64_t at = std::find(img, img + h * w, 1.0f) - img;
+    const int64_t y = at / w, x = at % w;
+    EXPECT_LE(std::abs(y - 4), 1);
+    // Column 2 moves to 1..3, or mirrored to 5..7.
+    EXPECT_TRUE(std::abs(x - 2) <= 1 || std::abs(x - 6) <= 1) << "column " << x;
+  }
 }
 
 }  // namespace

@@ -22,6 +22,11 @@ ABSL_DECLARE_FLAG(std::string, dataset);
 ABSL_FLAG(int, augment_shift, -1,
           "Shift training images by up to this many pixels; 0: off; -1: 2 for mnist (8,000 images "
           "overfit without it), 0 for fashion (60,000 images, where shifting costs accuracy).");
+ABSL_FLAG(int, augment_crop, 0,
+          "Randomly crop training images at the network's input size (after --image_size): "
+          "shift by up to this many pixels, zero-padded.");
+ABSL_FLAG(bool, augment_flip, false,
+          "Mirror a random half of the training images left-right (clothing, not digits).");
 ABSL_FLAG(std::string, curve, "",
           "Write the learning curve to this PNG (and a .csv beside it); none: don't.");
 
@@ -108,6 +113,13 @@ int RunClassifierMain(int argc, char** argv, const ClassifierDefaults& binary_de
   if (IsImageDataset(config.dataset) && config.augment_shift > 0) {
     fprintf(stderr, "%s: --augment_shift is for mnist and fashion; image datasets crop instead\n",
             d.program.c_str());
+    return 1;
+  }
+  config.augment_crop = absl::GetFlag(FLAGS_augment_crop);
+  config.augment_flip = absl::GetFlag(FLAGS_augment_flip);
+  if (config.augment_crop < 0) {
+    fprintf(stderr, "%s: --augment_crop must be >= 0, got %d\n", d.program.c_str(),
+            config.augment_crop);
     return 1;
   }
   const std::string curve_flag = absl::GetFlag(FLAGS_curve);

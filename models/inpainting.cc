@@ -158,7 +158,8 @@ class InpaintingTask final : public TrainingTask {
         train_(train),
         test_(test),
         mean_image_(MeanImage(train)),
-        masked_(config.batch_size * train.image_size()) {}
+        masked_(config.batch_size * train.image_size()),
+        mask_(config.batch_size * train.image_size()) {}
 
   absl::Status CheckGraphMatchesData() const;
 
@@ -183,11 +184,8 @@ class InpaintingTask final : public TrainingTask {
     const int64_t n = static_cast<int64_t>(labels.size());
     datasets::MaskImages(images.data(), n, train_.channels, train_.height, train_.width,
                          config_.mask, datasets::TrainMaskSeed(config_.seed, step), 0,
-                         masked_.data(), nullptr);
-    masked_.resize(n * train_.image_size());
-    const Shape shape{n, train_.channels, train_.height, train_.width};
-    return {{"masked", Tensor::FromVector(shape, masked_).CopyTo(device)},
-            {"target", Tensor::FromVector(shape, images).CopyTo(device)}};
+                         masked_.data(), mask_.data());
+    return Feeds(masked_.data(), images.data(), mask_.data(), n, device);
   }
 
   // Scores the model and the baselines on the test set with its fixed
@@ -206,10 +204,38 @@ class InpaintingTask final : public TrainingTask {
   const Graph& graph_;
   const datasets::ImageDataset& train_;
   const datasets::ImageDataset& test_;
+  // The graph's feeds for `n` images: "masked" and "target", and "mask" and
+  // "pixel_weight" if the graph declares them.
+  std::map<std::string, Tensor> Feeds(const float* masked, const float* target, const float* mask,
+                                      int64_t n, Device device) const;
+
   const std::vector<float> mean_image_;
-  std::vector<float> masked_;  // a training batch with its holes
+  std::vector<float> masked_, mask_;  // a training batch with its holes, and the holes
   InpaintingScores scores_;
 };
+
+std::map<std::string, Tensor> InpaintingTask::Feeds(const float* masked, const float* target,
+                                                    const float* mask, int64_t n,
+                                                    Device device) const {
+  const Shape shape{n, train_.channels, train_.height, train_.width};
+  const int64_t count = n * train_.image_size();
+  auto tensor = [&](const float* values) {
+    Tensor t = Tensor::Empty(shape);
+    std::copy_n(values, count, t.data());
+    return t.CopyTo(device);
+  };
+  std::map<std::string, Tensor> feeds{{"masked", tensor(masked)}, {"target", tensor(target)}};
+  if (graph_.IsInput("mask")) feeds.emplace("mask", tensor(mask));
+  if (graph_.IsInput("pixel_weight")) {
+    // The square root of each pixel's weight: the graph multiplies it into
+    // both sides of its l2_loss, so the squared error is weighted by it squared.
+    const float inside = std::sqrt(config_.hole_weight);
+    Tensor w = Tensor::Empty(shape);
+    for (int64_t i = 0; i < count; ++i) w.data()[i] = mask[i] != 0.0f ? inside : 1.0f;
+    feeds.emplace("pixel_weight", w.CopyTo(device));
+  }
+  return feeds;
+}
 
 absl::Status InpaintingTask::CheckGraphMatchesData() const {
   if (graph_.def().output_size() == 0) {
@@ -217,7 +243,9 @@ absl::Status InpaintingTask::CheckGraphMatchesData() const {
         "the graph must list its predicted image as its first `output`");
   }
   const Shape data_shape{1, train_.channels, train_.height, train_.width};
-  for (const char* input : {"masked", "target"}) {
+  for (const std::string input : {"masked", "target", "mask", "pixel_weight"}) {
+    const bool optional = input == "mask" || input == "pixel_weight";
+    if (optional && !graph_.IsInput(input)) continue;
     if (!graph_.IsInput(input)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "an inpainting graph needs inputs 'masked' and 'target'; it has no input '", input, "'"));
@@ -228,6 +256,11 @@ absl::Status InpaintingTask::CheckGraphMatchesData() const {
           absl::StrCat("graph input '", input, "' is ", ShapeToString(shape),
                        " per example but the dataset's images are ", ShapeToString(data_shape)));
     }
+  }
+  if (config_.hole_weight != 1.0f && !graph_.IsInput("pixel_weight")) {
+    return absl::InvalidArgumentError(
+        "--hole_weight needs a graph that weights its loss by an input 'pixel_weight' (see "
+        "models/inpainting_unet.pbtxt)");
   }
   TS_ASSIGN_OR_RETURN(auto shapes, graph_.InferShapes(1));
   const std::string& output = graph_.def().output(0);
@@ -244,7 +277,8 @@ absl::Status InpaintingTask::CheckGraphMatchesData() const {
 absl::StatusOr<std::string> InpaintingTask::Evaluate(Executor& executor) {
   const int64_t batch = 500;
   const int64_t size = test_.image_size();
-  std::vector<float> masked(batch * size), mask(batch * size), filled(batch * size);
+  std::vector<float> masked(batch * size), mask(batch * size), known(batch * size),
+      filled(batch * size);
   const std::vector<int64_t> grid = GridImageIndices(test_.num_images, config_.grid_rows);
   const int64_t grid_rows = static_cast<int64_t>(grid.size());
   std::vector<float> grid_masked(grid_rows * size), grid_mask(grid_rows * size),
@@ -257,18 +291,16 @@ absl::StatusOr<std::string> InpaintingTask::Evaluate(Executor& executor) {
     const float* target = test_.images.data() + start * size;
     datasets::MaskImages(target, n, test_.channels, test_.height, test_.width, config_.mask,
                          datasets::kTestMaskSeed, start, masked.data(), mask.data());
-    const Shape shape{n, test_.channels, test_.height, test_.width};
-    Tensor masked_tensor = Tensor::Empty(shape), target_tensor = Tensor::Empty(shape);
-    std::copy_n(masked.data(), n * size, masked_tensor.data());
-    std::copy_n(target, n * size, target_tensor.data());
-    TS_RETURN_IF_ERROR(executor.Forward({{"masked", masked_tensor.CopyTo(executor.device())},
-                                         {"target", target_tensor.CopyTo(executor.device())}},
-                                        /*training=*/false));
+    TS_RETURN_IF_ERROR(
+        executor.Forward(Feeds(masked.data(), target, mask.data(), n, executor.device()),
+                         /*training=*/false));
     TS_ASSIGN_OR_RETURN(float loss, executor.Loss());
     TS_ASSIGN_OR_RETURN(Tensor prediction_tensor, executor.Value(output));
     const std::vector<float> prediction = prediction_tensor.ToVector();
     loss_sum += static_cast<double>(loss) * n;
     scores.model.Add(prediction.data(), target, mask.data(), n * size);
+    for (int64_t k = 0; k < n * size; ++k) known[k] = mask[k] != 0.0f ? 0.0f : 1.0f;
+    scores.model_known.Add(prediction.data(), target, known.data(), n * size);
     scores.copy_input.Add(masked.data(), target, mask.data(), n * size);
     FillHoleWith(masked.data(), mask.data(), mean_image_, n, filled.data());
     scores.mean_image.Add(filled.data(), target, mask.data(), n * size);
@@ -290,8 +322,10 @@ absl::StatusOr<std::string> InpaintingTask::Evaluate(Executor& executor) {
   }
   scores_ = scores;
   return absl::StrFormat(
-      "test loss %.4f, test masked MSE %s; baselines: mean image %s, copy input %s", scores.loss,
-      Score(scores.model), Score(scores.mean_image), Score(scores.copy_input));
+      "test loss %.4f, test masked MSE %s (known pixels %.4f); baselines: mean image %s, copy "
+      "input %s",
+      scores.loss, Score(scores.model), scores.model_known.mse(), Score(scores.mean_image),
+      Score(scores.copy_input));
 }
 
 }  // namespace

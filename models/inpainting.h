@@ -10,7 +10,13 @@
 // [-1, C, H, W] like the dataset's images: "masked" is the image with the
 // hole set to 0, "target" the whole image. Its loss is scalar and its first
 // `output` is the predicted image, [-1, C, H, W] (see
-// models/inpainting_mlp.pbtxt and models/inpainting_conv.pbtxt).
+// models/inpainting_mlp.pbtxt and models/inpainting_conv.pbtxt). It may also
+// declare, of the same shape:
+//  - "mask": 1 in the hole, 0 elsewhere (a network cannot tell a hole from
+//    black background in "masked" alone);
+//  - "pixel_weight": the square root of each pixel's loss weight,
+//    sqrt(InpaintingConfig::hole_weight) in the hole and 1 elsewhere, for a
+//    loss l2_loss(mul(prediction, pixel_weight), mul(target, pixel_weight)).
 //
 // Evaluation uses the whole test set with fixed masks: test image i gets
 // datasets::DrawHole(mask, H, W, datasets::kTestMaskSeed, i), whatever the
@@ -59,6 +65,9 @@ void FillHoleWith(const float* masked, const float* mask, const std::vector<floa
 // Masked-region scores of the model and of the two baselines on one set.
 struct InpaintingScores {
   MaskedError model;
+  // The model's error on the pixels it was given (outside the hole): 0 for
+  // a graph that pastes them back into its output.
+  MaskedError model_known;
   MaskedError mean_image;  // hole filled with the training set's mean image
   MaskedError copy_input;  // masked input unchanged (hole stays 0)
   double loss = 0;         // the graph's loss, averaged over images
@@ -76,6 +85,9 @@ Image MakeInpaintingGrid(const float* masked, const float* mask, const float* pr
 
 struct InpaintingConfig : LoopConfig {
   datasets::MaskSpec mask;
+  // Weight of a hole pixel's squared error relative to a known pixel's; the
+  // graph must take "pixel_weight" unless it is 1.
+  float hole_weight = 1;
   std::string out_grid;  // PNG written after each evaluation; empty: none
   int grid_rows = 16;
   // Train on only this many training images (0: all), taken evenly spaced

@@ -147,8 +147,11 @@ TEST(Grid, ImagesAreEvenlySpacedAcrossTheTestSet) {
 
 // ------------------------------------------------------------ graphs
 
-TEST(Graphs, BothInpaintingGraphsMapImagesToImages) {
-  for (const char* path : {"models/inpainting_mlp.pbtxt", "models/inpainting_conv.pbtxt"}) {
+TEST(Graphs, EveryInpaintingGraphMapsImagesToImages) {
+  for (const char* path :
+       {"models/inpainting_mlp.pbtxt", "models/inpainting_conv.pbtxt",
+        "models/inpainting_conv_mask.pbtxt", "models/inpainting_unet_weighted.pbtxt",
+        "models/inpainting_unet.pbtxt"}) {
     absl::StatusOr<Graph> graph = Graph::FromTextFile(path);
     ASSERT_TRUE(graph.ok()) << graph.status();
     ASSERT_GE(graph->def().output_size(), 1) << path;
@@ -211,6 +214,8 @@ TEST(Training, OneEpochBeatsBothBaselines) {
   EXPECT_LT(s.model.mse(), s.copy_input.mse());
   EXPECT_LT(s.model.mse(), s.mean_image.mse());
   EXPECT_LT(s.mean_image.mse(), s.copy_input.mse());
+  EXPECT_EQ(s.model_known.pixels(), 2000 * (784 - 144));
+  EXPECT_GT(s.model_known.mse(), 0) << "the MLP regenerates the pixels it was given";
   Image grid;
   ASSERT_TRUE(ReadPng(config.out_grid, &grid).ok());
   EXPECT_EQ(grid.height, 2 + 16 * (28 * 3 + 2));
@@ -273,6 +278,41 @@ TEST(Training, ResumeMidEpochMatchesUninterruptedRunBitwise) {
     EXPECT_EQ(x.optimizer_state(i).SerializeAsString(), y.optimizer_state(i).SerializeAsString())
         << x.optimizer_state(i).name();
   }
+}
+
+// The U-Net pastes the given pixels back: outside the hole its output is
+// the input, exactly, however little it has trained.
+TEST(Training, UnetKeepsTheKnownPixelsExactly) {
+  InpaintingConfig config = SmallRun("unet");
+  config.graph_path = "models/inpainting_unet.pbtxt";
+  config.train_images = 640;
+  absl::StatusOr<InpaintingResult> result = TrainInpainting(config);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->test.model_known.pixels(), 2000 * (784 - 144));
+  EXPECT_EQ(result->test.model_known.mse(), 0.0);
+  EXPECT_GT(result->test.model.mse(), 0.0);
+}
+
+// --hole_weight reaches the loss through the graph's "pixel_weight" input,
+// and needs a graph that has one.
+TEST(Training, HoleWeightChangesTrainingAndNeedsAPixelWeightInput) {
+  InpaintingConfig plain = SmallRun("weight_1");
+  plain.graph_path = "models/inpainting_unet_weighted.pbtxt";
+  plain.train_images = 640;
+  InpaintingConfig weighted = plain;
+  weighted.checkpoint_dir = plain.checkpoint_dir + "_6";
+  weighted.hole_weight = 6;
+  absl::StatusOr<InpaintingResult> a = TrainInpainting(plain), b = TrainInpainting(weighted);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_NE(a->test.model.mse(), b->test.model.mse());
+  EXPECT_GT(b->test.loss, a->test.loss) << "hole errors count 6 times in the weighted loss";
+
+  InpaintingConfig mlp = SmallRun("weight_mlp");
+  mlp.hole_weight = 6;
+  absl::StatusOr<InpaintingResult> c = TrainInpainting(mlp);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("pixel_weight"), std::string::npos) << c.status();
 }
 
 TEST(Training, RejectsAClassifierGraphAndBadHoles) {

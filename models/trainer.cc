@@ -67,7 +67,9 @@ class ClassifierTask final : public TrainingTask {
     const int64_t n = static_cast<int64_t>(labels.size());
     datasets::RandomShift(images.data(), n, train_.channels(), train_.height(), train_.width(),
                           config_.augment_shift, config_.seed * 7919 + step);
-    return Feeds(images, labels, n, train_, device);
+    return Feeds(images, labels, n, train_, device,
+                 /*augment=*/config_.augment_crop > 0 || config_.augment_flip,
+                 config_.seed * 7927 + step);
   }
 
   absl::Status AfterStep(const Executor& executor, const std::vector<float>& labels,
@@ -102,8 +104,9 @@ class ClassifierTask final : public TrainingTask {
     while (true) {
       TS_ASSIGN_OR_RETURN(int64_t n, test_.Next(images.data(), labels.data()));
       if (n == 0) break;
-      TS_RETURN_IF_ERROR(executor.Forward(Feeds(images, labels, n, test_, executor.device()),
-                                          /*training=*/false));
+      TS_RETURN_IF_ERROR(
+          executor.Forward(Feeds(images, labels, n, test_, executor.device(), /*augment=*/false, 0),
+                           /*training=*/false));
       TS_ASSIGN_OR_RETURN(float loss, executor.Loss());
       TS_ASSIGN_OR_RETURN(Tensor logits, executor.Value(graph_.def().output(0)));
       correct += CountCorrect(logits, labels, n);
@@ -152,17 +155,23 @@ class ClassifierTask final : public TrainingTask {
     return correct;
   }
 
-  // A batch of dataset images (resized to the network's input size) and
-  // labels, on `device`. Written straight into the tensors.
+  // A batch of dataset images (resized to the network's input size, then
+  // randomly cropped and flipped if `augment`) and labels, on `device`.
+  // Written straight into the tensors.
   std::map<std::string, Tensor> Feeds(const std::vector<float>& images,
                                       const std::vector<float>& labels, int64_t n,
-                                      const datasets::BatchSource& data, Device device) const {
+                                      const datasets::BatchSource& data, Device device,
+                                      bool augment, uint64_t augment_seed) const {
     Tensor image = Tensor::Empty({n, data.channels(), height_, width_});
     if (height_ == data.height() && width_ == data.width()) {
       std::copy(images.begin(), images.begin() + image.num_elements(), image.data());
     } else {
       datasets::ResizeBilinear(images.data(), n, data.channels(), data.height(), data.width(),
                                image.data(), height_, width_);
+    }
+    if (augment) {
+      datasets::RandomCropAndFlip(image.data(), n, data.channels(), height_, width_,
+                                  config_.augment_crop, config_.augment_flip, augment_seed);
     }
     Tensor label = Tensor::Empty({n});
     std::copy(labels.begin(), labels.begin() + n, label.data());

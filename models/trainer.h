@@ -38,6 +38,11 @@ struct TrainingCurve {
 
 struct TrainConfig : LoopConfig {
   int augment_shift = 0;  // random translation of training images, in pixels
+  // Random crop (a shift of up to this many pixels, zero-padded) and
+  // left-right flip of training images at the network's input size, after
+  // resizing.
+  int augment_crop = 0;
+  bool augment_flip = false;
   // Square input size the images are resized to (bilinear); 0 keeps the
   // dataset's. The graph's "image" input is rewritten to match.
   int image_size = 0;
