@@ -83,6 +83,8 @@ OpCase Flops(std::string op, std::string label, Work work, std::vector<InputSpec
 }
 
 // One or more shapes per op, in the sizes of AlexNet/VGG/ResNet layers.
+// Elementwise ops are not listed: ElementwiseCase derives theirs from the
+// schema, so a new one needs no line here.
 // 16x64x56x56 (12.8M floats, 51 MB) is far bigger than the caches, so the
 // elementwise ops measure memory bandwidth.
 std::vector<OpCase> Cases() {
@@ -90,7 +92,6 @@ std::vector<OpCase> Cases() {
   return {
       Bytes("adaptive_avgpool2d", "16x256x13x13_to_6x6", {In({16, 256, 13, 13})},
             {{"output_size", IntsAttr({6, 6})}}, 0),
-      Bytes("add", "16x64x56x56", {In(act), In(act)}, {}, 0),
       Bytes("avgpool2d", "3s2_16x64x56x56", {In(act)},
             {{"kernel", IntsAttr({3, 3})}, {"stride", IntsAttr({2, 2})}}, 0),
       Bytes("avgpool2d", "global_16x512x7x7", {In({16, 512, 7, 7})}, {{"global", BoolAttr(true)}},
@@ -114,7 +115,6 @@ std::vector<OpCase> Cases() {
       Bytes("dropout", "16x64x56x56", {In(act)}, {{"rate", FloatAttr(0.5f)}}),
       Bytes("flatten", "16x64x56x56", {In(act)}, {}, 0),
       Bytes("l2_loss", "16x64x56x56", {In(act), In(act)}, {}, 2),
-      Bytes("leaky_relu", "16x64x56x56", {In(act)}),
       Bytes("lrn", "alexnet_norm1_16x96x55x55", {In({16, 96, 55, 55})},
             {{"size", IntAttr(5)},
              {"alpha", FloatAttr(1e-4f)},
@@ -126,13 +126,9 @@ std::vector<OpCase> Cases() {
             {In({64, 4096}), In({4096, 4096}), In({4096})}, {}),
       Bytes("maxpool2d", "3s2_16x64x56x56", {In(act)},
             {{"kernel", IntsAttr({3, 3})}, {"stride", IntsAttr({2, 2})}}, 0),
-      Bytes("mul", "16x64x56x56", {In(act), In(act)}, {}, 2),
-      Bytes("relu", "16x64x56x56", {In(act)}),
       Bytes("reshape", "16x64x56x56_to_16x-1", {In(act)}, {{"shape", IntsAttr({16, -1})}}, 0),
-      Bytes("sigmoid", "16x64x56x56", {In(act)}),
       Bytes("softmax", "64x1000", {In({64, 1000})}),
       Bytes("softmax_cross_entropy", "64x1000", {In({64, 1000}), Labels(64, 1000)}),
-      Bytes("tanh", "16x64x56x56", {In(act)}),
       Bytes("upsample2d", "nearest_x2_16x64x28x28", {In({16, 64, 28, 28})},
             {{"scale", IntsAttr({2, 2})}}, 0),
       Bytes("upsample2d", "bilinear_x2_16x64x28x28", {In({16, 64, 28, 28})},
@@ -316,11 +312,30 @@ void BM_Gradient(benchmark::State& state, const Resolved* r, Device device) {
   SetCounter(state, *r, r->gradient_work);
 }
 
+// An elementwise op's case, from its schema alone: every input of the
+// activation shape above, default attributes, and as many activation-sized
+// reads in the gradient as the schema says it reads.
+OpCase ElementwiseCase(const OpSchema& schema) {
+  const Shape act = {16, 64, 56, 56};
+  std::vector<InputSpec> inputs(schema.max_inputs(), In(act));
+  int reads = 0;
+  for (int i = 0; i < schema.max_inputs(); ++i) reads += schema.GradientReadsInput(i);
+  for (size_t k = 0; k < schema.outputs().size(); ++k) {
+    reads += schema.GradientReadsOutput(static_cast<int>(k));
+  }
+  return Bytes(schema.name(), "16x64x56x56", std::move(inputs), {}, reads);
+}
+
 // Resolves the table and registers two benchmarks per case and device; fails
 // on an op without a case, a case without an op, a bad case or a missing kernel.
 absl::Status RegisterAll(std::vector<Resolved>& resolved) {
   std::set<std::string> covered;
-  for (const OpCase& c : Cases()) {
+  std::vector<OpCase> cases = Cases();
+  for (const std::string& op : OpRegistry::Global().Names()) {
+    const OpSchema& schema = *OpRegistry::Global().Find(op);
+    if (schema.in_place()) cases.push_back(ElementwiseCase(schema));  // elementwise ops
+  }
+  for (const OpCase& c : cases) {
     absl::StatusOr<Resolved> r = Resolve(c);
     if (!r.ok()) {
       return absl::InvalidArgumentError(

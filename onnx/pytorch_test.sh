@@ -43,7 +43,7 @@ compare "$T/convert/out/logits.npy" "$T/convert/logits.npy" "squeezenet1_1 via c
 # cross-entropy loss and a label input.
 "$PY" "$EXPORT" --model=alexnet --channels=1 --classes=10 --batch=1 --out="$T/grey" 2>/dev/null
 models/alexnet_train --graph="$T/grey/alexnet.onnx" --image_size=224 --batch_size=4 \
-  --max_steps=3 --checkpoint_dir=none --threads=2 >"$T/train.log" 2>&1 ||
+  --max_steps=3 --print_every=1 --checkpoint_dir=none --threads=2 >"$T/train.log" 2>&1 ||
   { tr '\r' '\n' <"$T/train.log"; exit 1; }
 tr '\r' '\n' <"$T/train.log" | tail -3
 grep -q "stopped at epoch 1, batch 3, step 3" "$T/train.log"

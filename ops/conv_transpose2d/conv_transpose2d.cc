@@ -18,10 +18,10 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "ops/common/gemm.h"
-#include "ops/conv2d/im2col.h"
+#include "ops/common/im2col.h"
 
 #if TESSERA_CUDA
-#include "ops/conv2d/cudnn_conv.h"
+#include "ops/common/cudnn_conv.h"
 #endif
 
 namespace tessera {

@@ -1,4 +1,4 @@
-#include "ops/conv2d/cudnn_conv.h"
+#include "ops/common/cudnn_conv.h"
 
 #if TESSERA_CUDA
 
@@ -40,76 +40,84 @@ struct Candidate {
 // Algorithms needing more workspace are tried only after all others.
 constexpr size_t kPreferredWorkspaceLimit = size_t{1} << 30;
 
-absl::StatusOr<std::vector<Candidate>> QueryForward(CudaContext& cuda, const CudnnConv& c) {
-  int max_count = 0;
-  TS_CUDNN_RETURN_IF_ERROR(cudnnGetConvolutionForwardAlgorithmMaxCount(cuda.cudnn, &max_count),
-                           "cudnnGetConvolutionForwardAlgorithmMaxCount");
-  std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max_count, 1));
-  int returned = 0;
-  TS_CUDNN_RETURN_IF_ERROR(cudnnGetConvolutionForwardAlgorithm_v7(
-                               cuda.cudnn, c.image.get(), c.filter.get(), c.conv.get(), c.out.get(),
-                               static_cast<int>(perf.size()), &returned, perf.data()),
-                           "cudnnGetConvolutionForwardAlgorithm_v7");
-  std::vector<Candidate> result;
-  for (int i = 0; i < returned; ++i) {
-    if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-    size_t bytes = 0;
-    if (cudnnGetConvolutionForwardWorkspaceSize(cuda.cudnn, c.image.get(), c.filter.get(),
-                                                c.conv.get(), c.out.get(), perf[i].algo,
-                                                &bytes) != CUDNN_STATUS_SUCCESS) {
-      continue;
-    }
-    result.push_back({static_cast<int>(perf[i].algo), std::max(bytes, perf[i].memory),
-                      perf[i].determinism == CUDNN_DETERMINISTIC});
-  }
-  return result;
-}
+// The cuDNN calls of one pass, so that one Query() serves all three: the
+// number of algorithms, their ranking (_v7 heuristics) and each one's
+// workspace size. Keyed by the pass's perf-result type.
+template <class Perf>
+struct PassApi;
 
-absl::StatusOr<std::vector<Candidate>> QueryBackwardData(CudaContext& cuda, const CudnnConv& c) {
-  int max_count = 0;
-  TS_CUDNN_RETURN_IF_ERROR(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(cuda.cudnn, &max_count),
-                           "cudnnGetConvolutionBackwardDataAlgorithmMaxCount");
-  std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max_count, 1));
-  int returned = 0;
-  TS_CUDNN_RETURN_IF_ERROR(cudnnGetConvolutionBackwardDataAlgorithm_v7(
-                               cuda.cudnn, c.filter.get(), c.out.get(), c.conv.get(), c.image.get(),
-                               static_cast<int>(perf.size()), &returned, perf.data()),
-                           "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-  std::vector<Candidate> result;
-  for (int i = 0; i < returned; ++i) {
-    if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-    size_t bytes = 0;
-    if (cudnnGetConvolutionBackwardDataWorkspaceSize(cuda.cudnn, c.filter.get(), c.out.get(),
-                                                     c.conv.get(), c.image.get(), perf[i].algo,
-                                                     &bytes) != CUDNN_STATUS_SUCCESS) {
-      continue;
-    }
-    result.push_back({static_cast<int>(perf[i].algo), std::max(bytes, perf[i].memory),
-                      perf[i].determinism == CUDNN_DETERMINISTIC});
+template <>
+struct PassApi<cudnnConvolutionFwdAlgoPerf_t> {
+  static constexpr const char* kMaxCount = "cudnnGetConvolutionForwardAlgorithmMaxCount";
+  static constexpr const char* kRank = "cudnnGetConvolutionForwardAlgorithm_v7";
+  static cudnnStatus_t MaxCount(cudnnHandle_t h, int* n) {
+    return cudnnGetConvolutionForwardAlgorithmMaxCount(h, n);
   }
-  return result;
-}
+  static cudnnStatus_t Rank(cudnnHandle_t h, const CudnnConv& c, int capacity, int* returned,
+                            cudnnConvolutionFwdAlgoPerf_t* perf) {
+    return cudnnGetConvolutionForwardAlgorithm_v7(h, c.image.get(), c.filter.get(), c.conv.get(),
+                                                  c.out.get(), capacity, returned, perf);
+  }
+  static cudnnStatus_t Workspace(cudnnHandle_t h, const CudnnConv& c, cudnnConvolutionFwdAlgo_t a,
+                                 size_t* bytes) {
+    return cudnnGetConvolutionForwardWorkspaceSize(h, c.image.get(), c.filter.get(), c.conv.get(),
+                                                   c.out.get(), a, bytes);
+  }
+};
 
-absl::StatusOr<std::vector<Candidate>> QueryBackwardFilter(CudaContext& cuda, const CudnnConv& c) {
+template <>
+struct PassApi<cudnnConvolutionBwdDataAlgoPerf_t> {
+  static constexpr const char* kMaxCount = "cudnnGetConvolutionBackwardDataAlgorithmMaxCount";
+  static constexpr const char* kRank = "cudnnGetConvolutionBackwardDataAlgorithm_v7";
+  static cudnnStatus_t MaxCount(cudnnHandle_t h, int* n) {
+    return cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, n);
+  }
+  static cudnnStatus_t Rank(cudnnHandle_t h, const CudnnConv& c, int capacity, int* returned,
+                            cudnnConvolutionBwdDataAlgoPerf_t* perf) {
+    return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, c.filter.get(), c.out.get(), c.conv.get(),
+                                                       c.image.get(), capacity, returned, perf);
+  }
+  static cudnnStatus_t Workspace(cudnnHandle_t h, const CudnnConv& c,
+                                 cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
+    return cudnnGetConvolutionBackwardDataWorkspaceSize(h, c.filter.get(), c.out.get(),
+                                                        c.conv.get(), c.image.get(), a, bytes);
+  }
+};
+
+template <>
+struct PassApi<cudnnConvolutionBwdFilterAlgoPerf_t> {
+  static constexpr const char* kMaxCount = "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount";
+  static constexpr const char* kRank = "cudnnGetConvolutionBackwardFilterAlgorithm_v7";
+  static cudnnStatus_t MaxCount(cudnnHandle_t h, int* n) {
+    return cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, n);
+  }
+  static cudnnStatus_t Rank(cudnnHandle_t h, const CudnnConv& c, int capacity, int* returned,
+                            cudnnConvolutionBwdFilterAlgoPerf_t* perf) {
+    return cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+        h, c.image.get(), c.out.get(), c.conv.get(), c.filter.get(), capacity, returned, perf);
+  }
+  static cudnnStatus_t Workspace(cudnnHandle_t h, const CudnnConv& c,
+                                 cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
+    return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, c.image.get(), c.out.get(),
+                                                          c.conv.get(), c.filter.get(), a, bytes);
+  }
+};
+
+// The algorithms cuDNN offers for one pass, with the workspace each needs.
+template <class Perf>
+absl::StatusOr<std::vector<Candidate>> Query(CudaContext& cuda, const CudnnConv& c) {
+  using Api = PassApi<Perf>;
   int max_count = 0;
+  TS_CUDNN_RETURN_IF_ERROR(Api::MaxCount(cuda.cudnn, &max_count), Api::kMaxCount);
+  std::vector<Perf> perf(std::max(max_count, 1));
+  int returned = 0;
   TS_CUDNN_RETURN_IF_ERROR(
-      cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(cuda.cudnn, &max_count),
-      "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount");
-  std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max_count, 1));
-  int returned = 0;
-  TS_CUDNN_RETURN_IF_ERROR(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                               cuda.cudnn, c.image.get(), c.out.get(), c.conv.get(), c.filter.get(),
-                               static_cast<int>(perf.size()), &returned, perf.data()),
-                           "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+      Api::Rank(cuda.cudnn, c, static_cast<int>(perf.size()), &returned, perf.data()), Api::kRank);
   std::vector<Candidate> result;
   for (int i = 0; i < returned; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
     size_t bytes = 0;
-    if (cudnnGetConvolutionBackwardFilterWorkspaceSize(cuda.cudnn, c.image.get(), c.out.get(),
-                                                       c.conv.get(), c.filter.get(), perf[i].algo,
-                                                       &bytes) != CUDNN_STATUS_SUCCESS) {
-      continue;
-    }
+    if (Api::Workspace(cuda.cudnn, c, perf[i].algo, &bytes) != CUDNN_STATUS_SUCCESS) continue;
     result.push_back({static_cast<int>(perf[i].algo), std::max(bytes, perf[i].memory),
                       perf[i].determinism == CUDNN_DETERMINISTIC});
   }
@@ -118,13 +126,17 @@ absl::StatusOr<std::vector<Candidate>> QueryBackwardFilter(CudaContext& cuda, co
 
 // The algorithms to try for `pass`, best first: deterministic before
 // nondeterministic, within the workspace limit before beyond it, and
-// otherwise in cuDNN's order. Asked of cuDNN once per problem.
+// otherwise in cuDNN's order. Asked of cuDNN once per problem and device
+// (two different GPUs in one process may rank algorithms differently).
 absl::StatusOr<std::vector<Candidate>> Candidates(CudaContext& cuda, const CudnnConv& c,
                                                   Pass pass) {
   static std::mutex mutex;
   static auto* cache = new std::map<std::vector<int64_t>, std::vector<Candidate>>();
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) device = -1;
   std::vector<int64_t> key = c.key;
   key.push_back(static_cast<int64_t>(pass));
+  key.push_back(device);
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache->find(key);
@@ -133,15 +145,15 @@ absl::StatusOr<std::vector<Candidate>> Candidates(CudaContext& cuda, const Cudnn
   std::vector<Candidate> found;
   switch (pass) {
     case Pass::kForward: {
-      TS_ASSIGN_OR_RETURN(found, QueryForward(cuda, c));
+      TS_ASSIGN_OR_RETURN(found, Query<cudnnConvolutionFwdAlgoPerf_t>(cuda, c));
       break;
     }
     case Pass::kBackwardData: {
-      TS_ASSIGN_OR_RETURN(found, QueryBackwardData(cuda, c));
+      TS_ASSIGN_OR_RETURN(found, Query<cudnnConvolutionBwdDataAlgoPerf_t>(cuda, c));
       break;
     }
     case Pass::kBackwardFilter: {
-      TS_ASSIGN_OR_RETURN(found, QueryBackwardFilter(cuda, c));
+      TS_ASSIGN_OR_RETURN(found, Query<cudnnConvolutionBwdFilterAlgoPerf_t>(cuda, c));
       break;
     }
   }

@@ -1,5 +1,5 @@
-#ifndef TESSERA_OPS_CONV2D_CUDNN_CONV_H_
-#define TESSERA_OPS_CONV2D_CUDNN_CONV_H_
+#ifndef TESSERA_OPS_COMMON_CUDNN_CONV_H_
+#define TESSERA_OPS_COMMON_CUDNN_CONV_H_
 
 // cuDNN convolutions for the GPU kernels of conv2d and conv_transpose2d
 // (shared like im2col.h). Only with --config=cuda.
@@ -26,7 +26,7 @@
 #include "core/cuda/cuda_context.h"
 #include "core/cuda/cudnn_util.h"
 #include "core/shape.h"
-#include "ops/conv2d/im2col.h"
+#include "ops/common/im2col.h"
 
 namespace tessera {
 namespace conv {
@@ -68,4 +68,4 @@ absl::Status CudnnBiasGradient(CudaContext& cuda, const Shape& dy_shape, const f
 
 #endif  // TESSERA_CUDA
 
-#endif  // TESSERA_OPS_CONV2D_CUDNN_CONV_H_
+#endif  // TESSERA_OPS_COMMON_CUDNN_CONV_H_

@@ -1,5 +1,5 @@
-#ifndef TESSERA_OPS_CONV2D_IM2COL_H_
-#define TESSERA_OPS_CONV2D_IM2COL_H_
+#ifndef TESSERA_OPS_COMMON_IM2COL_H_
+#define TESSERA_OPS_COMMON_IM2COL_H_
 
 // Pieces shared by conv2d and conv_transpose2d: reading and validating their
 // spatial attributes, and the im2col / col2im pair that turns a convolution
@@ -306,4 +306,4 @@ inline void BiasGradient(const float* dy, int64_t batch, int64_t channels, int64
 }  // namespace conv
 }  // namespace tessera
 
-#endif  // TESSERA_OPS_CONV2D_IM2COL_H_
+#endif  // TESSERA_OPS_COMMON_IM2COL_H_
