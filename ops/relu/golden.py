@@ -4,10 +4,4 @@ from golden_lib import *  # noqa: F401,F403 case helpers, np, torch, F
 
 
 def cases():
-    for op, fn in [("relu", torch.relu)]:
-        r = rng_for(op, "small")
-        case(op, "small", [uniform(r, (2, 3, 4, 5), -3, 3)], [0], lambda t, fn=fn: [fn(t[0])],
-             note="values in [-3, 3]")
-        r = rng_for(op, "wide_2d")
-        case(op, "wide_2d", [uniform(r, (4, 16), -40, 40)], [0], lambda t, fn=fn: [fn(t[0])],
-             note="values in [-40, 40]: saturation, no overflow")
+    unary_cases("relu", torch.relu)

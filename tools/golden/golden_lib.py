@@ -86,6 +86,17 @@ def case(*args, **kwargs):
     CASES.append(Case(*args, **kwargs))
 
 
+def unary_cases(op, fn):
+    """The two cases of a one-input elementwise op: small values, and large
+    ones (saturation, no overflow)."""
+    r = rng_for(op, "small")
+    case(op, "small", [uniform(r, (2, 3, 4, 5), -3, 3)], [0], lambda t: [fn(t[0])],
+         note="values in [-3, 3]")
+    r = rng_for(op, "wide_2d")
+    case(op, "wide_2d", [uniform(r, (4, 16), -40, 40)], [0], lambda t: [fn(t[0])],
+         note="values in [-40, 40]: saturation, no overflow")
+
+
 # ---------------------------------------------------------------------------
 # Running and writing.
 
