@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -39,6 +40,16 @@ pid_t StartJob(const std::vector<std::string>& argv, const std::string& log) {
     // fail its lock ("PMIX ERROR ... gds_ds12_lock_pthread.c"); its hash
     // store has no shared state.
     setenv("PMIX_MCA_gds", "hash", 1);
+    // Under --config=asan, no leak check for jobs under mpirun: OpenMPI's
+    // deliberate exit-time allocations come from plugins it has unloaded by
+    // then, reported as "<unknown module>" (or libc), which no suppression
+    // can name (tried: lsan_mpi.supp, and keeping the plugins loaded). The
+    // trainer's own code is leak-checked by the single-process ASan tests
+    // (models:trainer_test, models:crash_test run the same binaries);
+    // address errors are still reported here.
+    if (const char* asan = std::getenv("ASAN_OPTIONS"); asan != nullptr) {
+      setenv("ASAN_OPTIONS", (std::string(asan) + ":detect_leaks=0").c_str(), 1);
+    }
     if (freopen(log.c_str(), "w", stdout) == nullptr) _exit(126);
     dup2(fileno(stdout), fileno(stderr));
     std::vector<std::string> copy = argv;
