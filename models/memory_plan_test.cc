@@ -64,9 +64,17 @@ std::map<std::string, Tensor> Batch(int step) {
           {"label", Tensor::FromVector({4}, label)}};
 }
 
-// Three SGD steps; returns the parameters.
+// An executor after training, with the parameters it refers to (declared
+// first, so destroyed last).
+struct Trained {
+  std::unique_ptr<ParameterStore> params;
+  std::unique_ptr<Executor> executor;
+};
+
+// Three SGD steps; returns the parameters. With `keep`, also runs one more
+// training forward and hands over the executor and its parameters.
 std::map<std::string, std::vector<float>> Train(const Graph& graph, bool release,
-                                                std::unique_ptr<Executor>* keep = nullptr) {
+                                                Trained* keep = nullptr) {
   auto params =
       std::make_unique<ParameterStore>(ParameterStore::Initialize(graph, 5, Device::kCpu));
   std::unique_ptr<Executor> executor =
@@ -81,8 +89,8 @@ std::map<std::string, std::vector<float>> Train(const Graph& graph, bool release
   for (const auto& [name, p] : params->all()) values[name] = p.value.ToVector();
   if (keep != nullptr) {
     EXPECT_TRUE(executor->Forward(Batch(9), /*training=*/true).ok());
-    *keep = std::move(executor);
-    params.release();  // the executor refers to it; a test-only leak
+    keep->executor = std::move(executor);
+    keep->params = std::move(params);
   }
   return values;
 }
@@ -96,8 +104,9 @@ TEST(MemoryPlan, ReleasingGivesBitwiseTheSameTraining) {
 TEST(MemoryPlan, ReleasesWhatNothingNeedsAndKeepsOutputs) {
   absl::StatusOr<Graph> graph = Graph::FromText(kGraph, "plan");
   ASSERT_TRUE(graph.ok()) << graph.status();
-  std::unique_ptr<Executor> executor;
-  Train(*graph, /*release=*/true, &executor);
+  Trained trained;
+  Train(*graph, /*release=*/true, &trained);
+  Executor* executor = trained.executor.get();
   // conv's output: relu's gradient reads y, conv's reads x and w.
   absl::StatusOr<Tensor> conv = executor->Value("conv");
   ASSERT_FALSE(conv.ok());
