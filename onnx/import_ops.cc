@@ -521,6 +521,7 @@ absl::Status Softmax(const NodeProto& node, ImportContext& ctx) {
 // ---- Shape ops ----
 
 absl::Status Concat(const NodeProto& node, ImportContext& ctx) {
+  if (node.input_size() == 0) return ctx.NodeError(node, "Concat needs at least one input");
   std::vector<std::string> inputs;
   for (int i = 0; i < node.input_size(); ++i) {
     TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, i));

@@ -239,6 +239,14 @@ TEST(Importer, CyclesAndUndefinedNamesAreErrors) {
   m.mutable_graph()->mutable_node(1)->clear_output();  // found by the fuzzer
   EXPECT_THAT(Import(m).message(), HasSubstr("(Relu): has no output"));
 
+  m = SmallModel();  // found by the fuzzer: indexed the first of no inputs
+  AddNode(m.mutable_graph(), "Concat", {}, "c");
+  auto* axis = m.mutable_graph()->mutable_node(2)->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(1);
+  EXPECT_THAT(Import(m).message(), HasSubstr("(Concat): Concat needs at least one input"));
+
   m = SmallModel();
   m.mutable_graph()->mutable_output(0)->set_name("missing");
   EXPECT_THAT(Import(m).message(), HasSubstr("graph output 'missing' is not defined"));
