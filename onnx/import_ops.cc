@@ -160,19 +160,26 @@ absl::Status Unary(const NodeProto& node, ImportContext& ctx, const std::string&
 
 // ---- Convolutions ----
 
-absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
-  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
-  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
+// The spatial kernel [kh, kw] of a Conv/ConvTranspose weight (input 1),
+// which must be 4-D and agree with kernel_shape where that is given.
+absl::StatusOr<std::vector<int64_t>> KernelOfWeight(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(const Value* w, ctx.Input(node, 1));
   if (w->shape.size() != 4) {
     return ctx.NodeError(node, absl::StrCat("weight ", ShapeToString(w->shape), " is not 4-D"));
   }
-  const std::vector<int64_t> kernel = {w->shape[2], w->shape[3]};
+  std::vector<int64_t> kernel = {w->shape[2], w->shape[3]};
   if (FindAttr(node, "kernel_shape") && GetInts(node, "kernel_shape", {}) != kernel) {
     return ctx.NodeError(node,
                          absl::StrCat("kernel_shape ", Str(GetInts(node, "kernel_shape", {})),
                                       " does not match the weight ", ShapeToString(w->shape)));
   }
+  return kernel;
+}
+
+absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
+  TS_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, KernelOfWeight(node, ctx));
   TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
   TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
   const std::vector<int64_t> window = {(kernel[0] - 1) * dilation[0] + 1,
@@ -199,14 +206,7 @@ absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
 absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
-  TS_ASSIGN_OR_RETURN(const Value* w, ctx.Input(node, 1));
-  if (w->shape.size() != 4) {
-    return ctx.NodeError(node, absl::StrCat("weight ", ShapeToString(w->shape), " is not 4-D"));
-  }
-  const std::vector<int64_t> kernel = {w->shape[2], w->shape[3]};
-  if (FindAttr(node, "kernel_shape") && GetInts(node, "kernel_shape", {}) != kernel) {
-    return ctx.NodeError(node, "kernel_shape does not match the weight");
-  }
+  TS_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, KernelOfWeight(node, ctx));
   TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
   TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
   TS_ASSIGN_OR_RETURN(auto out_pad, Spatial(ctx, node, "output_padding", 0));
