@@ -36,6 +36,8 @@ class BatchSource {
   virtual int64_t width() const = 0;
   virtual int64_t batch_size() const = 0;
   virtual int64_t num_images() const = 0;
+  // Labels are in [0, num_classes).
+  virtual int64_t num_classes() const = 0;
   virtual int64_t batches_per_epoch() const = 0;
   int64_t image_size() const { return channels() * height() * width(); }
   // The next Next() serves batch `batch` of epoch `epoch`.
@@ -59,6 +61,7 @@ class InMemoryBatches final : public BatchSource {
   int64_t width() const override { return dataset_.width; }
   int64_t batch_size() const override { return batcher_.batch_size(); }
   int64_t num_images() const override { return dataset_.num_images; }
+  int64_t num_classes() const override { return dataset_.num_classes; }
   int64_t batches_per_epoch() const override { return batcher_.batches_per_epoch(); }
   void Seek(int64_t epoch, int64_t batch) override;
   absl::StatusOr<int64_t> Next(float* images, float* labels) override;
@@ -96,6 +99,9 @@ class ImagePipeline final : public BatchSource {
   int64_t width() const override { return config_.transform.width; }
   int64_t batch_size() const override { return config_.batch_size; }
   int64_t num_images() const override { return source_.size(); }
+  int64_t num_classes() const override {
+    return static_cast<int64_t>(source_.class_names().size());
+  }
   int64_t batches_per_epoch() const override;
   void Seek(int64_t epoch, int64_t batch) override;
   absl::StatusOr<int64_t> Next(float* images, float* labels) override;

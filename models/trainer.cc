@@ -48,6 +48,21 @@ class ClassifierTask final : public TrainingTask {
     if (label != Shape{1}) {
       return absl::InvalidArgumentError("graph input 'label' must have shape [-1]");
     }
+    // A label the logits have no column for would only fail inside the
+    // loss, mid-epoch; fewer classes than logits is fine (unused outputs).
+    TS_ASSIGN_OR_RETURN(auto shapes, graph_.InferShapes(1));
+    const Shape& logits = shapes.at(graph_.def().output(0));
+    if (logits.size() != 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the graph's first output '", graph_.def().output(0), "' is ",
+                       ShapeToString(logits), ", not [batch, classes]"));
+    }
+    const int64_t classes = std::max(train_.num_classes(), test_.num_classes());
+    if (logits[1] < classes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the dataset has ", classes, " classes but the graph's logits '", graph_.def().output(0),
+          "' have ", logits[1], " columns; give the graph's last layer ", classes, " outputs"));
+    }
     return absl::OkStatus();
   }
 

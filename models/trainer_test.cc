@@ -156,6 +156,24 @@ TEST(Trainer, FolderResumeMatchesUninterruptedRunWithAnyWorkerCount) {
   TrainConfig no_dir = straight;
   no_dir.image_data.dir = "";
   EXPECT_NE(TrainClassifier(no_dir).status().message().find("needs --data_dir"), std::string::npos);
+
+  // Three classes, two logits: an error before the first step, not a
+  // label out of range inside the loss.
+  TrainConfig narrow = straight;
+  narrow.graph_path = ::testing::TempDir() + "/two_logits.pbtxt";
+  ASSERT_TRUE(datasets::WriteWholeFile(narrow.graph_path, R"(name: "two"
+input { name: "image" shape: [ -1, 1, 28, 28 ] }
+input { name: "label" shape: [ -1 ] }
+parameter { name: "w" shape: [ 2, 784 ] }
+node { name: "flat" op: "flatten" input: "image" }
+node { name: "logits" op: "matmul" input: "flat" input: "w" }
+node { name: "loss" op: "softmax_cross_entropy" input: "logits" input: "label" }
+loss: "loss"
+output: "logits")")
+                  .ok());
+  EXPECT_EQ(TrainClassifier(narrow).status().message(),
+            "the dataset has 3 classes but the graph's logits 'logits' have 2 columns; give the "
+            "graph's last layer 3 outputs");
 }
 
 TEST(Trainer, DivergenceStopsWithAClearMessage) {
