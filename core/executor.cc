@@ -218,9 +218,14 @@ void Executor::PlanReleases() {
     }
     if (runs_gradient[i]) requires_grad.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
   }
-  keep_.insert(graph_.loss());
-  keep_.insert(graph_.def().output().begin(), graph_.def().output().end());
-  for (const auto& p : graph_.def().parameter()) keep_.insert(p.updated_from());
+  // The caller reads the loss and the outputs after the step, and the state
+  // updates take their sources after the forward pass: never released.
+  std::set<std::string> caller_reads = {graph_.loss()};
+  caller_reads.insert(graph_.def().output().begin(), graph_.def().output().end());
+  for (const auto& p : graph_.def().parameter()) {
+    if (!p.updated_from().empty()) caller_reads.insert(p.updated_from());
+  }
+  keep_ = caller_reads;
   std::map<std::string, int> last_gradient_reader;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Node& node = nodes[i];
@@ -244,14 +249,11 @@ void Executor::PlanReleases() {
     std::vector<std::string> touched = nodes[i].inputs;
     touched.insert(touched.end(), nodes[i].outputs.begin(), nodes[i].outputs.end());
     for (const std::string& v : touched) {
-      if (graph_.Producer(v) == nullptr || !keep_.count(v) || !placed.insert(v).second) continue;
-      if (v == graph_.loss() ||
-          std::count(graph_.def().output().begin(), graph_.def().output().end(), v)) {
-        continue;  // the caller reads these after the step
+      if (graph_.Producer(v) == nullptr || !keep_.count(v) || caller_reads.count(v) ||
+          !placed.insert(v).second) {
+        continue;
       }
-      bool updates_state = false;
-      for (const auto& p : graph_.def().parameter()) updates_state |= p.updated_from() == v;
-      if (!updates_state) release_after_gradient_[i].push_back(v);
+      release_after_gradient_[i].push_back(v);
     }
   }
 }
