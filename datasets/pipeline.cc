@@ -18,6 +18,30 @@ void InMemoryBatches::Seek(int64_t epoch, int64_t batch) {
   batcher_.SkipBatches(batch);
 }
 
+absl::StatusOr<ImageDataset> ReadEpoch(BatchSource& source, int64_t max_images) {
+  int64_t count = source.num_images();
+  if (max_images > 0) count = std::min(count, max_images);
+  ImageDataset data;
+  data.channels = source.channels();
+  data.height = source.height();
+  data.width = source.width();
+  data.num_classes = static_cast<int>(source.num_classes());
+  std::vector<float> images(source.batch_size() * source.image_size());
+  std::vector<float> labels(source.batch_size());
+  source.Seek(0, 0);
+  while (data.num_images < count) {
+    absl::StatusOr<int64_t> served = source.Next(images.data(), labels.data());
+    if (!served.ok()) return served.status();
+    if (*served == 0) break;
+    const int64_t take = std::min(*served, count - data.num_images);
+    data.images.insert(data.images.end(), images.begin(),
+                       images.begin() + take * source.image_size());
+    for (int64_t i = 0; i < take; ++i) data.labels.push_back(static_cast<int32_t>(labels[i]));
+    data.num_images += take;
+  }
+  return data;
+}
+
 absl::StatusOr<int64_t> InMemoryBatches::Next(float* images, float* labels) {
   return batcher_.Next(images, labels);
 }

@@ -50,6 +50,11 @@ class BatchSource {
   virtual double wait_seconds() const { return 0; }
 };
 
+// Serves one epoch of `source` from its first batch into memory, at most
+// `max_images` images (0: all): for tools that index a test set (the
+// trainers stream instead).
+absl::StatusOr<ImageDataset> ReadEpoch(BatchSource& source, int64_t max_images);
+
 // An ImageDataset already in memory, through a Batcher.
 class InMemoryBatches final : public BatchSource {
  public:

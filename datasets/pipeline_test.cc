@@ -111,6 +111,30 @@ TEST(PipelineTest, EvalServesEveryImageInOrder) {
   EXPECT_GE((*pipeline)->wait_seconds(), 0);
 }
 
+TEST(PipelineTest, ReadEpochHoldsTheServedImagesInOrder) {
+  const std::string dir = MakeFolder("pipeline_read_epoch");
+  absl::StatusOr<std::unique_ptr<ImageFolder>> folder = ImageFolder::Open(dir);
+  ASSERT_TRUE(folder.ok());
+  auto pipeline = ImagePipeline::Create(**folder, Config(2, /*train=*/false));
+  ASSERT_TRUE(pipeline.ok());
+  const Served served = ServeAll(**pipeline, 0, 0, 0);
+  absl::StatusOr<ImageDataset> first = ReadEpoch(**pipeline, 7);  // crosses a batch
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->num_images, 7);
+  EXPECT_EQ(first->num_classes, 3);
+  EXPECT_EQ(first->channels, 3);
+  EXPECT_EQ(first->height, 16);
+  std::vector<float> expected = served.images[0];
+  expected.insert(expected.end(), served.images[1].begin(),
+                  served.images[1].begin() + 2 * first->image_size());
+  EXPECT_EQ(first->images, expected);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(first->labels[i], (*folder)->label(i));
+  absl::StatusOr<ImageDataset> all = ReadEpoch(**pipeline, 0);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->num_images, 23);
+  EXPECT_EQ(all->labels.size(), 23u);
+}
+
 TEST(PipelineTest, BadImagesStopWithTheirNameOrAreSkipped) {
   const std::string dir = MakeFolder("pipeline_bad");
   WriteBytes(dir + "/class1/zero.jpg", "");

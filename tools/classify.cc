@@ -29,6 +29,7 @@
 #include "datasets/image_source.h"
 #include "datasets/transforms.h"
 #include "tools/cli_util.h"
+#include "tools/eval_transform_flags.h"
 #include "tools/feature_viz.h"
 
 ABSL_FLAG(std::string, graph, "", "Graph (.pbtxt) the checkpoint was trained with.");
@@ -37,9 +38,6 @@ ABSL_FLAG(std::string, checkpoint, "",
 ABSL_FLAG(std::string, labels, "",
           "Class names: a text file (one per line) or an image-folder --data_dir.");
 ABSL_FLAG(int, top, 5, "How many classes to print per image.");
-ABSL_FLAG(std::string, mean, "0.485,0.456,0.406", "Per-channel mean, as in training.");
-ABSL_FLAG(std::string, std, "0.229,0.224,0.225", "Per-channel std, as in training.");
-ABSL_FLAG(double, resize_ratio, 256.0 / 224.0, "Shorter side / input size before the crop.");
 
 namespace tessera {
 namespace {
@@ -74,19 +72,7 @@ absl::Status Run(const std::vector<std::string>& photos) {
     return absl::InvalidArgumentError("the graph must list its logits as its first `output`");
   }
   TS_ASSIGN_OR_RETURN(Shape input, graph.InputShape("image", 1));
-  if (input.size() != 4) return absl::InvalidArgumentError("graph input 'image' must be NCHW");
-  datasets::TransformConfig transform;
-  transform.channels = static_cast<int>(input[1]);
-  transform.height = static_cast<int>(input[2]);
-  transform.width = static_cast<int>(input[3]);
-  transform.resize_ratio = absl::GetFlag(FLAGS_resize_ratio);
-  TS_ASSIGN_OR_RETURN(transform.mean, datasets::ParseFloatList(absl::GetFlag(FLAGS_mean)));
-  TS_ASSIGN_OR_RETURN(transform.std, datasets::ParseFloatList(absl::GetFlag(FLAGS_std)));
-  if (transform.channels == 1 && transform.mean.size() == 3) {  // ImageNet's, for grey
-    transform.mean = {(transform.mean[0] + transform.mean[1] + transform.mean[2]) / 3};
-    transform.std = {(transform.std[0] + transform.std[1] + transform.std[2]) / 3};
-  }
-  TS_RETURN_IF_ERROR(transform.Validate());
+  TS_ASSIGN_OR_RETURN(const datasets::TransformConfig transform, EvalTransformFromFlags(input));
 
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, Executor::Create(graph, model.params));
   int failed = 0;

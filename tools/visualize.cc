@@ -11,6 +11,9 @@
 //       --checkpoint=checkpoints/mlp --dataset=mnist --node=relu1 --channel=7 --count=16
 //       --out=top.png
 //
+// --dataset=folder --data_dir=DIR (its val/ images) or --dataset=cifar10
+// --data_dir=DIR (the test batch) go through the eval transform (--mean,
+// --std, --resize_ratio as for //tools:classify) to the graph's input.
 // (each command is one line). --checkpoint is a .tsr file or a directory
 // (its newest ckpt-*.tsr is used). See tools/feature_viz.h for what each
 // picture shows.
@@ -23,8 +26,11 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "datasets/idx.h"
+#include "datasets/image_source.h"
 #include "datasets/mnist_digits.h"
+#include "datasets/pipeline.h"
 #include "tools/cli_util.h"
+#include "tools/eval_transform_flags.h"
 #include "tools/feature_viz.h"
 #include "tools/image/png.h"
 
@@ -34,7 +40,11 @@ ABSL_FLAG(std::string, checkpoint, "",
           "Checkpoint file (.tsr) or a directory of them (the newest is used).");
 ABSL_FLAG(std::string, param, "", "filters: the weight parameter to draw, e.g. fc1/weight.");
 ABSL_FLAG(std::string, dataset, "mnist",
-          "activations, top_images: mnist | fashion (the test split).");
+          "activations, top_images: mnist | fashion | folder | cifar10 | cifar100 (the test "
+          "split).");
+ABSL_FLAG(std::string, data_dir, "", "folder, cifar10, cifar100: where the images are.");
+ABSL_FLAG(int64_t, max_images, 1000,
+          "folder, cifar10, cifar100: the first N test images (0: all), decoded into memory.");
 ABSL_FLAG(int64_t, index, 0, "activations: which test image.");
 ABSL_FLAG(std::string, node, "", "activations, top_images: the node whose output to show.");
 ABSL_FLAG(int64_t, channel, 0,
@@ -47,13 +57,35 @@ ABSL_FLAG(std::string, out, "", "The PNG file to write.");
 namespace tessera {
 namespace {
 
-absl::StatusOr<datasets::ImageDataset> LoadTestSet(const std::string& name) {
+// The test images: MNIST's or Fashion-MNIST's, or a folder's val/ split or
+// CIFAR's test batch through the eval transform to the graph's input.
+absl::StatusOr<datasets::ImageDataset> LoadTestSet(const std::string& name, const Graph& graph) {
   if (name == "mnist")
     return datasets::LoadMnistDigits(datasets::DefaultMnistDigitsDir(), datasets::Split::kTest);
   if (name == "fashion")
     return datasets::LoadFashionMnist(datasets::DefaultFashionMnistDir(), datasets::Split::kTest);
-  return absl::InvalidArgumentError(
-      absl::StrCat("--dataset must be mnist or fashion, got '", name, "'"));
+  if (name != "folder" && name != "cifar10" && name != "cifar100") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--dataset must be mnist, fashion, folder, cifar10 or cifar100, got '", name, "'"));
+  }
+  const std::string dir = UserPath(absl::GetFlag(FLAGS_data_dir));
+  if (dir.empty())
+    return absl::InvalidArgumentError(absl::StrCat("--dataset=", name, " needs --data_dir"));
+  std::unique_ptr<datasets::ImageSource> source;
+  if (name == "folder") {
+    TS_ASSIGN_OR_RETURN(source, datasets::OpenImageFolderSplit(dir, datasets::Split::kTest));
+  } else {
+    TS_ASSIGN_OR_RETURN(source, datasets::CifarSource::Load(dir, name == "cifar10" ? 10 : 100,
+                                                            datasets::Split::kTest));
+  }
+  TS_ASSIGN_OR_RETURN(Shape input, graph.InputShape("image", 1));
+  datasets::PipelineConfig config;
+  config.train = false;
+  config.batch_size = 64;
+  TS_ASSIGN_OR_RETURN(config.transform, EvalTransformFromFlags(input));
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<datasets::ImagePipeline> pipeline,
+                      datasets::ImagePipeline::Create(*source, config));
+  return datasets::ReadEpoch(*pipeline, absl::GetFlag(FLAGS_max_images));
 }
 
 absl::Status Run() {
@@ -78,7 +110,8 @@ absl::Status Run() {
     if (absl::GetFlag(FLAGS_node).empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--node is required for --mode=", mode));
     }
-    TS_ASSIGN_OR_RETURN(datasets::ImageDataset test, LoadTestSet(absl::GetFlag(FLAGS_dataset)));
+    TS_ASSIGN_OR_RETURN(datasets::ImageDataset test,
+                        LoadTestSet(absl::GetFlag(FLAGS_dataset), *model.graph));
     if (mode == "activations") {
       TS_ASSIGN_OR_RETURN(
           image, RenderActivations(*model.graph, model.params, test, absl::GetFlag(FLAGS_index),

@@ -7,6 +7,7 @@
 #include "core/checkpoint.h"
 #include "core/graph.h"
 #include "core/optimizer.h"
+#include "datasets/image_codec.h"
 #include "gtest/gtest.h"
 #include "tools/feature_viz.h"
 #include "tools/image/canvas.h"
@@ -318,7 +319,49 @@ TEST(VisualizeBinary, FiltersModeWritesAPng) {
                                   " --node=relu1 --dataset=cifar --out=", png),
                      &status);
   EXPECT_NE(status, 0);
-  EXPECT_NE(out.find("--dataset must be mnist or fashion"), std::string::npos) << out;
+  EXPECT_NE(out.find("--dataset must be mnist, fashion, folder, cifar10 or cifar100"),
+            std::string::npos)
+      << out;
+}
+
+// A folder's val/ images, decoded through the eval transform to the
+// graph's input, rank like any test set.
+TEST(VisualizeBinary, TopImagesOfAnImageFolder) {
+  const std::string dir = Temp("viz_folder");
+  std::filesystem::remove_all(dir);
+  for (const char* split : {"train", "val"}) {
+    for (int i = 0; i < 6; ++i) {
+      datasets::DecodedImage image;
+      image.width = image.height = 28;
+      image.channels = 1;
+      for (int p = 0; p < 28 * 28; ++p) image.pixels.push_back(static_cast<uint8_t>(p * (i + 1)));
+      const std::string class_dir = absl::StrCat(dir, "/", split, "/class", i % 2);
+      std::filesystem::create_directories(class_dir);
+      ASSERT_TRUE(datasets::WriteWholeFile(absl::StrCat(class_dir, "/", i, ".png"),
+                                           *datasets::EncodePng(image))
+                      .ok());
+    }
+  }
+  const std::string ckpt = MakeCheckpoint("models/mlp.pbtxt", "mlp5.tsr");
+  const std::string png = Temp("folder_top.png");
+  int status = 0;
+  const std::string common =
+      absl::StrCat("--mode=top_images --graph=models/mlp.pbtxt --checkpoint=", ckpt,
+                   " --node=relu1 --count=4 --mean=0 --std=1 --resize_ratio=1 --out=", png);
+  std::string out =
+      RunVisualize(absl::StrCat(common, " --dataset=folder --data_dir=", dir), &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("rank  test image  label  activation"), std::string::npos) << out;
+  Image image;
+  ASSERT_TRUE(ReadPng(png, &image).ok());
+  // --max_images bounds the set the images are ranked from.
+  out = RunVisualize(absl::StrCat(common, " --dataset=folder --max_images=3 --data_dir=", dir),
+                     &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_EQ(out.find("\n   4 "), std::string::npos) << out;  // 3 ranked, not 4
+  out = RunVisualize(absl::StrCat(common, " --dataset=folder"), &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("--dataset=folder needs --data_dir"), std::string::npos) << out;
 }
 
 }  // namespace
