@@ -6,6 +6,7 @@
 
 #include "core/checkpoint.h"
 #include "core/graph.h"
+#include "datasets/image_codec.h"
 #include "datasets/masking.h"
 #include "datasets/mnist_digits.h"
 #include "datasets/test_data.h"
@@ -278,6 +279,43 @@ TEST(Training, ResumeMidEpochMatchesUninterruptedRunBitwise) {
     EXPECT_EQ(x.optimizer_state(i).SerializeAsString(), y.optimizer_state(i).SerializeAsString())
         << x.optimizer_state(i).name();
   }
+}
+
+// A folder of colour pictures of another size is decoded once to the
+// graph's 1x28x28 input, in [0, 1], and trains like the digits.
+TEST(Training, ImageFolderIsDecodedToTheGraphsInput) {
+  const std::string dir = ::testing::TempDir() + "/inpainting_folder";
+  std::filesystem::remove_all(dir);
+  for (const char* split : {"train", "val"}) {
+    const int count = std::string(split) == "train" ? 128 : 10;
+    for (int i = 0; i < count; ++i) {
+      datasets::DecodedImage image;
+      image.width = 40;
+      image.height = 36;
+      image.channels = 3;
+      for (int p = 0; p < 40 * 36 * 3; ++p) {
+        image.pixels.push_back(static_cast<uint8_t>((p / 3 % 40 > 20 + i % 7 ? 230 : 10) + p % 3));
+      }
+      const std::string class_dir = absl::StrCat(dir, "/", split, "/c", i % 2);
+      std::filesystem::create_directories(class_dir);
+      ASSERT_TRUE(datasets::WriteWholeFile(absl::StrCat(class_dir, "/", i, ".png"),
+                                           *datasets::EncodePng(image))
+                      .ok());
+    }
+  }
+  InpaintingConfig config = SmallRun("folder");
+  config.dataset = "folder";
+  config.image_data.dir = dir;
+  absl::StatusOr<InpaintingResult> result = TrainInpainting(config);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->steps, 2);
+  EXPECT_EQ(result->test.model.pixels(), 10 * 144);
+  // Pixels in [0, 1]: no error can exceed 1.
+  EXPECT_LE(result->test.copy_input.mse(), 1.0);
+  EXPECT_GT(result->test.mean_image.mse(), 0.0);
+
+  config.image_data.dir = "";
+  EXPECT_NE(TrainInpainting(config).status().message().find("needs --data_dir"), std::string::npos);
 }
 
 // The U-Net pastes the given pixels back: outside the hole its output is
