@@ -10,6 +10,9 @@
 // an implicit GEMM that packs im2col's blocks straight from x. Gradients:
 //   dx  = col2im(W_g^T dy),   dW_g = sum over images of dy col^T,
 //   db  = sum of dy over images and pixels.
+// Stride-1 3x3 convolutions with enough channels take Winograd F(4x4, 3x3)
+// instead (ops/common/winograd.h), forward and for dx, which is then the
+// convolution of dy with the turned, transposed weight.
 
 #include <algorithm>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "core/thread_pool.h"
 #include "ops/common/gemm.h"
 #include "ops/common/im2col.h"
+#include "ops/common/winograd.h"
 
 #if TESSERA_CUDA
 #include "ops/common/cudnn_conv.h"
@@ -164,10 +168,56 @@ int64_t ImagesPerForwardGemm(const conv::ConvGeometry& g, int64_t batch) {
   return std::clamp<int64_t>((4096 + pixels - 1) / pixels, 1, batch);
 }
 
+// The Winograd forms, group by group: y = conv(x, W_g), and dx = conv(dy,
+// W_g turned by 180 degrees with its channel axes swapped), padded by 2 - pad.
+void WinogradForward(const Conv2dProblem& p, const float* x, const float* w, const float* bias,
+                     float* y) {
+  const conv::ConvGeometry& g = p.geometry;
+  std::vector<float> u(conv::WinogradWeightSize(p.out_per_group, g.channels));
+  for (int64_t grp = 0; grp < p.groups; ++grp) {
+    conv::WinogradTransformWeights(w + grp * p.weight_group_size(), p.out_per_group, g.channels,
+                                   false, u.data());
+    const conv::WinogradConv wc{
+        p.batch,           g.channels, g.in_h,  g.in_w,       p.image_size(),
+        p.out_per_group,   g.out_h,    g.out_w, p.out_size(), g.attrs.padding[0],
+        g.attrs.padding[1]};
+    conv::WinogradConv3x3(wc, u.data(), x + grp * g.image_size(),
+                          bias != nullptr ? bias + grp * p.out_per_group : nullptr,
+                          y + grp * p.out_per_group * g.col_cols());
+  }
+}
+
+void WinogradInputGradient(const Conv2dProblem& p, const float* w, const float* dy, float* dx) {
+  const conv::ConvGeometry& g = p.geometry;
+  std::vector<float> u(conv::WinogradWeightSize(g.channels, p.out_per_group));
+  for (int64_t grp = 0; grp < p.groups; ++grp) {
+    conv::WinogradTransformWeights(w + grp * p.weight_group_size(), g.channels, p.out_per_group,
+                                   true, u.data());
+    const conv::WinogradConv wc{p.batch,
+                                p.out_per_group,
+                                g.out_h,
+                                g.out_w,
+                                p.out_size(),
+                                g.channels,
+                                g.in_h,
+                                g.in_w,
+                                p.image_size(),
+                                2 - g.attrs.padding[0],
+                                2 - g.attrs.padding[1]};
+    conv::WinogradConv3x3(wc, u.data(), dy + grp * p.out_per_group * g.col_cols(), nullptr,
+                          dx + grp * g.image_size());
+  }
+}
+
 absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
                            std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, in[0], in[1], out[0]));
   const conv::ConvGeometry& g = p.geometry;
+  if (conv::UseWinograd(g, p.out_per_group)) {
+    WinogradForward(p, in[0].data(), in[1].data(), in.size() == 3 ? in[2].data() : nullptr,
+                    out[0].data());
+    return absl::OkStatus();
+  }
   const int64_t chunk = ImagesPerForwardGemm(g, p.batch), pixels = g.col_cols();
   // Implicit GEMM: the im2col matrix is packed block by block from x.
   std::vector<float> wide(chunk > 1 ? p.out_per_group * chunk * pixels : 0);
@@ -203,7 +253,9 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
   const int64_t pixels = g.col_cols();
   Tensor& dx = args.input_grads[0];
   Tensor& dw = args.input_grads[1];
-  if (dx.defined()) {
+  if (dx.defined() && conv::UseWinograd(g, p.out_per_group)) {
+    WinogradInputGradient(p, w.data(), dy.data(), dx.data());
+  } else if (dx.defined()) {
     // d col = W_g^T dy, then scattered back onto the pixels it read.
     const int64_t chunk = ImagesPerChunk(g, p.batch);
     std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);

@@ -1,9 +1,15 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "core/gradient_check.h"
 #include "core/op_test_case.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ops/common/winograd.h"
 
 namespace tessera {
 namespace {
@@ -189,6 +195,109 @@ TEST(Conv2dShape, RejectsBadAttributes) {
   ExpectRejected(ok, {{0, 1}, {0, 0}, {1, 1}, 1}, "stride must be >= 1");
   ExpectRejected(ok, {{1, 1}, {0, -1}, {1, 1}, 1}, "padding must be >= 0");
   ExpectRejected(ok, {{1, 1}, {0, 0}, {1, 0}, 1}, "dilation must be >= 1");
+}
+
+// Winograd F(4x4, 3x3), forced on shapes that cut its 4x4 tiles at every
+// edge: odd sizes, padding 0 to 3 (3: the input gradient's padding 2 - 3
+// crops), groups, odd batches, more tiles than one block. The forward
+// against the double reference, dx and dW against the plain path's, and the
+// finite-difference gradient check through it. Tolerances are the golden
+// data's (1e-4 + 1e-4 |b|): F(4x4, 3x3)'s transforms scale values up and
+// back down by up to ~100, so its rounding errors exceed a direct sum's
+// (the conformance cases' 1e-5, which the plain path keeps).
+class ForceWinograd {
+ public:
+  explicit ForceWinograd(conv::WinogradUse use) { conv::SetWinogradUseForTesting(use); }
+  ~ForceWinograd() { conv::SetWinogradUseForTesting(conv::WinogradUse::kAuto); }
+};
+
+void ExpectNear(const std::vector<float>& got, const std::vector<float>& want, double tol,
+                const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  int reported = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double err = std::fabs(double(got[i]) - want[i]);
+    if (!(err <= tol * (1 + std::fabs(double(want[i])))) && reported++ < 5) {
+      ADD_FAILURE() << what << " [" << i << "]: " << got[i] << " vs " << want[i];
+    }
+  }
+}
+
+struct WinogradCase {
+  Shape x, w;
+  Params p;
+};
+
+TEST(Conv2dWinograd, ForcedPathMatchesReferenceAndPlainGradients) {
+  const OpSchema* schema = OpRegistry::Global().Find("conv2d");
+  ASSERT_NE(schema, nullptr);
+  const std::vector<WinogradCase> cases = {
+      {{1, 1, 4, 4}, {1, 1, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+      {{3, 5, 7, 9}, {6, 5, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+      {{2, 3, 5, 6}, {4, 3, 3, 3}, {{1, 1}, {0, 0}, {1, 1}, 1}},
+      {{1, 4, 11, 5}, {3, 4, 3, 3}, {{1, 1}, {2, 0}, {1, 1}, 1}},
+      {{3, 4, 6, 13}, {6, 2, 3, 3}, {{1, 1}, {1, 2}, {1, 1}, 2}},
+      {{2, 3, 5, 5}, {2, 3, 3, 3}, {{1, 1}, {3, 1}, {1, 1}, 1}},
+      {{1, 2, 37, 35}, {3, 2, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+  };
+  for (const WinogradCase& wc : cases) {
+    const std::string name = absl::StrCat(ShapeToString(wc.x), " * ", ShapeToString(wc.w), " pad ",
+                                          wc.p.padding[0], "x", wc.p.padding[1]);
+    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(ToAttrs(wc.p));
+    ASSERT_TRUE(attrs.ok()) << attrs.status();
+    const std::vector<Tensor> inputs = {RandomTensor(wc.x, 300), RandomTensor(wc.w, 301),
+                                        RandomTensor({wc.w[0]}, 302)};
+    absl::StatusOr<OpRun> plain = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    const std::vector<Tensor> dy = {RandomTensor(plain->outputs[0].shape(), 303)};
+    absl::StatusOr<std::vector<Tensor>> plain_grads;
+    {
+      ForceWinograd never(conv::WinogradUse::kNever);
+      plain_grads = RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
+      ASSERT_TRUE(plain_grads.ok()) << plain_grads.status();
+    }
+    ForceWinograd always(conv::WinogradUse::kAlways);
+    absl::StatusOr<OpRun> run = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
+    ASSERT_TRUE(run.ok()) << run.status();
+    ExpectNear(run->outputs[0].ToVector(), Reference(inputs, *attrs)[0], 1e-4, name + " y");
+    absl::StatusOr<std::vector<Tensor>> grads =
+        RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
+    ASSERT_TRUE(grads.ok()) << grads.status();
+    for (int i = 0; i < 3; ++i) {
+      ExpectNear((*grads)[i].ToVector(), (*plain_grads)[i].ToVector(), 1e-4,
+                 absl::StrCat(name, " gradient of input ", i));
+    }
+    absl::StatusOr<GradCheckReport> check =
+        CheckGradients("conv2d", *attrs, inputs, Device::kCpu, true, 1, GradCheckOptions());
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_EQ(check->failed, 0) << name << ": " << check->failures[0];
+  }
+}
+
+// At a real layer's channel count the transforms' rounding adds up over 64
+// channels: the error, against a double reference, must stay within the
+// golden tolerance (|a - b| <= 1e-4 + 1e-4 |b|, ops/golden).
+TEST(Conv2dWinograd, ErrorAtSixtyFourChannelsWithinGoldenTolerance) {
+  const OpSchema* schema = OpRegistry::Global().Find("conv2d");
+  ASSERT_NE(schema, nullptr);
+  absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(ToAttrs({{1, 1}, {1, 1}, {1, 1}, 1}));
+  ASSERT_TRUE(attrs.ok()) << attrs.status();
+  const std::vector<Tensor> inputs = {RandomTensor({2, 64, 14, 13}, 310),
+                                      RandomTensor({16, 64, 3, 3}, 311)};
+  ForceWinograd always(conv::WinogradUse::kAlways);
+  absl::StatusOr<OpRun> run = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<float> got = run->outputs[0].ToVector();
+  const std::vector<float> want = Reference(inputs, *attrs)[0];
+  double max_err = 0, max_ref = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double err = std::fabs(double(got[i]) - want[i]);
+    max_err = std::max(max_err, err);
+    max_ref = std::max(max_ref, std::fabs(double(want[i])));
+    EXPECT_LE(err, 1e-4 + 1e-4 * std::fabs(double(want[i]))) << "y[" << i << "]";
+  }
+  std::printf("Winograd F(4x4,3x3), 64 channels: max |error| %.3g, max |y| %.3g\n", max_err,
+              max_ref);
 }
 
 }  // namespace
