@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "core/thread_pool.h"
-#include "ops/common/gemm.h"
 
 // Highway runtime dispatch: this file is compiled once per SIMD target.
 #undef HWY_TARGET_INCLUDE
@@ -14,12 +13,17 @@
 #include "hwy/cache_control.h"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
+// MicroKernel, kMr and kNv, per target.
+#include "ops/common/gemm_kernel-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tessera {
 namespace conv {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+using tessera::HWY_NAMESPACE::kMr;
+using tessera::HWY_NAMESPACE::kNv;
+using tessera::HWY_NAMESPACE::MicroKernel;
 
 constexpr int64_t kOut = 4;   // output pixels per tile side
 constexpr int64_t kIn = 6;    // input pixels per tile side (kOut + 3 - 1)
@@ -29,9 +33,8 @@ constexpr int64_t kPos = 36;  // positions of a transformed tile
 // and products (36 x (in_ch + out_ch) x tiles floats) stay near 1 MiB, in
 // the L2 cache. A multiple of 16 and of 48 (the GEMM's panel width), fixed
 // by the shape only.
-int64_t kBlockFloats = int64_t{1} << 19;
 int64_t TilesPerBlock(const WinogradConv& p) {
-  if (const char* e = getenv("WINO_BLOCK")) kBlockFloats = atoll(e);
+  constexpr int64_t kBlockFloats = int64_t{1} << 18;
   if (SmallChunksForTesting()) return 5;  // several blocks, partial vectors
   const int64_t floats_per_tile = kPos * (p.in_ch + p.out_ch);
   return std::clamp<int64_t>(kBlockFloats / floats_per_tile / 48 * 48, 48, 384);
@@ -201,23 +204,52 @@ void TransformOutput(const WinogradConv& p, int64_t tiles_h, int64_t tiles_w, co
   }
 }
 
+// u [36][in_ch][out_ch] as the micro-kernel reads it: per position, panels
+// of kMr outputs, each [in_ch][kMr], zero past out_ch.
+void PackWeights(const WinogradConv& p, const float* u, float* packed) {
+  const int64_t panels = (p.out_ch + kMr - 1) / kMr;
+  for (int64_t xi = 0; xi < kPos; ++xi) {
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t o0 = q * kMr, valid = std::min(kMr, p.out_ch - o0);
+      for (int64_t i = 0; i < p.in_ch; ++i) {
+        const float* src = u + (xi * p.in_ch + i) * p.out_ch + o0;
+        float* dst = packed + ((xi * panels + q) * p.in_ch + i) * kMr;
+        std::copy(src, src + valid, dst);
+        std::fill(dst + valid, dst + kMr, 0.0f);
+      }
+    }
+  }
+}
+
 void Conv3x3(const WinogradConv& p, const float* u, const float* x, const float* bias, float* y) {
   const int64_t tiles_h = (p.out_h + kOut - 1) / kOut, tiles_w = (p.out_w + kOut - 1) / kOut;
   const int64_t tiles = p.batch * tiles_h * tiles_w;
   const int64_t per_block = TilesPerBlock(p), blocks = (tiles + per_block - 1) / per_block;
-  const int64_t lanes = hn::Lanes(hn::ScalableTag<float>());
+  const int64_t lanes = hn::Lanes(hn::ScalableTag<float>()), nr = kNv * lanes;
+  const int64_t panels = (p.out_ch + kMr - 1) / kMr;
+  auto packed_u = hwy::AllocateAligned<float>(static_cast<size_t>(kPos * panels * kMr * p.in_ch));
+  PackWeights(p, u, packed_u.get());
   ParallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
-    auto v = hwy::AllocateAligned<float>(static_cast<size_t>(kPos * p.in_ch * per_block));
-    auto m = hwy::AllocateAligned<float>(static_cast<size_t>(kPos * p.out_ch * per_block + lanes));
+    // v and m have a panel of slack: the micro-kernel reads whole panels.
+    auto v = hwy::AllocateAligned<float>(static_cast<size_t>(kPos * p.in_ch * per_block + nr));
+    auto m = hwy::AllocateAligned<float>(static_cast<size_t>(kPos * p.out_ch * per_block + nr));
     const int64_t row_floats = kOut * ((tiles_w + lanes - 1) / lanes * lanes) + kOut;
     auto rows = hwy::AllocateAligned<float>(static_cast<size_t>(kIn * row_floats));
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t t0 = b * per_block, nt = std::min(per_block, tiles - t0);
       TransformInput(p, tiles_h, tiles_w, x, t0, nt, rows.get(), v.get());
+      // m[xi] = u[xi]^T v[xi]: the tiles' rows of v are the micro-kernel's
+      // B rows as they stand, no packing.
       for (int64_t xi = 0; xi < kPos; ++xi) {
-        // Inside ParallelFor, each Gemm runs on this thread alone.
-        Gemm(true, false, p.out_ch, nt, p.in_ch, u + xi * p.out_ch * p.in_ch,
-             v.get() + xi * p.in_ch * nt, m.get() + xi * p.out_ch * nt, false);
+        const float* a = packed_u.get() + xi * panels * kMr * p.in_ch;
+        const float* bx = v.get() + xi * p.in_ch * nt;
+        float* mx = m.get() + xi * p.out_ch * nt;
+        for (int64_t j0 = 0; j0 < nt; j0 += nr) {
+          for (int64_t q = 0; q < panels; ++q) {
+            MicroKernel(a + q * kMr * p.in_ch, bx + j0, p.in_ch, mx + q * kMr * nt + j0, nt,
+                        std::min(kMr, p.out_ch - q * kMr), std::min(nr, nt - j0), false, nt);
+          }
+        }
       }
       TransformOutput(p, tiles_h, tiles_w, m.get(), bias, t0, nt, y);
     }
