@@ -241,6 +241,118 @@ inline void Im2colRowSegment(const ConvGeometry& g, const float* image, int64_t 
   }
 }
 
+// Strided or padded convolutions make im2col's copies short and clamped, or
+// element by element (stride > 1). Split into stride phases with the zero
+// padding written out, every run of an im2col row inside one output row is
+// one plain copy (dilation 1):
+//   phases[c][ph][pw][r][q] = padded image[c][r * stride_h + ph][q * stride_w + pw]
+// and im2col row (c, kh, kw), pixel (oh, ow) reads
+//   phases[c][kh % stride_h][kw % stride_w][oh + kh / stride_h][ow + kw / stride_w].
+struct PhaseLayout {
+  int64_t rows, cols;  // of one phase plane
+  int64_t stride_h, stride_w;
+  int64_t plane() const { return rows * cols; }
+  int64_t channel() const { return stride_h * stride_w * plane(); }
+};
+
+inline bool UsePhases(const ConvGeometry& g) {
+  const auto& a = g.attrs;
+  return a.dilation[0] == 1 && a.dilation[1] == 1 &&
+         (a.stride[0] > 1 || a.stride[1] > 1 || a.padding[0] > 0 || a.padding[1] > 0);
+}
+
+inline PhaseLayout MakePhaseLayout(const ConvGeometry& g) {
+  const auto& a = g.attrs;
+  return {(g.in_h + 2 * a.padding[0] + a.stride[0] - 1) / a.stride[0],
+          (g.in_w + 2 * a.padding[1] + a.stride[1] - 1) / a.stride[1], a.stride[0], a.stride[1]};
+}
+
+// The phases of `channels` planes of in_h x in_w (image) into phases, each
+// channel L.channel() floats.
+inline void SplitPhases(const ConvGeometry& g, const PhaseLayout& L, int64_t channels,
+                        const float* image, float* phases) {
+  const auto& a = g.attrs;
+  ParallelFor(channels, std::max<int64_t>(1, (1 << 14) / L.channel()), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* plane = image + c * g.in_h * g.in_w;
+      for (int64_t ph = 0; ph < L.stride_h; ++ph) {
+        for (int64_t pw = 0; pw < L.stride_w; ++pw) {
+          float* out = phases + c * L.channel() + (ph * L.stride_w + pw) * L.plane();
+          const int64_t first = pw - a.padding[1];  // iw at q = 0
+          const int64_t lo = ValidBegin(first, L.stride_w, L.cols);
+          const int64_t hi = std::max(lo, ValidEnd(first, L.stride_w, g.in_w, L.cols));
+          for (int64_t r = 0; r < L.rows; ++r, out += L.cols) {
+            const int64_t ih = r * L.stride_h + ph - a.padding[0];
+            if (ih < 0 || ih >= g.in_h) {
+              std::fill(out, out + L.cols, 0.0f);
+              continue;
+            }
+            const float* src = plane + ih * g.in_w + first;
+            std::fill(out, out + lo, 0.0f);
+            for (int64_t q = lo; q < hi; ++q) out[q] = src[q * L.stride_w];
+            std::fill(out + hi, out + L.cols, 0.0f);
+          }
+        }
+      }
+    }
+  });
+}
+
+// PackIm2colPanels over phases: `count` images side by side, image j's
+// phases at phases + j * image_stride.
+inline void PackPhasedPanels(const ConvGeometry& g, const PhaseLayout& L, const float* phases,
+                             int64_t image_stride, int64_t k0, int64_t kc, int64_t c0, int64_t cols,
+                             int64_t nr, float* out) {
+  const int64_t pixels = g.col_cols();
+  for (int64_t p = 0; p < cols; p += nr, out += kc * nr) {
+    const int64_t valid = std::min(nr, cols - p);
+    if (valid < nr) {
+      for (int64_t kk = 0; kk < kc; ++kk)
+        std::fill(out + kk * nr + valid, out + kk * nr + nr, 0.0f);
+    }
+    for (int64_t t = 0; t < valid;) {
+      const int64_t col = c0 + p + t;
+      const int64_t pix = col % pixels, oh = pix / g.out_w, ow0 = pix % g.out_w;
+      const int64_t run = std::min(valid - t, g.out_w - ow0);
+      // The run's first pixel in phase plane (0, 0) of channel 0.
+      const float* base = phases + (col / pixels) * image_stride + oh * L.cols + ow0;
+      int64_t kw = k0 % g.kernel_w, kh = (k0 / g.kernel_w) % g.kernel_h;
+      int64_t c = k0 / (g.kernel_w * g.kernel_h);
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        const float* src = base + c * L.channel() +
+                           ((kh % L.stride_h) * L.stride_w + kw % L.stride_w) * L.plane() +
+                           (kh / L.stride_h) * L.cols + kw / L.stride_w;
+        std::copy(src, src + run, out + kk * nr + t);
+        if (++kw == g.kernel_w) {
+          kw = 0;
+          if (++kh == g.kernel_h) {
+            kh = 0;
+            ++c;
+          }
+        }
+      }
+      t += run;
+    }
+  }
+}
+
+// Im2colRowSegment over one image's phases.
+inline void PhasedRowSegment(const ConvGeometry& g, const PhaseLayout& L, const float* phases,
+                             int64_t row, int64_t pix0, int64_t count, float* dst) {
+  const int64_t kw = row % g.kernel_w, kh = (row / g.kernel_w) % g.kernel_h;
+  const int64_t c = row / (g.kernel_w * g.kernel_h);
+  const float* plane = phases + c * L.channel() +
+                       ((kh % L.stride_h) * L.stride_w + kw % L.stride_w) * L.plane() +
+                       (kh / L.stride_h) * L.cols + kw / L.stride_w;
+  for (int64_t i = 0; i < count;) {
+    const int64_t pix = pix0 + i, oh = pix / g.out_w, ow0 = pix % g.out_w;
+    const int64_t run = std::min(count - i, g.out_w - ow0);
+    const float* src = plane + oh * L.cols + ow0;
+    std::copy(src, src + run, dst + i);
+    i += run;
+  }
+}
+
 // image = col2im(col): overwrites image with the sum of the col entries that
 // im2col would read from each pixel. Each channel is summed by one thread in
 // a fixed order, so the result is deterministic.

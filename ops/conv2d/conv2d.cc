@@ -219,16 +219,32 @@ absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
     return absl::OkStatus();
   }
   const int64_t chunk = ImagesPerForwardGemm(g, p.batch), pixels = g.col_cols();
-  // Implicit GEMM: the im2col matrix is packed block by block from x.
+  // Implicit GEMM: the im2col matrix is packed block by block from x, or
+  // from its stride phases (conv::PhaseLayout) when copies would otherwise
+  // be clamped or strided.
   std::vector<float> wide(chunk > 1 ? p.out_per_group * chunk * pixels : 0);
+  const bool phased = conv::UsePhases(g);
+  const conv::PhaseLayout layout = conv::MakePhaseLayout(g);
+  const int64_t phased_image = p.in_channels * layout.channel();
+  std::vector<float> phases(phased ? chunk * phased_image : 0);
   float* y = out[0].data();
   for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
     const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
+    for (int64_t j = 0; phased && j < count; ++j) {
+      conv::SplitPhases(g, layout, p.in_channels, in[0].data() + (n0 + j) * p.image_size(),
+                        phases.data() + j * phased_image);
+    }
     for (int64_t grp = 0; grp < p.groups; ++grp) {
       const float* images = in[0].data() + n0 * p.image_size() + grp * g.image_size();
+      const float* group_phases = phases.data() + grp * g.channels * layout.channel();
       const PackBFn pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
                                float* panels) {
-        conv::PackIm2colPanels(g, images, p.image_size(), k0, kc, c0, cols, nr, panels);
+        if (phased) {
+          conv::PackPhasedPanels(g, layout, group_phases, phased_image, k0, kc, c0, cols, nr,
+                                 panels);
+        } else {
+          conv::PackIm2colPanels(g, images, p.image_size(), k0, kc, c0, cols, nr, panels);
+        }
       };
       const float* w = in[1].data() + grp * p.weight_group_size();
       if (count == 1) {
@@ -277,16 +293,28 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
     // dy_n read in place, col_n^T packed from x; images summed in order, so
     // dW is deterministic.
     float* dw_data = dw.data();
+    const bool phased = conv::UsePhases(g);
+    const conv::PhaseLayout layout = conv::MakePhaseLayout(g);
+    std::vector<float> phases(phased ? p.in_channels * layout.channel() : 0);
     for (int64_t n = 0; n < p.batch; ++n) {
+      if (phased) {
+        conv::SplitPhases(g, layout, p.in_channels, x.data() + n * p.image_size(), phases.data());
+      }
       for (int64_t grp = 0; grp < p.groups; ++grp) {
         const float* image = x.data() + n * p.image_size() + grp * g.image_size();
+        const float* group_phases = phases.data() + grp * g.channels * layout.channel();
         const PackBFn pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
                                  float* out) {
           std::vector<float> lines(nr * kc);
           for (int64_t pnl = 0; pnl < cols; pnl += nr, out += kc * nr) {
             const int64_t valid = std::min(nr, cols - pnl);
             for (int64_t j = 0; j < valid; ++j) {
-              conv::Im2colRowSegment(g, image, c0 + pnl + j, k0, kc, lines.data() + j * kc);
+              if (phased) {
+                conv::PhasedRowSegment(g, layout, group_phases, c0 + pnl + j, k0, kc,
+                                       lines.data() + j * kc);
+              } else {
+                conv::Im2colRowSegment(g, image, c0 + pnl + j, k0, kc, lines.data() + j * kc);
+              }
             }
             PackLinesIntoPanel(lines.data(), kc, kc, nr, valid, out);
           }
