@@ -28,3 +28,8 @@ def cases():
          attrs=[ints("stride", 1, 2), ints("padding", 1, 0), ints("dilation", 1, 2),
                 int_("groups", 3)],
          note="2x3 kernel, per-axis stride/padding/dilation, depthwise")
+    r = rng_for("conv2d", "winograd_3x3_16ch_odd")
+    case("conv2d", "winograd_3x3_16ch_odd",
+         [uniform(r, (3, 16, 9, 11)), uniform(r, (16, 16, 3, 3)), uniform(r, (16,))], [0, 1, 2],
+         conv(padding=(1, 1)), attrs=[ints("padding", 1, 1)],
+         note="16 channels each way: forward and dx take Winograd F(4x4,3x3); odd sizes cut tiles")
