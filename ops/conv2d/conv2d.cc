@@ -209,33 +209,26 @@ void WinogradInputGradient(const Conv2dProblem& p, const float* w, const float* 
   }
 }
 
-absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
-                           std::vector<Tensor>& out) {
-  TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, in[0], in[1], out[0]));
+// y = conv(x, w) without bias: per chunk of images and group, an implicit
+// GEMM whose im2col matrix is packed block by block from x, or from its
+// stride phases (conv::PhaseLayout) when copies would otherwise be clamped
+// or strided.
+void ImplicitGemmForward(const Conv2dProblem& p, const float* x, const float* w, float* y) {
   const conv::ConvGeometry& g = p.geometry;
-  if (conv::UseWinograd(g, p.out_per_group)) {
-    WinogradForward(p, in[0].data(), in[1].data(), in.size() == 3 ? in[2].data() : nullptr,
-                    out[0].data());
-    return absl::OkStatus();
-  }
   const int64_t chunk = ImagesPerForwardGemm(g, p.batch), pixels = g.col_cols();
-  // Implicit GEMM: the im2col matrix is packed block by block from x, or
-  // from its stride phases (conv::PhaseLayout) when copies would otherwise
-  // be clamped or strided.
   std::vector<float> wide(chunk > 1 ? p.out_per_group * chunk * pixels : 0);
   const bool phased = conv::UsePhases(g);
   const conv::PhaseLayout layout = conv::MakePhaseLayout(g);
   const int64_t phased_image = p.in_channels * layout.channel();
   std::vector<float> phases(phased ? chunk * phased_image : 0);
-  float* y = out[0].data();
   for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
     const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
     for (int64_t j = 0; phased && j < count; ++j) {
-      conv::SplitPhases(g, layout, p.in_channels, in[0].data() + (n0 + j) * p.image_size(),
+      conv::SplitPhases(g, layout, p.in_channels, x + (n0 + j) * p.image_size(),
                         phases.data() + j * phased_image);
     }
     for (int64_t grp = 0; grp < p.groups; ++grp) {
-      const float* images = in[0].data() + n0 * p.image_size() + grp * g.image_size();
+      const float* images = x + n0 * p.image_size() + grp * g.image_size();
       const float* group_phases = phases.data() + grp * g.channels * layout.channel();
       const PackBFn pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
                                float* panels) {
@@ -246,18 +239,95 @@ absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
           conv::PackIm2colPanels(g, images, p.image_size(), k0, kc, c0, cols, nr, panels);
         }
       };
-      const float* w = in[1].data() + grp * p.weight_group_size();
+      const float* wg = w + grp * p.weight_group_size();
       if (count == 1) {
-        GemmImplicitB(false, p.out_per_group, ld, g.col_rows(), w, pack,
+        GemmImplicitB(false, p.out_per_group, ld, g.col_rows(), wg, pack,
                       y + n0 * p.out_size() + grp * p.out_per_group * pixels, false);
       } else {
-        GemmImplicitB(false, p.out_per_group, ld, g.col_rows(), w, pack, wide.data(), false);
+        GemmImplicitB(false, p.out_per_group, ld, g.col_rows(), wg, pack, wide.data(), false);
         ScatterToNchw(p, n0, count, grp, wide.data(), y);
       }
     }
   }
-  if (in.size() == 3) conv::AddBias(in[2].data(), p.batch, p.out_channels, g.col_cols(), y);
+}
+
+// For stride 1 and no dilation, dx is itself a stride-1 convolution: of dy
+// with the weight turned by 180 degrees and its channel axes swapped,
+// padded by k - 1 - pad; it runs as the forward's implicit GEMM, with no
+// column buffer. False when that padding would be negative.
+bool InputGradientAsConvolution(const Conv2dProblem& p, const float* w, const float* dy,
+                                float* dx) {
+  const conv::ConvGeometry& g = p.geometry;
+  const auto& a = g.attrs;
+  const int64_t pad_h = g.kernel_h - 1 - a.padding[0], pad_w = g.kernel_w - 1 - a.padding[1];
+  if (a.stride[0] != 1 || a.stride[1] != 1 || a.dilation[0] != 1 || a.dilation[1] != 1 ||
+      pad_h < 0 || pad_w < 0) {
+    return false;
+  }
+  Conv2dProblem q;
+  q.batch = p.batch;
+  q.in_channels = p.out_channels;
+  q.out_channels = p.in_channels;
+  q.groups = p.groups;
+  q.out_per_group = g.channels;
+  q.geometry = g;
+  q.geometry.channels = p.out_per_group;
+  q.geometry.in_h = g.out_h;
+  q.geometry.in_w = g.out_w;
+  q.geometry.out_h = g.in_h;
+  q.geometry.out_w = g.in_w;
+  q.geometry.attrs.padding = {pad_h, pad_w};
+  // turned[grp * C_g + c][o][kh][kw] = w[grp * O_g + o][c][kH-1-kh][kW-1-kw].
+  std::vector<float> turned(p.out_channels * g.col_rows());
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  ParallelFor(p.in_channels, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t ci = c0; ci < c1; ++ci) {
+      const int64_t grp = ci / g.channels, c = ci % g.channels;
+      for (int64_t o = 0; o < p.out_per_group; ++o) {
+        const float* src = w + ((grp * p.out_per_group + o) * g.channels + c) * taps;
+        float* dst = turned.data() + (ci * p.out_per_group + o) * taps;
+        for (int64_t t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
+      }
+    }
+  });
+  ImplicitGemmForward(q, dy, turned.data(), dx);
+  return true;
+}
+
+absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
+                           std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(const Conv2dProblem p, MakeProblem(ctx.attrs, in[0], in[1], out[0]));
+  const conv::ConvGeometry& g = p.geometry;
+  if (conv::UseWinograd(g, p.out_per_group)) {
+    WinogradForward(p, in[0].data(), in[1].data(), in.size() == 3 ? in[2].data() : nullptr,
+                    out[0].data());
+    return absl::OkStatus();
+  }
+  ImplicitGemmForward(p, in[0].data(), in[1].data(), out[0].data());
+  if (in.size() == 3) {
+    conv::AddBias(in[2].data(), p.batch, p.out_channels, g.col_cols(), out[0].data());
+  }
   return absl::OkStatus();
+}
+
+// dx the general way (strided or dilated): d col = W_g^T dy, then
+// scattered back onto the pixels it read.
+void Col2imInputGradient(const Conv2dProblem& p, const float* w, const float* dy, float* dx) {
+  const conv::ConvGeometry& g = p.geometry;
+  const int64_t chunk = ImagesPerChunk(g, p.batch), pixels = g.col_cols();
+  std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);
+  for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
+    const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
+    for (int64_t grp = 0; grp < p.groups; ++grp) {
+      GatherFromNchw(p, n0, count, grp, dy, wide.data());
+      Gemm(true, false, g.col_rows(), ld, p.out_per_group, w + grp * p.weight_group_size(),
+           wide.data(), col.data(), false);
+      for (int64_t j = 0; j < count; ++j) {
+        conv::Col2im(g, col.data() + j * pixels,
+                     dx + (n0 + j) * p.image_size() + grp * g.image_size(), ld);
+      }
+    }
+  }
 }
 
 absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
@@ -269,23 +339,11 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
   const int64_t pixels = g.col_cols();
   Tensor& dx = args.input_grads[0];
   Tensor& dw = args.input_grads[1];
-  if (dx.defined() && conv::UseWinograd(g, p.out_per_group)) {
-    WinogradInputGradient(p, w.data(), dy.data(), dx.data());
-  } else if (dx.defined()) {
-    // d col = W_g^T dy, then scattered back onto the pixels it read.
-    const int64_t chunk = ImagesPerChunk(g, p.batch);
-    std::vector<float> col(g.col_rows() * chunk * pixels), wide(p.out_per_group * chunk * pixels);
-    for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
-      const int64_t count = std::min(chunk, p.batch - n0), ld = count * pixels;
-      for (int64_t grp = 0; grp < p.groups; ++grp) {
-        GatherFromNchw(p, n0, count, grp, dy.data(), wide.data());
-        Gemm(true, false, g.col_rows(), ld, p.out_per_group, w.data() + grp * p.weight_group_size(),
-             wide.data(), col.data(), false);
-        for (int64_t j = 0; j < count; ++j) {
-          conv::Col2im(g, col.data() + j * pixels,
-                       dx.data() + (n0 + j) * p.image_size() + grp * g.image_size(), ld);
-        }
-      }
+  if (dx.defined()) {
+    if (conv::UseWinograd(g, p.out_per_group)) {
+      WinogradInputGradient(p, w.data(), dy.data(), dx.data());
+    } else if (!InputGradientAsConvolution(p, w.data(), dy.data(), dx.data())) {
+      Col2imInputGradient(p, w.data(), dy.data(), dx.data());
     }
   }
   if (dw.defined()) {
