@@ -272,30 +272,31 @@ inline PhaseLayout MakePhaseLayout(const ConvGeometry& g) {
 inline void SplitPhases(const ConvGeometry& g, const PhaseLayout& L, int64_t channels,
                         const float* image, float* phases) {
   const auto& a = g.attrs;
-  ParallelFor(channels, std::max<int64_t>(1, (1 << 14) / L.channel()), [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      const float* plane = image + c * g.in_h * g.in_w;
-      for (int64_t ph = 0; ph < L.stride_h; ++ph) {
-        for (int64_t pw = 0; pw < L.stride_w; ++pw) {
-          float* out = phases + c * L.channel() + (ph * L.stride_w + pw) * L.plane();
-          const int64_t first = pw - a.padding[1];  // iw at q = 0
-          const int64_t lo = ValidBegin(first, L.stride_w, L.cols);
-          const int64_t hi = std::max(lo, ValidEnd(first, L.stride_w, g.in_w, L.cols));
-          for (int64_t r = 0; r < L.rows; ++r, out += L.cols) {
-            const int64_t ih = r * L.stride_h + ph - a.padding[0];
-            if (ih < 0 || ih >= g.in_h) {
-              std::fill(out, out + L.cols, 0.0f);
-              continue;
-            }
-            const float* src = plane + ih * g.in_w + first;
-            std::fill(out, out + lo, 0.0f);
-            for (int64_t q = lo; q < hi; ++q) out[q] = src[q * L.stride_w];
-            std::fill(out + hi, out + L.cols, 0.0f);
-          }
-        }
-      }
-    }
-  });
+  // One item per phase plane: a first layer has 3 channels but 3 x 16 planes.
+  const int64_t phases_per_channel = L.stride_h * L.stride_w;
+  ParallelFor(channels * phases_per_channel, std::max<int64_t>(1, (1 << 14) / L.plane()),
+              [&](int64_t i0, int64_t i1) {
+                for (int64_t i = i0; i < i1; ++i) {
+                  const int64_t c = i / phases_per_channel,
+                                ph = i % phases_per_channel / L.stride_w, pw = i % L.stride_w;
+                  const float* plane = image + c * g.in_h * g.in_w;
+                  float* out = phases + i * L.plane();
+                  const int64_t first = pw - a.padding[1];  // iw at q = 0
+                  const int64_t lo = ValidBegin(first, L.stride_w, L.cols);
+                  const int64_t hi = std::max(lo, ValidEnd(first, L.stride_w, g.in_w, L.cols));
+                  for (int64_t r = 0; r < L.rows; ++r, out += L.cols) {
+                    const int64_t ih = r * L.stride_h + ph - a.padding[0];
+                    if (ih < 0 || ih >= g.in_h) {
+                      std::fill(out, out + L.cols, 0.0f);
+                      continue;
+                    }
+                    const float* src = plane + ih * g.in_w + first;
+                    std::fill(out, out + lo, 0.0f);
+                    for (int64_t q = lo; q < hi; ++q) out[q] = src[q * L.stride_w];
+                    std::fill(out + hi, out + L.cols, 0.0f);
+                  }
+                }
+              });
 }
 
 // PackIm2colPanels over phases: `count` images side by side, image j's
