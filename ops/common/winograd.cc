@@ -282,9 +282,12 @@ bool UseWinograd(const ConvGeometry& g, int64_t out_channels_per_group) {
   }
   if (use == WinogradUse::kAlways) return true;
   // Below 16 channels either way the transforms, which cost per channel, not
-  // per channel pair, outweigh the multiplications saved; tiny images waste
-  // most of each 4x4 tile.
-  return g.channels >= 16 && out_channels_per_group >= 16 && g.out_h >= 4 && g.out_w >= 4;
+  // per channel pair, outweigh the multiplications saved. Small images leave
+  // most vector lanes of the transforms empty (a 13-pixel row is 4 tiles of
+  // 16 lanes) and cut tiles at the edges: measured on AlexNet's 13x13 conv3-5
+  // Winograd was no faster than the implicit GEMM, on 56x56 about twice as
+  // fast; sizes in between are not measured yet.
+  return g.channels >= 16 && out_channels_per_group >= 16 && g.out_h * g.out_w >= 24 * 24;
 }
 
 void WinogradTransformWeights(const float* w, int64_t out_ch, int64_t in_ch,
@@ -296,9 +299,13 @@ void WinogradTransformWeights(const float* w, int64_t out_ch, int64_t in_ch,
                                       {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                       {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                       {0, 0, 1}};
-  ParallelFor(out_ch, 4, [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o) {
-      for (int64_t i = 0; i < in_ch; ++i) {
+  // Input channels outermost and outputs innermost: each of the 36 planes of
+  // u is written in order (outputs outermost scattered every write to
+  // another cache line, and took longer than the convolution on AlexNet's
+  // conv3).
+  ParallelFor(in_ch, 4, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      for (int64_t o = 0; o < out_ch; ++o) {
         double k[3][3];
         for (int64_t r = 0; r < 3; ++r) {
           for (int64_t s = 0; s < 3; ++s) {
