@@ -7,12 +7,14 @@
 // channel group g (O/groups channels).
 //
 // Per image (or several side by side) and group: y = W_g im2col(x) (+ b),
-// an implicit GEMM that packs im2col's blocks straight from x. Gradients:
-//   dx  = col2im(W_g^T dy),   dW_g = sum over images of dy col^T,
-//   db  = sum of dy over images and pixels.
-// Stride-1 3x3 convolutions with enough channels take Winograd F(4x4, 3x3)
-// instead (ops/common/winograd.h), forward and for dx, which is then the
-// convolution of dy with the turned, transposed weight.
+// an implicit GEMM that packs im2col's blocks straight from x (or from its
+// stride phases, conv::PhaseLayout). Gradients:
+//   dx  = for stride 1, the convolution of dy with the weight turned by 180
+//         degrees and its channel axes swapped (the same implicit GEMM, no
+//         column buffer); otherwise col2im(W_g^T dy),
+//   dW_g = sum over images of dy col^T,   db = sum of dy over images and pixels.
+// Stride-1 3x3 convolutions with enough channels and pixels take Winograd
+// F(4x4, 3x3) instead (ops/common/winograd.h), forward and for dx.
 
 #include <algorithm>
 #include <vector>
