@@ -126,6 +126,7 @@ std::vector<OpCase> Cases() {
             {In({64, 4096}), In({4096, 4096}), In({4096})}, {}),
       Bytes("maxpool2d", "3s2_16x64x56x56", {In(act)},
             {{"kernel", IntsAttr({3, 3})}, {"stride", IntsAttr({2, 2})}}, 0),
+      Bytes("pad2d", "1_1_2_2_16x64x56x56", {In(act)}, {{"pads", IntsAttr({1, 1, 2, 2})}}, 0),
       Bytes("reshape", "16x64x56x56_to_16x-1", {In(act)}, {{"shape", IntsAttr({16, -1})}}, 0),
       Bytes("softmax", "64x1000", {In({64, 1000})}),
       Bytes("softmax_cross_entropy", "64x1000", {In({64, 1000}), Labels(64, 1000)}),

@@ -19,6 +19,7 @@ OPS = [
     "matmul",
     "maxpool2d",
     "mul",
+    "pad2d",
     "relu",
     "reshape",
     "sigmoid",
