@@ -243,6 +243,12 @@ class Exporter {
         SetString(n, "coordinate_transformation_mode",
                   a.GetBool("align_corners") ? "align_corners" : "half_pixel");
       }
+    } else if (op == "pad2d") {
+      // [top, left, bottom, right] as Pad's begins then ends of N, C, H, W.
+      const std::vector<int64_t> p = a.GetInts("pads");
+      const std::string pads = Constant(node.name + "/pads", {0, 0, p[0], p[1], 0, 0, p[2], p[3]});
+      const std::string value = FloatConstant(node.name + "/value", {}, {a.GetFloat("value")});
+      SetString(Add(node, "Pad", {in[0], pads, value}), "mode", a.GetString("mode"));
     } else {
       return NodeError(node, "has no ONNX export");
     }

@@ -2,6 +2,7 @@
 // checks every attribute value it cannot honour exactly and says so.
 
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -113,19 +114,13 @@ absl::StatusOr<std::vector<int64_t>> SymmetricPads(ImportContext& ctx, const Nod
   return std::vector<int64_t>{pads[0], pads[1]};
 }
 
-// x zero-padded by pads [begin h, begin w, end h, end w]: a depthwise
-// transposed convolution whose frozen kernel is one 1 at (begin h, begin w),
-// which places x there in a zero plane (exact, and differentiable).
-absl::StatusOr<std::string> ZeroPad(const NodeProto& node, ImportContext& ctx, const std::string& x,
-                                    const std::vector<int64_t>& pads) {
-  const int64_t channels = ctx.ShapeOf(x)[1];
-  const int64_t kh = pads[0] + pads[2] + 1, kw = pads[1] + pads[3] + 1;
-  std::vector<float> kernel(channels * kh * kw, 0.0f);
-  for (int64_t c = 0; c < channels; ++c) kernel[(c * kh + pads[0]) * kw + pads[1]] = 1.0f;
-  const std::string base = ctx.BaseName(node) + "/pad";
-  const std::string weight =
-      ctx.AddParameter(base + "/kernel", {channels, 1, kh, kw}, kernel, /*frozen=*/true, false);
-  return ctx.Emit(node, base, "conv_transpose2d", {x, weight}, {{"groups", IntAttr(channels)}});
+// x padded by pads [begin h, begin w, end h, end w] (Tessera's pad2d
+// order [top, left, bottom, right]) with `value`.
+absl::StatusOr<std::string> PadValue(const NodeProto& node, ImportContext& ctx,
+                                     const std::string& x, const std::vector<int64_t>& pads,
+                                     float value) {
+  return ctx.Emit(node, ctx.BaseName(node) + "/pad", "pad2d", {x},
+                  {{"pads", IntsAttr(pads)}, {"value", FloatAttr(value)}});
 }
 
 absl::Status Alias(const NodeProto& node, ImportContext& ctx, int input = 0) {
@@ -189,7 +184,7 @@ absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 0));
   std::vector<int64_t> padding = {pads[0], pads[1]};
   if (pads[0] != pads[2] || pads[1] != pads[3]) {
-    TS_ASSIGN_OR_RETURN(inputs[0], ZeroPad(node, ctx, inputs[0], pads));
+    TS_ASSIGN_OR_RETURN(inputs[0], PadValue(node, ctx, inputs[0], pads, 0.0f));
     padding = {0, 0};
   }
   TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 1));
@@ -297,9 +292,13 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   const bool narrow = 2 * pads[0] <= kernel[0] && 2 * pads[1] <= kernel[1];
   TS_ASSIGN_OR_RETURN(std::string input, ctx.TensorInput(node, 0));
   std::vector<int64_t> padding;
-  if (include_pad && !(symmetric && narrow)) {
-    // Zeros counted as values: pad explicitly, pool without padding.
-    TS_ASSIGN_OR_RETURN(input, ZeroPad(node, ctx, input, pads));
+  if ((include_pad || max) && !(symmetric && narrow)) {
+    // Padding Tessera's pool cannot express: pad explicitly, pool without.
+    // Average pooling counts the zeros as values; max pooling never picks
+    // the lowest float over a value of the image, and every window holds
+    // one (ONNX keeps pads smaller than the kernel).
+    const float value = max ? std::numeric_limits<float>::lowest() : 0.0f;
+    TS_ASSIGN_OR_RETURN(input, PadValue(node, ctx, input, pads, value));
     padding = {0, 0};
   } else {
     TS_ASSIGN_OR_RETURN(padding, SymmetricPads(ctx, node, pads));
@@ -319,6 +318,52 @@ absl::Status GlobalPool(const NodeProto& node, ImportContext& ctx, bool max) {
   // A max pool whose window is the whole (import-time known) plane.
   return Unary(node, ctx, "maxpool2d",
                {{"kernel", IntsAttr({x->shape[2], x->shape[3]})}, {"stride", IntsAttr({1, 1})}});
+}
+
+// ---- Padding ----
+
+// ONNX Pad on the two spatial axes of a 4-D input: pads (an attribute
+// before opset 11, a constant input from 11 on) [begin of every axis, end of
+// every axis], constant_value (attribute `value` before opset 11).
+absl::Status Pad(const NodeProto& node, ImportContext& ctx) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
+  std::vector<int64_t> pads = GetInts(node, "pads", {});
+  float value = GetFloat(node, "value", 0.0f);
+  if (ctx.opset() >= 11) {
+    TS_ASSIGN_OR_RETURN(auto p, ctx.ConstantInput(node, 1, "pads"));
+    if (p->is_float) return ctx.NodeError(node, "pads must be int64");
+    pads = p->ints;
+    if (ctx.HasInput(node, 2)) {
+      TS_ASSIGN_OR_RETURN(auto v, ctx.ConstantInput(node, 2, "constant_value"));
+      if (!v->is_float || v->floats.size() != 1) {
+        return ctx.NodeError(node, "constant_value must be a float scalar");
+      }
+      value = v->floats[0];
+    }
+  }
+  if (pads.size() != 8) {
+    return ctx.NodeError(node, absl::StrCat("pads ", Str(pads), " needs 8 values for a 4-D input"));
+  }
+  if (pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0) {
+    return ctx.NodeError(node, absl::StrCat("pads ", Str(pads),
+                                            " pad the batch or channel axis; Tessera pads H and "
+                                            "W only"));
+  }
+  const std::vector<int64_t> spatial = {pads[2], pads[3], pads[6], pads[7]};
+  for (int64_t p : spatial) {
+    if (p < 0) {
+      return ctx.NodeError(
+          node, absl::StrCat("pads ", Str(pads), " are negative (cropping is not supported)"));
+    }
+  }
+  const std::string mode = GetString(node, "mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge") {
+    return ctx.NodeError(node, absl::StrCat("mode '", mode, "' is not supported"));
+  }
+  return Unary(
+      node, ctx, "pad2d",
+      {{"pads", IntsAttr(spatial)}, {"mode", StringAttr(mode)}, {"value", FloatAttr(value)}});
 }
 
 // ---- Fully connected ----
@@ -813,6 +858,7 @@ const std::map<std::string, OpImport>& OpImports() {
         {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
          "strides"}}},
       {"Mul", {[](auto& n, auto& c) { return Binary(n, c, false); }, {}}},
+      {"Pad", {Pad, {"mode", "pads", "value"}}},
       {"Relu", {[](auto& n, auto& c) { return Unary(n, c, "relu"); }, {}}},
       {"Reshape", {Reshape, {"allowzero"}}},
       {"Resize",
