@@ -130,6 +130,8 @@ std::vector<OpCase> Cases() {
       Bytes("reshape", "16x64x56x56_to_16x-1", {In(act)}, {{"shape", IntsAttr({16, -1})}}, 0),
       Bytes("softmax", "64x1000", {In({64, 1000})}),
       Bytes("softmax_cross_entropy", "64x1000", {In({64, 1000}), Labels(64, 1000)}),
+      Bytes("transpose", "nchw_to_nhwc_16x64x56x56", {In(act)},
+            {{"perm", IntsAttr({0, 2, 3, 1})}}, 0),
       Bytes("upsample2d", "nearest_x2_16x64x28x28", {In({16, 64, 28, 28})},
             {{"scale", IntsAttr({2, 2})}}, 0),
       Bytes("upsample2d", "bilinear_x2_16x64x28x28", {In({16, 64, 28, 28})},

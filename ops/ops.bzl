@@ -26,5 +26,6 @@ OPS = [
     "softmax",
     "softmax_cross_entropy",
     "tanh",
+    "transpose",
     "upsample2d",
 ]
