@@ -158,6 +158,7 @@ class Exporter {
       SetInts(n, "strides", stride);
       SetInts(n, "pads", Pads(a.GetInts("padding")));
       SetInt(n, "ceil_mode", a.GetBool("ceil_mode"));
+      if (op == "maxpool2d") SetInts(n, "dilations", a.GetInts("dilation"));
       if (op == "avgpool2d") SetInt(n, "count_include_pad", a.GetBool("count_include_pad"));
     } else if (op == "avgpool2d") {
       Add(node, "GlobalAveragePool", in);
@@ -243,6 +244,8 @@ class Exporter {
         SetString(n, "coordinate_transformation_mode",
                   a.GetBool("align_corners") ? "align_corners" : "half_pixel");
       }
+    } else if (op == "transpose") {
+      SetInts(Add(node, "Transpose", in), "perm", a.GetInts("perm"));
     } else if (op == "pad2d") {
       // [top, left, bottom, right] as Pad's begins then ends of N, C, H, W.
       const std::vector<int64_t> p = a.GetInts("pads");

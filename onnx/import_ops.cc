@@ -278,15 +278,18 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   }
   TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
   TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
-  if (dilation != std::vector<int64_t>{1, 1}) {
+  if (!max && dilation != std::vector<int64_t>{1, 1}) {
     return ctx.NodeError(node, absl::StrCat("dilations ", Str(dilation),
-                                            " are not supported (Tessera pools are undilated)"));
+                                            " are not supported (Tessera's average pool is "
+                                            "undilated)"));
   }
+  const std::vector<int64_t> span = {(kernel[0] - 1) * dilation[0] + 1,
+                                     (kernel[1] - 1) * dilation[1] + 1};
   if (GetInt(node, "storage_order", 0) != 0) {
     return ctx.NodeError(node, "storage_order 1 (column-major indices) is not supported");
   }
   TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, 1));
-  TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, kernel, stride));
+  TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, span, stride));
   const bool include_pad = !max && GetInt(node, "count_include_pad", 0) != 0;
   const bool symmetric = pads[0] == pads[2] && pads[1] == pads[3];
   const bool narrow = 2 * pads[0] <= kernel[0] && 2 * pads[1] <= kernel[1];
@@ -308,6 +311,7 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
                                             {"padding", IntsAttr(padding)},
                                             {"ceil_mode", BoolAttr(GetInt(node, "ceil_mode", 0))}};
   if (!max) attrs["count_include_pad"] = BoolAttr(include_pad);
+  if (max) attrs["dilation"] = IntsAttr(dilation);
   return EmitAs(node, ctx, max ? "maxpool2d" : "avgpool2d", {input}, attrs);
 }
 
@@ -404,11 +408,15 @@ absl::Status Gemm(const NodeProto& node, ImportContext& ctx) {
   if (a->shape.size() != 2) {
     return ctx.NodeError(node, absl::StrCat("A ", ShapeToString(a->shape), " is not 2-D"));
   }
-  if (GetInt(node, "transA", 0) != 0) {
-    return ctx.NodeError(node, "transA = 1 is not supported (Tessera's matmul reads x as [N, in])");
-  }
   const float alpha = GetFloat(node, "alpha", 1.0f), beta = GetFloat(node, "beta", 1.0f);
   TS_ASSIGN_OR_RETURN(std::string x, ctx.TensorInput(node, 0));
+  // Tessera's matmul reads x as [M, K]: a transposed A is transposed first.
+  const bool trans_a = GetInt(node, "transA", 0) != 0;
+  if (trans_a) {
+    TS_ASSIGN_OR_RETURN(x, ctx.Emit(node, ctx.BaseName(node) + "/a_transposed", "transpose", {x},
+                                    {{"perm", IntsAttr({1, 0})}}));
+  }
+  const int64_t m = trans_a ? a->shape[1] : a->shape[0];
   TS_ASSIGN_OR_RETURN(std::string w,
                       OutInWeight(node, ctx, 1, GetInt(node, "transB", 0) != 0, alpha));
   const int64_t n = ctx.ShapeOf(w)[0];
@@ -428,7 +436,7 @@ absl::Status Gemm(const NodeProto& node, ImportContext& ctx) {
     } else if (per_column) {
       return ctx.NodeError(node, absl::StrCat("C (input '", node.input(2), "') must be a constant ",
                                               "when it is not [N] or beta != 1"));
-    } else if (c->shape == Shape{a->shape[0], n} && beta == 1.0f) {
+    } else if (c->shape == Shape{m, n} && beta == 1.0f) {
       add_full_c = true;
     } else {
       return ctx.NodeError(node, absl::StrCat("C ", ShapeToString(c->shape), " with beta ", beta,
@@ -452,6 +460,18 @@ absl::Status MatMul(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(std::string x, ctx.TensorInput(node, 0));
   TS_ASSIGN_OR_RETURN(std::string w, OutInWeight(node, ctx, 1, false, 1.0f));
   return EmitAs(node, ctx, "matmul", {x, w});
+}
+
+absl::Status Transpose(const NodeProto& node, ImportContext& ctx) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  const int64_t rank = x->shape.size();
+  std::vector<int64_t> reversed;
+  for (int64_t i = rank - 1; i >= 0; --i) reversed.push_back(i);
+  const std::vector<int64_t> perm = GetInts(node, "perm", reversed);
+  bool identity = static_cast<int64_t>(perm.size()) == rank;
+  for (int64_t i = 0; identity && i < rank; ++i) identity = perm[i] == i;
+  if (identity) return Alias(node, ctx);
+  return Unary(node, ctx, "transpose", {{"perm", IntsAttr(perm)}});
 }
 
 // ---- Elementwise ----
@@ -868,6 +888,7 @@ const std::map<std::string, OpImport>& OpImports() {
       {"Sigmoid", {[](auto& n, auto& c) { return Unary(n, c, "sigmoid"); }, {}}},
       {"Softmax", {Softmax, {"axis"}}},
       {"Tanh", {[](auto& n, auto& c) { return Unary(n, c, "tanh"); }, {}}},
+      {"Transpose", {Transpose, {"perm"}}},
       {"Upsample", {Upsample, {"mode", "scales"}}},
   };
   return *imports;
