@@ -128,6 +128,8 @@ std::vector<OpCase> Cases() {
             {{"kernel", IntsAttr({3, 3})}, {"stride", IntsAttr({2, 2})}}, 0),
       Bytes("pad2d", "1_1_2_2_16x64x56x56", {In(act)}, {{"pads", IntsAttr({1, 1, 2, 2})}}, 0),
       Bytes("reshape", "16x64x56x56_to_16x-1", {In(act)}, {{"shape", IntsAttr({16, -1})}}, 0),
+      Bytes("resize2d", "linear_16x64x28x28_to_45x45", {In({16, 64, 28, 28})},
+            {{"size", IntsAttr({45, 45})}, {"mode", StringAttr("linear")}}, 0),
       Bytes("softmax", "64x1000", {In({64, 1000})}),
       Bytes("softmax_cross_entropy", "64x1000", {In({64, 1000}), Labels(64, 1000)}),
       Bytes("transpose", "nchw_to_nhwc_16x64x56x56", {In(act)},

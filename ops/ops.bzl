@@ -22,6 +22,7 @@ OPS = [
     "pad2d",
     "relu",
     "reshape",
+    "resize2d",
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
