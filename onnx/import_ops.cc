@@ -278,11 +278,8 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   }
   TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
   TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
-  if (!max && dilation != std::vector<int64_t>{1, 1}) {
-    return ctx.NodeError(node, absl::StrCat("dilations ", Str(dilation),
-                                            " are not supported (Tessera's average pool is "
-                                            "undilated)"));
-  }
+  // (AveragePool has no dilations before opset 19: the importer rejects
+  // the attribute.)
   const std::vector<int64_t> span = {(kernel[0] - 1) * dilation[0] + 1,
                                      (kernel[1] - 1) * dilation[1] + 1};
   if (GetInt(node, "storage_order", 0) != 0) {
@@ -734,38 +731,90 @@ absl::Status Lrn(const NodeProto& node, ImportContext& ctx) {
 
 // ---- Resizing ----
 
-// Integer scale factors for H and W from a 4-D scales list.
-absl::StatusOr<std::vector<int64_t>> IntegerScales(const NodeProto& node, ImportContext& ctx,
-                                                   const Shape& x,
-                                                   const std::vector<float>& scales) {
+// What a Resize or Upsample node asks for, on the two spatial axes.
+struct ResizeRequest {
+  std::vector<int64_t> size;  // output [h, w]
+  std::vector<float> scale;   // [h, w] as given; empty when sizes were
+  std::string mode, transform, nearest;
+  std::vector<float> roi;  // tf_crop_and_resize: [h start, w start, h end, w end]
+};
+
+// The integer factors [h, w] when the request is an upsample2d exactly:
+// whole scales, and coordinates under which output i reads input
+// floor(i / s) (nearest: asymmetric + floor, or half-pixel + rounding, where
+// no ties occur) or upsample2d's bilinear ones. Empty otherwise.
+std::vector<int64_t> UpsampleFactors(const ResizeRequest& r, const Shape& x) {
+  std::vector<int64_t> factors;
+  for (int i = 0; i < 2; ++i) {
+    if (r.size[i] % x[2 + i] != 0) return {};
+    const int64_t f = r.size[i] / x[2 + i];
+    if (!r.scale.empty() && r.scale[i] != static_cast<float>(f)) return {};
+    factors.push_back(f);
+  }
+  const bool half_pixel = r.transform == "half_pixel" || r.transform == "pytorch_half_pixel";
+  const bool rounding = r.nearest == "round_prefer_floor" || r.nearest == "round_prefer_ceil";
+  if (r.mode == "nearest" &&
+      ((r.transform == "asymmetric" && r.nearest == "floor") || (half_pixel && rounding))) {
+    return factors;
+  }
+  if (r.mode == "linear" && (half_pixel || r.transform == "align_corners")) return factors;
+  return {};
+}
+
+absl::Status EmitResize(const NodeProto& node, ImportContext& ctx, const ResizeRequest& r,
+                        float cubic_a, bool exclude_outside, float extrapolation_value) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  const std::vector<int64_t> factors = UpsampleFactors(r, x->shape);
+  if (factors == std::vector<int64_t>{1, 1}) return Alias(node, ctx);
+  if (!factors.empty()) {
+    return Unary(node, ctx, "upsample2d",
+                 {{"scale", IntsAttr(factors)},
+                  {"mode", StringAttr(r.mode == "linear" ? "bilinear" : "nearest")},
+                  {"align_corners", BoolAttr(r.transform == "align_corners")}});
+  }
+  std::map<std::string, AttrValue> attrs = {
+      {"size", IntsAttr(r.size)},
+      {"scale", FloatsAttr(r.scale)},
+      {"mode", StringAttr(r.mode)},
+      {"coordinate_transformation_mode", StringAttr(r.transform)},
+      {"nearest_mode", StringAttr(r.nearest)},
+      {"cubic_coeff_a", FloatAttr(cubic_a)},
+      {"exclude_outside", BoolAttr(exclude_outside && r.mode == "cubic")},
+      {"extrapolation_value", FloatAttr(extrapolation_value)},
+      {"roi", FloatsAttr(r.roi)}};
+  return Unary(node, ctx, "resize2d", attrs);
+}
+
+// The output size [h, w] from 4-D scales (N and C must stay): floor(in *
+// scale), as the ONNX reference computes it.
+absl::Status SizeFromScales(const NodeProto& node, ImportContext& ctx, const Shape& x,
+                            const std::vector<float>& scales, ResizeRequest& r) {
   if (scales.size() != 4 || scales[0] != 1 || scales[1] != 1) {
     return ctx.NodeError(
         node, absl::StrCat("scales [", absl::StrJoin(scales, ","), "] are not [1, 1, h, w]"));
   }
-  std::vector<int64_t> out;
   for (int i = 2; i < 4; ++i) {
-    if (scales[i] < 1 || scales[i] != std::floor(scales[i])) {
-      return ctx.NodeError(
-          node, absl::StrCat("scale ", scales[i], " is not supported (integer upsampling is)"));
+    if (!(scales[i] > 0)) {
+      return ctx.NodeError(node, absl::StrCat("scale ", scales[i], " is not positive"));
     }
-    out.push_back(static_cast<int64_t>(scales[i]));
+    r.size.push_back(static_cast<int64_t>(std::floor(static_cast<double>(scales[i]) * x[i])));
+    r.scale.push_back(scales[i]);
+    if (r.size.back() < 1) {
+      return ctx.NodeError(
+          node, absl::StrCat("scale ", scales[i], " leaves no output of ", ShapeToString(x)));
+    }
   }
-  (void)x;
-  return out;
-}
-
-absl::Status EmitUpsample(const NodeProto& node, ImportContext& ctx, std::vector<int64_t> scale,
-                          const std::string& mode, bool align_corners) {
-  if (scale == std::vector<int64_t>{1, 1}) return Alias(node, ctx);
-  return Unary(node, ctx, "upsample2d",
-               {{"scale", IntsAttr(scale)},
-                {"mode", StringAttr(mode)},
-                {"align_corners", BoolAttr(align_corners)}});
+  return absl::OkStatus();
 }
 
 absl::Status Resize(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
+  ResizeRequest r;
+  r.mode = GetString(node, "mode", "nearest");
+  r.transform = GetString(node, "coordinate_transformation_mode",
+                          ctx.opset() >= 11 ? "half_pixel" : "asymmetric");
+  r.nearest = GetString(node, "nearest_mode", ctx.opset() >= 11 ? "round_prefer_floor" : "floor");
   const int scales_input = ctx.opset() >= 11 ? 2 : 1;
   std::vector<float> scales;
   if (ctx.HasInput(node, scales_input)) {
@@ -773,53 +822,46 @@ absl::Status Resize(const NodeProto& node, ImportContext& ctx) {
     if (!s->is_float) return ctx.NodeError(node, "scales must be float");
     scales = s->floats;
   }
-  if (scales.empty() && ctx.opset() >= 11 && ctx.HasInput(node, 3)) {
+  if (!scales.empty()) {
+    TS_RETURN_IF_ERROR(SizeFromScales(node, ctx, x->shape, scales, r));
+  } else if (ctx.opset() >= 11 && ctx.HasInput(node, 3)) {
     TS_ASSIGN_OR_RETURN(auto sizes, ctx.ConstantInput(node, 3, "sizes"));
     if (sizes->is_float || sizes->ints.size() != 4)
       return ctx.NodeError(node, "sizes must be 4 int64s");
-    for (int i = 0; i < 4; ++i) {
-      if (sizes->ints[i] % x->shape[i] != 0) {
-        return ctx.NodeError(node, absl::StrCat("sizes ", Str(sizes->ints),
-                                                " are not integer "
-                                                "multiples of the input ",
-                                                ShapeToString(x->shape)));
-      }
-      scales.push_back(static_cast<float>(sizes->ints[i] / x->shape[i]));
-    }
-  }
-  if (scales.empty()) return ctx.NodeError(node, "needs constant scales or sizes");
-  TS_ASSIGN_OR_RETURN(auto scale, IntegerScales(node, ctx, x->shape, scales));
-  const std::string mode = GetString(node, "mode", "nearest");
-  const std::string transform = GetString(node, "coordinate_transformation_mode",
-                                          ctx.opset() >= 11 ? "half_pixel" : "asymmetric");
-  const std::string nearest =
-      GetString(node, "nearest_mode", ctx.opset() >= 11 ? "round_prefer_floor" : "floor");
-  const bool half_pixel = transform == "half_pixel" || transform == "pytorch_half_pixel";
-  if (mode == "nearest") {
-    // With an integer factor s, output i reads input floor(i / s) under
-    // asymmetric + floor and under half-pixel + rounding (no ties occur).
-    const bool same =
-        (transform == "asymmetric" && nearest == "floor") ||
-        (half_pixel && (nearest == "round_prefer_floor" || nearest == "round_prefer_ceil"));
-    if (!same) {
+    if (sizes->ints[0] != x->shape[0] || sizes->ints[1] != x->shape[1]) {
       return ctx.NodeError(node,
-                           absl::StrCat("nearest with coordinate_transformation_mode '", transform,
-                                        "' and nearest_mode '", nearest, "' is not supported"));
+                           absl::StrCat("sizes ", Str(sizes->ints), " resize N or C of ",
+                                        ShapeToString(x->shape), "; Tessera resizes H and W"));
     }
-    return EmitUpsample(node, ctx, scale, "nearest", false);
+    r.size = {sizes->ints[2], sizes->ints[3]};
+    if (r.size[0] < 1 || r.size[1] < 1) {
+      return ctx.NodeError(node, absl::StrCat("sizes ", Str(sizes->ints), " are not positive"));
+    }
+  } else {
+    return ctx.NodeError(node, "needs constant scales or sizes");
   }
-  if (mode == "linear") {
-    if (half_pixel) return EmitUpsample(node, ctx, scale, "bilinear", false);
-    if (transform == "align_corners") return EmitUpsample(node, ctx, scale, "bilinear", true);
-    return ctx.NodeError(node,
-                         absl::StrCat("linear with coordinate_transformation_mode '", transform,
-                                      "' is not supported (half_pixel, "
-                                      "pytorch_half_pixel and align_corners are)"));
+  if (r.transform == "tf_crop_and_resize") {
+    if (!ctx.HasInput(node, 1)) return ctx.NodeError(node, "tf_crop_and_resize needs roi");
+    TS_ASSIGN_OR_RETURN(auto roi, ctx.ConstantInput(node, 1, "roi"));
+    if (!roi->is_float || roi->floats.size() != 8) {
+      return ctx.NodeError(node, "roi must be 8 floats (start and end of N, C, H, W)");
+    }
+    const std::vector<float>& v = roi->floats;
+    if (v[0] != 0 || v[1] != 0 || v[4] != 1 || v[5] != 1) {
+      return ctx.NodeError(node, absl::StrCat("roi [", absl::StrJoin(v, ","),
+                                              "] crops N or C; Tessera crops H and W"));
+    }
+    r.roi = {v[2], v[3], v[6], v[7]};
   }
-  return ctx.NodeError(node,
-                       absl::StrCat("mode '", mode, "' is not supported (nearest, linear are)"));
+  if (r.mode != "nearest" && r.mode != "linear" && r.mode != "cubic") {
+    return ctx.NodeError(node, absl::StrCat("mode '", r.mode, "' is unknown"));
+  }
+  return EmitResize(node, ctx, r, GetFloat(node, "cubic_coeff_a", -0.75f),
+                    GetInt(node, "exclude_outside", 0) != 0,
+                    GetFloat(node, "extrapolation_value", 0.0f));
 }
 
+// Upsample (opsets 7 to 9): Resize with asymmetric coordinates and floor.
 absl::Status Upsample(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
@@ -831,15 +873,15 @@ absl::Status Upsample(const NodeProto& node, ImportContext& ctx) {
   } else if (const AttributeProto* a = FindAttr(node, "scales")) {
     scales.assign(a->floats().begin(), a->floats().end());
   }
-  TS_ASSIGN_OR_RETURN(auto scale, IntegerScales(node, ctx, x->shape, scales));
-  const std::string mode = GetString(node, "mode", "nearest");
-  if (mode != "nearest") {
-    return ctx.NodeError(node, absl::StrCat("mode '", mode,
-                                            "' is not supported: Upsample's "
-                                            "linear mode uses asymmetric coordinates, which "
-                                            "Tessera's bilinear does not"));
+  ResizeRequest r;
+  TS_RETURN_IF_ERROR(SizeFromScales(node, ctx, x->shape, scales, r));
+  r.mode = GetString(node, "mode", "nearest");
+  if (r.mode != "nearest" && r.mode != "linear") {
+    return ctx.NodeError(node, absl::StrCat("mode '", r.mode, "' is unknown"));
   }
-  return EmitUpsample(node, ctx, scale, "nearest", false);
+  r.transform = "asymmetric";
+  r.nearest = "floor";
+  return EmitResize(node, ctx, r, -0.75f, false, 0.0f);
 }
 
 }  // namespace

@@ -258,15 +258,27 @@ TEST(Importer, UnsupportedOpsAndAttributesNameNodeOpAndWhat) {
   std::string message(Import(m).message());
   EXPECT_THAT(message, HasSubstr("node 'y_node' (Elu): op type Elu has no Tessera equivalent"));
 
+  // An attribute AveragePool does not have before opset 19.
   m = SmallModel();
-  auto* attr = m.mutable_graph()->mutable_node(0)->add_attribute();
-  attr->set_name("transA");
-  attr->set_type(onnx::AttributeProto::INT);
-  attr->set_i(1);
-  EXPECT_THAT(Import(m).message(), HasSubstr("node 'h_node' (Gemm): transA = 1 is not supported"));
+  {
+    onnx::GraphProto* g = m.mutable_graph();
+    *g->mutable_input(0) = FloatValue("x", {-1, 1, 4, 4});
+    g->clear_node();
+    g->clear_initializer();
+    onnx::NodeProto* pool = AddNode(g, "AveragePool", {"x"}, "y");
+    for (const char* name : {"kernel_shape", "dilations"}) {
+      auto* a = pool->add_attribute();
+      a->set_name(name);
+      a->set_type(onnx::AttributeProto::INTS);
+      for (int64_t v : {2, 2}) a->add_ints(v);
+    }
+    g->mutable_output(0)->clear_type();
+  }
+  EXPECT_THAT(Import(m).message(),
+              HasSubstr("node 'y_node' (AveragePool): attribute 'dilations' is not supported"));
 
   m = SmallModel();
-  attr = m.mutable_graph()->mutable_node(1)->add_attribute();
+  auto* attr = m.mutable_graph()->mutable_node(1)->add_attribute();
   attr->set_name("fancy");
   EXPECT_THAT(Import(m).message(),
               HasSubstr("node 'y_node' (Relu): attribute 'fancy' is not supported"));
