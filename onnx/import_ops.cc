@@ -266,6 +266,65 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
 
 // ---- Pooling ----
 
+// AveragePool not counting pads that Tessera's avgpool2d cannot pad itself
+// (asymmetric, or wider than half the kernel): the mean over the input
+// cells of each window is the pool of the zero-padded input (which divides
+// by the window's cells within the padded input, PyTorch's rule), times
+// that count over the window's input cells. The factors depend on the
+// position only: a frozen depthwise 1x1 convolution over [N * C, oh * ow].
+absl::Status AveragePoolOfInputCells(const NodeProto& node, ImportContext& ctx,
+                                     const std::vector<int64_t>& kernel,
+                                     const std::vector<int64_t>& stride,
+                                     const std::vector<int64_t>& pads) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  TS_ASSIGN_OR_RETURN(std::string input, ctx.TensorInput(node, 0));
+  TS_ASSIGN_OR_RETURN(input, PadValue(node, ctx, input, pads, 0.0f));
+  const std::string base = ctx.BaseName(node);
+  TS_ASSIGN_OR_RETURN(std::string pooled,
+                      ctx.Emit(node, base + "/sum", "avgpool2d", {input},
+                               {{"kernel", IntsAttr(kernel)},
+                                {"stride", IntsAttr(stride)},
+                                {"padding", IntsAttr({0, 0})},
+                                {"count_include_pad", BoolAttr(true)},
+                                {"ceil_mode", BoolAttr(GetInt(node, "ceil_mode", 0))}}));
+  const Shape& y = ctx.ShapeOf(pooled);
+  const int64_t oh = y[2], ow = y[3];
+  // Per axis and output index: cells of the window within the padded input
+  // (the divisor used) and within the input (the one wanted).
+  auto cells = [&](int axis, int64_t i, bool input_only) {
+    const int64_t in = x->shape[2 + axis], begin = pads[axis], end_pad = pads[2 + axis];
+    const int64_t start = i * stride[axis];  // in padded coordinates
+    const int64_t stop = std::min(start + kernel[axis], begin + in + end_pad);
+    if (!input_only) return stop - start;
+    return std::max<int64_t>(0, std::min(stop, begin + in) - std::max(start, begin));
+  };
+  std::vector<float> factors(oh * ow);
+  bool all_one = true;
+  for (int64_t i = 0; i < oh; ++i) {
+    for (int64_t j = 0; j < ow; ++j) {
+      const int64_t used = cells(0, i, false) * cells(1, j, false);
+      const int64_t wanted = cells(0, i, true) * cells(1, j, true);
+      if (wanted == 0) {
+        return ctx.NodeError(node, absl::StrCat("pads ", Str(pads), " leave window (", i, ", ", j,
+                                                ") without an input cell"));
+      }
+      factors[i * ow + j] = static_cast<float>(static_cast<double>(used) / wanted);
+      all_one = all_one && used == wanted;
+    }
+  }
+  if (all_one) {
+    ctx.Define(node.output(0), pooled);
+    return absl::OkStatus();
+  }
+  const std::string scale =
+      ctx.AddParameter(base + "/input_cell_scale", {oh * ow, 1, 1, 1}, factors, true, false);
+  TS_ASSIGN_OR_RETURN(std::string cols, ctx.Emit(node, base + "/positions", "reshape", {pooled},
+                                                 {{"shape", IntsAttr({-1, oh * ow, 1, 1})}}));
+  TS_ASSIGN_OR_RETURN(std::string scaled, ctx.Emit(node, base + "/scale", "conv2d", {cols, scale},
+                                                   {{"groups", IntAttr(oh * ow)}}));
+  return EmitAs(node, ctx, "reshape", {scaled}, {{"shape", IntsAttr({-1, y[1], oh, ow})}});
+}
+
 absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
@@ -290,6 +349,9 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   const bool include_pad = !max && GetInt(node, "count_include_pad", 0) != 0;
   const bool symmetric = pads[0] == pads[2] && pads[1] == pads[3];
   const bool narrow = 2 * pads[0] <= kernel[0] && 2 * pads[1] <= kernel[1];
+  if (!max && !include_pad && !(symmetric && narrow)) {
+    return AveragePoolOfInputCells(node, ctx, kernel, stride, pads);
+  }
   TS_ASSIGN_OR_RETURN(std::string input, ctx.TensorInput(node, 0));
   std::vector<int64_t> padding;
   if ((include_pad || max) && !(symmetric && narrow)) {

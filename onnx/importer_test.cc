@@ -135,6 +135,52 @@ TEST(Importer, AsymmetricConvPadsAreExact) {
             std::vector<float>({0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}));
 }
 
+// AveragePool without the pads in the count, on pads Tessera's avgpool2d
+// cannot take (end only): pad2d, a pool and a per-position rescale, which
+// must give the mean of each window's input cells for any batch size.
+TEST(Importer, AsymmetricAveragePoolCountsInputCellsOnly) {
+  onnx::ModelProto m = SmallModel();
+  onnx::GraphProto* g = m.mutable_graph();
+  g->clear_node();
+  g->clear_initializer();
+  *g->mutable_input(0) = FloatValue("x", {-1, 1, 3, 3});
+  onnx::NodeProto* pool = AddNode(g, "AveragePool", {"x"}, "y");
+  const std::vector<std::pair<const char*, std::vector<int64_t>>> ints = {
+      {"kernel_shape", {2, 2}}, {"strides", {1, 1}}, {"pads", {0, 0, 1, 1}}};
+  for (const auto& [name, values] : ints) {
+    auto* a = pool->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : values) a->add_ints(v);
+  }
+  *g->mutable_output(0) = FloatValue("y", {-1, 1, 3, 3});
+  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(m), "m.onnx", "");
+  ASSERT_TRUE(def.ok()) << def.status();
+  absl::StatusOr<Graph> graph = Graph::Build(*def);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
+  absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const int64_t batch = 3;  // not the importer's nominal batch
+  std::vector<float> x(batch * 9);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i * i % 7);
+  ASSERT_TRUE((*created)->Forward({{"x", Tensor::FromVector({batch, 1, 3, 3}, x)}}, false).ok());
+  const std::vector<float> y = (*created)->Value(def->output(0))->ToVector();
+  ASSERT_EQ(y.size(), x.size());
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        double sum = 0;
+        int count = 0;
+        for (int r = i; r < std::min(i + 2, 3); ++r) {
+          for (int c = j; c < std::min(j + 2, 3); ++c, ++count) sum += x[b * 9 + r * 3 + c];
+        }
+        EXPECT_NEAR(y[b * 9 + i * 3 + j], sum / count, 1e-5) << b << " " << i << " " << j;
+      }
+    }
+  }
+}
+
 TEST(Importer, TruncatedProtobufIsAnError) {
   onnx::ModelProto m = SmallModel();
   *m.mutable_graph()->add_initializer() = Weight("big", {1000}, 1.0f);
