@@ -26,3 +26,7 @@ def cases():
     case("pad2d", "edge", [uniform(r, (1, 3, 3, 4))], [0], pad(2, 0, 3, 5, "edge"),
          attrs=[ints("pads", 2, 0, 3, 5), string("mode", "edge")],
          note="pads wider than the image (replicate)")
+    r = rng_for("pad2d", "constant_crop")
+    case("pad2d", "constant_crop", [uniform(r, (2, 2, 5, 6))], [0],
+         pad(-1, 2, 1, -3, "constant", 0.0),
+         attrs=[ints("pads", -1, 2, 1, -3)], note="negative pads crop")

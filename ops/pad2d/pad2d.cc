@@ -1,11 +1,12 @@
 // pad2d: pads the two spatial axes of an NCHW tensor, as PyTorch's
 // F.pad(x, (left, right, top, bottom), mode, value) and ONNX Pad on H and W.
 //
-// Attributes: pads [top, left, bottom, right] (each >= 0, so asymmetric
-// padding is expressible), mode "constant" (cells get `value`), "reflect"
-// (mirror without repeating the border cell; every pad must be smaller than
-// its axis) or "edge" (repeat the border cell). The output is
-// [N, C, top + H + bottom, left + W + right].
+// Attributes: pads [top, left, bottom, right] (asymmetric padding is
+// expressible; a negative pad crops that many cells, as in ONNX Pad and
+// F.pad), mode "constant" (cells get `value`), "reflect" (mirror without
+// repeating the border cell; every pad must be smaller than its axis) or
+// "edge" (repeat the border cell). The output is
+// [N, C, top + H + bottom, left + W + right]; some input must remain.
 // Gradient: each input cell receives the sum of the output gradients of the
 // cells that read it (a slice for constant; reflected and edge cells add in).
 
@@ -36,9 +37,9 @@ absl::StatusOr<int> ModeOf(const std::string& mode) {
 absl::StatusOr<std::vector<Shape>> Pad2dShape(const std::vector<Shape>& in, const Attrs& attrs) {
   TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
   const std::vector<int64_t> pads = attrs.GetInts("pads");
-  if (pads.size() != 4 || *std::min_element(pads.begin(), pads.end()) < 0) {
+  if (pads.size() != 4) {
     return absl::InvalidArgumentError(
-        absl::StrCat("attribute 'pads' must be 4 integers >= 0 [top, left, bottom, right], got ",
+        absl::StrCat("attribute 'pads' must be 4 integers [top, left, bottom, right], got ",
                      ShapeToString(pads)));
   }
   TS_ASSIGN_OR_RETURN(const int mode, ModeOf(attrs.GetString("mode")));
@@ -47,6 +48,15 @@ absl::StatusOr<std::vector<Shape>> Pad2dShape(const std::vector<Shape>& in, cons
     return absl::InvalidArgumentError(absl::StrCat("input ", ShapeToString(in[0]),
                                                    " has an empty image, which mode \"",
                                                    attrs.GetString("mode"), "\" cannot pad"));
+  }
+  for (int k = 0; k < 2; ++k) {
+    const int64_t kept =
+        in[0][2 + k] + std::min<int64_t>(pads[k], 0) + std::min<int64_t>(pads[2 + k], 0);
+    if (kept < 1) {
+      return absl::InvalidArgumentError(absl::StrCat("pads ", ShapeToString(pads), " crop all of ",
+                                                     k == 0 ? "H" : "W", " of input ",
+                                                     ShapeToString(in[0])));
+    }
   }
   const bool too_wide = std::max(pads[0], pads[2]) >= h || std::max(pads[1], pads[3]) >= w;
   if (mode == pad2d::kReflect && too_wide) {

@@ -18,7 +18,8 @@ namespace pad2d {
 enum Mode : int { kConstant = 0, kReflect = 1, kEdge = 2 };
 
 // The input index that output index `o` of an axis reads, with `begin`
-// padded cells before the `in` input cells; -1 for a constant cell.
+// padded cells before the `in` input cells (negative: that many cropped);
+// -1 for a constant cell.
 // reflect mirrors about the first/last cell without repeating it (PyTorch
 // 'reflect', ONNX 'reflect'; the shape function keeps pads < in so one
 // reflection suffices); edge repeats the first/last cell.
@@ -31,7 +32,8 @@ PAD2D_HD int64_t Source(int64_t o, int64_t begin, int64_t in, int mode) {
 }
 
 // The output indices of an axis that read input index p (of `in`, into
-// `out` outputs): at most three ascending ranges [lo, hi).
+// `out` outputs): at most three ascending ranges [lo, hi), clipped to the
+// output (a cropped cell has none; then lo >= hi).
 struct Ranges {
   int64_t lo[3], hi[3];
   int n;
@@ -44,23 +46,27 @@ PAD2D_HD Ranges Readers(int64_t p, int64_t begin, int64_t in, int64_t out, int m
     r.lo[0] = p == 0 ? 0 : p + begin;
     r.hi[0] = p == in - 1 ? out : p + begin + 1;
     r.n = 1;
-    return r;
-  }
-  // reflect: the mirror before the input (o = begin - p, for 1 <= p <= begin).
-  if (mode == kReflect && p >= 1 && p <= begin) {
-    r.lo[r.n] = begin - p;
-    r.hi[r.n] = begin - p + 1;
+  } else {
+    // reflect: the mirror before the input (o = begin - p, for 1 <= p <= begin).
+    if (mode == kReflect && p >= 1 && p <= begin) {
+      r.lo[r.n] = begin - p;
+      r.hi[r.n] = begin - p + 1;
+      ++r.n;
+    }
+    r.lo[r.n] = p + begin;
+    r.hi[r.n] = p + begin + 1;
     ++r.n;
+    // reflect: the mirror after it (o = begin + 2 (in - 1) - p, while < out).
+    const int64_t after = begin + 2 * (in - 1) - p;
+    if (mode == kReflect && p <= in - 2 && after < out) {
+      r.lo[r.n] = after;
+      r.hi[r.n] = after + 1;
+      ++r.n;
+    }
   }
-  r.lo[r.n] = p + begin;
-  r.hi[r.n] = p + begin + 1;
-  ++r.n;
-  // reflect: the mirror after it (o = begin + 2 (in - 1) - p, while < out).
-  const int64_t after = begin + 2 * (in - 1) - p;
-  if (mode == kReflect && p <= in - 2 && after < out) {
-    r.lo[r.n] = after;
-    r.hi[r.n] = after + 1;
-    ++r.n;
+  for (int k = 0; k < r.n; ++k) {
+    if (r.lo[k] < 0) r.lo[k] = 0;
+    if (r.hi[k] > out) r.hi[k] = out;
   }
   return r;
 }

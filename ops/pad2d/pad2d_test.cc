@@ -83,6 +83,10 @@ std::vector<OpTestCase> Cases() {
       {"reflect_c2_3x3_pads2_2_2_2", {1, 2, 3, 3}, {2, 2, 2, 2}, "reflect"},
       {"edge_batch2_c3_3x4_pads2_1_3_0", {2, 3, 3, 4}, {2, 1, 3, 0}, "edge"},
       {"edge_single_row_c2_1x4_pads2_2_2_2", {1, 2, 1, 4}, {2, 2, 2, 2}, "edge"},
+      // Negative pads crop.
+      {"constant_crop_batch2_c3_5x6_pads-1_2_1_-3", {2, 3, 5, 6}, {-1, 2, 1, -3}, "constant"},
+      {"reflect_crop_c2_5x5_pads-2_2_3_-1", {1, 2, 5, 5}, {-2, 2, 3, -1}, "reflect"},
+      {"edge_crop_c2_4x5_pads2_-2_-3_1", {1, 2, 4, 5}, {2, -2, -3, 1}, "edge"},
   };
   uint64_t seed = 900;
   for (const Spec& s : specs) {
@@ -110,9 +114,10 @@ absl::Status ShapeError(const Shape& x, const std::vector<int64_t>& pads, const 
 TEST(Pad2dShape, RejectsBadAttributes) {
   using ::testing::HasSubstr;
   EXPECT_THAT(ShapeError({1, 1, 3, 3}, {1, 1, 1}, "constant").message(),
-              HasSubstr("4 integers >= 0 [top, left, bottom, right]"));
-  EXPECT_THAT(ShapeError({1, 1, 3, 3}, {1, -1, 1, 1}, "constant").message(),
-              HasSubstr("4 integers >= 0"));
+              HasSubstr("4 integers [top, left, bottom, right]"));
+  EXPECT_THAT(ShapeError({1, 1, 3, 3}, {1, -2, 1, -1}, "constant").message(),
+              HasSubstr("pads [1,-2,1,-1] crop all of W of input [1,1,3,3]"));
+  EXPECT_TRUE(ShapeError({1, 1, 3, 3}, {1, -2, 1, 0}, "edge").ok());
   EXPECT_THAT(ShapeError({1, 1, 3, 3}, {1, 1, 1, 1}, "wrap").message(),
               HasSubstr("\"constant\", \"reflect\" or \"edge\", got \"wrap\""));
   EXPECT_THAT(ShapeError({1, 1, 3, 3}, {0, 3, 0, 0}, "reflect").message(),
