@@ -238,16 +238,16 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
   }
   // Tessera (as PyTorch) crops `padding` from both ends and keeps
   // output_padding more at the end: the end crop pe becomes
-  // output_padding = op + pb - pe on a symmetric padding pb.
-  std::vector<int64_t> padding(2), tessera_out_pad(2);
+  // output_padding = op + pb - pe on a symmetric padding pb. Where that is
+  // negative (pe > op + pb), output_padding op keeps F - pb cells of the
+  // full output F, and a pad2d crops the other pe - pb at the end.
+  std::vector<int64_t> padding(2), tessera_out_pad(2), end_crop(2, 0);
   for (int i = 0; i < 2; ++i) {
     padding[i] = pads[i];
     tessera_out_pad[i] = out_pad[i] + pads[i] - pads[2 + i];
     if (tessera_out_pad[i] < 0) {
-      return ctx.NodeError(
-          node, absl::StrCat("padding ", Str(pads), " with output_padding ", Str(out_pad),
-                             " crops more at the end than at the start, which "
-                             "Tessera's conv_transpose2d cannot express"));
+      end_crop[i] = pads[2 + i] - pads[i];
+      tessera_out_pad[i] = out_pad[i];
     }
   }
   std::vector<std::string> inputs;
@@ -256,12 +256,17 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
   if (ctx.HasInput(node, 2)) {
     TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 2));
   }
-  return EmitAs(node, ctx, "conv_transpose2d", inputs,
-                {{"stride", IntsAttr(stride)},
-                 {"padding", IntsAttr(padding)},
-                 {"output_padding", IntsAttr(tessera_out_pad)},
-                 {"dilation", IntsAttr(dilation)},
-                 {"groups", IntAttr(GetInt(node, "group", 1))}});
+  const std::map<std::string, AttrValue> attrs = {{"stride", IntsAttr(stride)},
+                                                  {"padding", IntsAttr(padding)},
+                                                  {"output_padding", IntsAttr(tessera_out_pad)},
+                                                  {"dilation", IntsAttr(dilation)},
+                                                  {"groups", IntAttr(GetInt(node, "group", 1))}};
+  if (end_crop == std::vector<int64_t>{0, 0}) {
+    return EmitAs(node, ctx, "conv_transpose2d", inputs, attrs);
+  }
+  TS_ASSIGN_OR_RETURN(std::string y, ctx.Emit(node, ctx.BaseName(node) + "/full",
+                                              "conv_transpose2d", inputs, attrs));
+  return EmitAs(node, ctx, "pad2d", {y}, {{"pads", IntsAttr({0, 0, -end_crop[0], -end_crop[1]})}});
 }
 
 // ---- Pooling ----
@@ -413,13 +418,8 @@ absl::Status Pad(const NodeProto& node, ImportContext& ctx) {
                                             " pad the batch or channel axis; Tessera pads H and "
                                             "W only"));
   }
+  // Negative pads crop, in pad2d as in ONNX.
   const std::vector<int64_t> spatial = {pads[2], pads[3], pads[6], pads[7]};
-  for (int64_t p : spatial) {
-    if (p < 0) {
-      return ctx.NodeError(
-          node, absl::StrCat("pads ", Str(pads), " are negative (cropping is not supported)"));
-    }
-  }
   const std::string mode = GetString(node, "mode", "constant");
   if (mode != "constant" && mode != "reflect" && mode != "edge") {
     return ctx.NodeError(node, absl::StrCat("mode '", mode, "' is not supported"));
