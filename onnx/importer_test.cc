@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/executor.h"
 #include "core/graph.h"
+#include "core/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -87,17 +88,22 @@ absl::Status Import(const onnx::ModelProto& m) {
   return ImportModelBytes(Bytes(m), "m.onnx", "").status();
 }
 
+// The model imported, built and run on input "x": its first output.
+absl::StatusOr<std::vector<float>> ImportAndRun(const onnx::ModelProto& m, const Tensor& x) {
+  TS_ASSIGN_OR_RETURN(GraphDef def, ImportModelBytes(Bytes(m), "m.onnx", ""));
+  TS_ASSIGN_OR_RETURN(Graph graph, Graph::Build(def));
+  ParameterStore params = ParameterStore::Initialize(graph, 0, Device::kCpu);
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, Executor::Create(graph, params));
+  TS_RETURN_IF_ERROR(executor->Forward({{"x", x}}, false));
+  TS_ASSIGN_OR_RETURN(Tensor y, executor->Value(def.output(0)));
+  return y.ToVector();
+}
+
 TEST(Importer, SmallModelImportsAndRuns) {
-  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(SmallModel()), "m.onnx", "");
-  ASSERT_TRUE(def.ok()) << def.status();
-  absl::StatusOr<Graph> graph = Graph::Build(*def);
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
-  absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Executor& executor = **created;
-  ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({1, 4}, {1, 2, 3, 4})}}, false).ok());
-  const std::vector<float> y = executor.Value(def->output(0))->ToVector();
+  absl::StatusOr<std::vector<float>> run =
+      ImportAndRun(SmallModel(), Tensor::FromVector({1, 4}, {1, 2, 3, 4}));
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<float>& y = *run;
   // y_j = relu(sum_k x_k (0.5 + 0.01 (4 j + k)) + (-0.1 + 0.01 j)).
   for (int j = 0; j < 3; ++j) {
     double want = -0.1 + 0.01 * j;
@@ -121,18 +127,10 @@ TEST(Importer, AsymmetricConvPadsAreExact) {
   pads->set_type(onnx::AttributeProto::INTS);
   for (int64_t p : {1, 0, 0, 2}) pads->add_ints(p);  // top 1, right 2
   *g->mutable_output(0) = FloatValue("y", {1, 1, 3, 4});
-  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(m), "m.onnx", "");
-  ASSERT_TRUE(def.ok()) << def.status();
-  absl::StatusOr<Graph> graph = Graph::Build(*def);
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
-  absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Executor& executor = **created;
-  ASSERT_TRUE(
-      executor.Forward({{"x", Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4})}}, false).ok());
-  EXPECT_EQ(executor.Value(def->output(0))->ToVector(),
-            std::vector<float>({0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}));
+  absl::StatusOr<std::vector<float>> y =
+      ImportAndRun(m, Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4}));
+  ASSERT_TRUE(y.ok()) << y.status();
+  EXPECT_EQ(*y, std::vector<float>({0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}));
 }
 
 // AveragePool without the pads in the count, on pads Tessera's avgpool2d
@@ -154,18 +152,12 @@ TEST(Importer, AsymmetricAveragePoolCountsInputCellsOnly) {
     for (int64_t v : values) a->add_ints(v);
   }
   *g->mutable_output(0) = FloatValue("y", {-1, 1, 3, 3});
-  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(m), "m.onnx", "");
-  ASSERT_TRUE(def.ok()) << def.status();
-  absl::StatusOr<Graph> graph = Graph::Build(*def);
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
-  absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
-  ASSERT_TRUE(created.ok()) << created.status();
   const int64_t batch = 3;  // not the importer's nominal batch
   std::vector<float> x(batch * 9);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i * i % 7);
-  ASSERT_TRUE((*created)->Forward({{"x", Tensor::FromVector({batch, 1, 3, 3}, x)}}, false).ok());
-  const std::vector<float> y = (*created)->Value(def->output(0))->ToVector();
+  absl::StatusOr<std::vector<float>> run = ImportAndRun(m, Tensor::FromVector({batch, 1, 3, 3}, x));
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<float>& y = *run;
   ASSERT_EQ(y.size(), x.size());
   for (int64_t b = 0; b < batch; ++b) {
     for (int i = 0; i < 3; ++i) {
