@@ -1,5 +1,7 @@
 #include "onnx/exporter.h"
 
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -158,6 +160,7 @@ class Exporter {
       SetInts(n, "strides", stride);
       SetInts(n, "pads", Pads(a.GetInts("padding")));
       SetInt(n, "ceil_mode", a.GetBool("ceil_mode"));
+      if (op == "maxpool2d") SetInts(n, "dilations", a.GetInts("dilation"));
       if (op == "avgpool2d") SetInt(n, "count_include_pad", a.GetBool("count_include_pad"));
     } else if (op == "avgpool2d") {
       Add(node, "GlobalAveragePool", in);
@@ -243,6 +246,46 @@ class Exporter {
         SetString(n, "coordinate_transformation_mode",
                   a.GetBool("align_corners") ? "align_corners" : "half_pixel");
       }
+    } else if (op == "resize2d") {
+      // Resize (opset 13): roi (tf_crop_and_resize only) and scales inputs.
+      const std::vector<float> scale = a.GetFloats("scale"), r = a.GetFloats("roi");
+      const std::string transform = a.GetString("coordinate_transformation_mode");
+      const std::string roi =
+          transform == "tf_crop_and_resize"
+              ? FloatConstant(node.name + "/roi", {8}, {0, 0, r[0], r[1], 1, 1, r[2], r[3]})
+              : "";
+      // ONNX Resize's sizes include the batch, which Tessera leaves free:
+      // export the scales. Without a given scale, size / in as a float
+      // (coordinates within a float rounding of resize2d's double ratio).
+      std::vector<float> scales = scale;
+      if (scales.empty()) {
+        const std::vector<int64_t> size = a.GetInts("size");
+        for (int k = 0; k < 2; ++k) {
+          // The nearest float can fall short of size / in: round it up.
+          float f = static_cast<float>(static_cast<double>(size[k]) / x[2 + k]);
+          while (static_cast<int64_t>(std::floor(static_cast<double>(f) * x[2 + k])) < size[k]) {
+            f = std::nextafter(f, std::numeric_limits<float>::infinity());
+          }
+          scales.push_back(f);
+        }
+      }
+      std::vector<std::string> inputs = {
+          in[0], roi, FloatConstant(node.name + "/scales", {4}, {1, 1, scales[0], scales[1]})};
+      NodeProto& n = Add(node, "Resize", inputs);
+      SetString(n, "mode", a.GetString("mode"));
+      SetString(n, "coordinate_transformation_mode", transform);
+      SetString(n, "nearest_mode", a.GetString("nearest_mode"));
+      SetFloat(n, "cubic_coeff_a", a.GetFloat("cubic_coeff_a"));
+      SetInt(n, "exclude_outside", a.GetBool("exclude_outside"));
+      SetFloat(n, "extrapolation_value", a.GetFloat("extrapolation_value"));
+    } else if (op == "transpose") {
+      SetInts(Add(node, "Transpose", in), "perm", a.GetInts("perm"));
+    } else if (op == "pad2d") {
+      // [top, left, bottom, right] as Pad's begins then ends of N, C, H, W.
+      const std::vector<int64_t> p = a.GetInts("pads");
+      const std::string pads = Constant(node.name + "/pads", {0, 0, p[0], p[1], 0, 0, p[2], p[3]});
+      const std::string value = FloatConstant(node.name + "/value", {}, {a.GetFloat("value")});
+      SetString(Add(node, "Pad", {in[0], pads, value}), "mode", a.GetString("mode"));
     } else {
       return NodeError(node, "has no ONNX export");
     }

@@ -2,6 +2,7 @@
 // checks every attribute value it cannot honour exactly and says so.
 
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -113,19 +114,13 @@ absl::StatusOr<std::vector<int64_t>> SymmetricPads(ImportContext& ctx, const Nod
   return std::vector<int64_t>{pads[0], pads[1]};
 }
 
-// x zero-padded by pads [begin h, begin w, end h, end w]: a depthwise
-// transposed convolution whose frozen kernel is one 1 at (begin h, begin w),
-// which places x there in a zero plane (exact, and differentiable).
-absl::StatusOr<std::string> ZeroPad(const NodeProto& node, ImportContext& ctx, const std::string& x,
-                                    const std::vector<int64_t>& pads) {
-  const int64_t channels = ctx.ShapeOf(x)[1];
-  const int64_t kh = pads[0] + pads[2] + 1, kw = pads[1] + pads[3] + 1;
-  std::vector<float> kernel(channels * kh * kw, 0.0f);
-  for (int64_t c = 0; c < channels; ++c) kernel[(c * kh + pads[0]) * kw + pads[1]] = 1.0f;
-  const std::string base = ctx.BaseName(node) + "/pad";
-  const std::string weight =
-      ctx.AddParameter(base + "/kernel", {channels, 1, kh, kw}, kernel, /*frozen=*/true, false);
-  return ctx.Emit(node, base, "conv_transpose2d", {x, weight}, {{"groups", IntAttr(channels)}});
+// x padded by pads [begin h, begin w, end h, end w] (Tessera's pad2d
+// order [top, left, bottom, right]) with `value`.
+absl::StatusOr<std::string> PadValue(const NodeProto& node, ImportContext& ctx,
+                                     const std::string& x, const std::vector<int64_t>& pads,
+                                     float value) {
+  return ctx.Emit(node, ctx.BaseName(node) + "/pad", "pad2d", {x},
+                  {{"pads", IntsAttr(pads)}, {"value", FloatAttr(value)}});
 }
 
 absl::Status Alias(const NodeProto& node, ImportContext& ctx, int input = 0) {
@@ -189,7 +184,7 @@ absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 0));
   std::vector<int64_t> padding = {pads[0], pads[1]};
   if (pads[0] != pads[2] || pads[1] != pads[3]) {
-    TS_ASSIGN_OR_RETURN(inputs[0], ZeroPad(node, ctx, inputs[0], pads));
+    TS_ASSIGN_OR_RETURN(inputs[0], PadValue(node, ctx, inputs[0], pads, 0.0f));
     padding = {0, 0};
   }
   TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 1));
@@ -243,16 +238,16 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
   }
   // Tessera (as PyTorch) crops `padding` from both ends and keeps
   // output_padding more at the end: the end crop pe becomes
-  // output_padding = op + pb - pe on a symmetric padding pb.
-  std::vector<int64_t> padding(2), tessera_out_pad(2);
+  // output_padding = op + pb - pe on a symmetric padding pb. Where that is
+  // negative (pe > op + pb), output_padding op keeps F - pb cells of the
+  // full output F, and a pad2d crops the other pe - pb at the end.
+  std::vector<int64_t> padding(2), tessera_out_pad(2), end_crop(2, 0);
   for (int i = 0; i < 2; ++i) {
     padding[i] = pads[i];
     tessera_out_pad[i] = out_pad[i] + pads[i] - pads[2 + i];
     if (tessera_out_pad[i] < 0) {
-      return ctx.NodeError(
-          node, absl::StrCat("padding ", Str(pads), " with output_padding ", Str(out_pad),
-                             " crops more at the end than at the start, which "
-                             "Tessera's conv_transpose2d cannot express"));
+      end_crop[i] = pads[2 + i] - pads[i];
+      tessera_out_pad[i] = out_pad[i];
     }
   }
   std::vector<std::string> inputs;
@@ -261,15 +256,79 @@ absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
   if (ctx.HasInput(node, 2)) {
     TS_ASSIGN_OR_RETURN(inputs.emplace_back(), ctx.TensorInput(node, 2));
   }
-  return EmitAs(node, ctx, "conv_transpose2d", inputs,
-                {{"stride", IntsAttr(stride)},
-                 {"padding", IntsAttr(padding)},
-                 {"output_padding", IntsAttr(tessera_out_pad)},
-                 {"dilation", IntsAttr(dilation)},
-                 {"groups", IntAttr(GetInt(node, "group", 1))}});
+  const std::map<std::string, AttrValue> attrs = {{"stride", IntsAttr(stride)},
+                                                  {"padding", IntsAttr(padding)},
+                                                  {"output_padding", IntsAttr(tessera_out_pad)},
+                                                  {"dilation", IntsAttr(dilation)},
+                                                  {"groups", IntAttr(GetInt(node, "group", 1))}};
+  if (end_crop == std::vector<int64_t>{0, 0}) {
+    return EmitAs(node, ctx, "conv_transpose2d", inputs, attrs);
+  }
+  TS_ASSIGN_OR_RETURN(std::string y, ctx.Emit(node, ctx.BaseName(node) + "/full",
+                                              "conv_transpose2d", inputs, attrs));
+  return EmitAs(node, ctx, "pad2d", {y}, {{"pads", IntsAttr({0, 0, -end_crop[0], -end_crop[1]})}});
 }
 
 // ---- Pooling ----
+
+// AveragePool not counting pads that Tessera's avgpool2d cannot pad itself
+// (asymmetric, or wider than half the kernel): the mean over the input
+// cells of each window is the pool of the zero-padded input (which divides
+// by the window's cells within the padded input, PyTorch's rule), times
+// that count over the window's input cells. The factors depend on the
+// position only: a frozen depthwise 1x1 convolution over [N * C, oh * ow].
+absl::Status AveragePoolOfInputCells(const NodeProto& node, ImportContext& ctx,
+                                     const std::vector<int64_t>& kernel,
+                                     const std::vector<int64_t>& stride,
+                                     const std::vector<int64_t>& pads) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  TS_ASSIGN_OR_RETURN(std::string input, ctx.TensorInput(node, 0));
+  TS_ASSIGN_OR_RETURN(input, PadValue(node, ctx, input, pads, 0.0f));
+  const std::string base = ctx.BaseName(node);
+  TS_ASSIGN_OR_RETURN(std::string pooled,
+                      ctx.Emit(node, base + "/sum", "avgpool2d", {input},
+                               {{"kernel", IntsAttr(kernel)},
+                                {"stride", IntsAttr(stride)},
+                                {"padding", IntsAttr({0, 0})},
+                                {"count_include_pad", BoolAttr(true)},
+                                {"ceil_mode", BoolAttr(GetInt(node, "ceil_mode", 0))}}));
+  const Shape& y = ctx.ShapeOf(pooled);
+  const int64_t oh = y[2], ow = y[3];
+  // Per axis and output index: cells of the window within the padded input
+  // (the divisor used) and within the input (the one wanted).
+  auto cells = [&](int axis, int64_t i, bool input_only) {
+    const int64_t in = x->shape[2 + axis], begin = pads[axis], end_pad = pads[2 + axis];
+    const int64_t start = i * stride[axis];  // in padded coordinates
+    const int64_t stop = std::min(start + kernel[axis], begin + in + end_pad);
+    if (!input_only) return stop - start;
+    return std::max<int64_t>(0, std::min(stop, begin + in) - std::max(start, begin));
+  };
+  std::vector<float> factors(oh * ow);
+  bool all_one = true;
+  for (int64_t i = 0; i < oh; ++i) {
+    for (int64_t j = 0; j < ow; ++j) {
+      const int64_t used = cells(0, i, false) * cells(1, j, false);
+      const int64_t wanted = cells(0, i, true) * cells(1, j, true);
+      if (wanted == 0) {
+        return ctx.NodeError(node, absl::StrCat("pads ", Str(pads), " leave window (", i, ", ", j,
+                                                ") without an input cell"));
+      }
+      factors[i * ow + j] = static_cast<float>(static_cast<double>(used) / wanted);
+      all_one = all_one && used == wanted;
+    }
+  }
+  if (all_one) {
+    ctx.Define(node.output(0), pooled);
+    return absl::OkStatus();
+  }
+  const std::string scale =
+      ctx.AddParameter(base + "/input_cell_scale", {oh * ow, 1, 1, 1}, factors, true, false);
+  TS_ASSIGN_OR_RETURN(std::string cols, ctx.Emit(node, base + "/positions", "reshape", {pooled},
+                                                 {{"shape", IntsAttr({-1, oh * ow, 1, 1})}}));
+  TS_ASSIGN_OR_RETURN(std::string scaled, ctx.Emit(node, base + "/scale", "conv2d", {cols, scale},
+                                                   {{"groups", IntAttr(oh * ow)}}));
+  return EmitAs(node, ctx, "reshape", {scaled}, {{"shape", IntsAttr({-1, y[1], oh, ow})}});
+}
 
 absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
@@ -283,23 +342,30 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   }
   TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
   TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
-  if (dilation != std::vector<int64_t>{1, 1}) {
-    return ctx.NodeError(node, absl::StrCat("dilations ", Str(dilation),
-                                            " are not supported (Tessera pools are undilated)"));
-  }
+  // (AveragePool has no dilations before opset 19: the importer rejects
+  // the attribute.)
+  const std::vector<int64_t> span = {(kernel[0] - 1) * dilation[0] + 1,
+                                     (kernel[1] - 1) * dilation[1] + 1};
   if (GetInt(node, "storage_order", 0) != 0) {
     return ctx.NodeError(node, "storage_order 1 (column-major indices) is not supported");
   }
   TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, 1));
-  TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, kernel, stride));
+  TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, span, stride));
   const bool include_pad = !max && GetInt(node, "count_include_pad", 0) != 0;
   const bool symmetric = pads[0] == pads[2] && pads[1] == pads[3];
   const bool narrow = 2 * pads[0] <= kernel[0] && 2 * pads[1] <= kernel[1];
+  if (!max && !include_pad && !(symmetric && narrow)) {
+    return AveragePoolOfInputCells(node, ctx, kernel, stride, pads);
+  }
   TS_ASSIGN_OR_RETURN(std::string input, ctx.TensorInput(node, 0));
   std::vector<int64_t> padding;
-  if (include_pad && !(symmetric && narrow)) {
-    // Zeros counted as values: pad explicitly, pool without padding.
-    TS_ASSIGN_OR_RETURN(input, ZeroPad(node, ctx, input, pads));
+  if ((include_pad || max) && !(symmetric && narrow)) {
+    // Padding Tessera's pool cannot express: pad explicitly, pool without.
+    // Average pooling counts the zeros as values; max pooling never picks
+    // the lowest float over a value of the image, and every window holds
+    // one (ONNX keeps pads smaller than the kernel).
+    const float value = max ? std::numeric_limits<float>::lowest() : 0.0f;
+    TS_ASSIGN_OR_RETURN(input, PadValue(node, ctx, input, pads, value));
     padding = {0, 0};
   } else {
     TS_ASSIGN_OR_RETURN(padding, SymmetricPads(ctx, node, pads));
@@ -309,6 +375,7 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
                                             {"padding", IntsAttr(padding)},
                                             {"ceil_mode", BoolAttr(GetInt(node, "ceil_mode", 0))}};
   if (!max) attrs["count_include_pad"] = BoolAttr(include_pad);
+  if (max) attrs["dilation"] = IntsAttr(dilation);
   return EmitAs(node, ctx, max ? "maxpool2d" : "avgpool2d", {input}, attrs);
 }
 
@@ -319,6 +386,47 @@ absl::Status GlobalPool(const NodeProto& node, ImportContext& ctx, bool max) {
   // A max pool whose window is the whole (import-time known) plane.
   return Unary(node, ctx, "maxpool2d",
                {{"kernel", IntsAttr({x->shape[2], x->shape[3]})}, {"stride", IntsAttr({1, 1})}});
+}
+
+// ---- Padding ----
+
+// ONNX Pad on the two spatial axes of a 4-D input: pads (an attribute
+// before opset 11, a constant input from 11 on) [begin of every axis, end of
+// every axis], constant_value (attribute `value` before opset 11).
+absl::Status Pad(const NodeProto& node, ImportContext& ctx) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
+  std::vector<int64_t> pads = GetInts(node, "pads", {});
+  float value = GetFloat(node, "value", 0.0f);
+  if (ctx.opset() >= 11) {
+    TS_ASSIGN_OR_RETURN(auto p, ctx.ConstantInput(node, 1, "pads"));
+    if (p->is_float) return ctx.NodeError(node, "pads must be int64");
+    pads = p->ints;
+    if (ctx.HasInput(node, 2)) {
+      TS_ASSIGN_OR_RETURN(auto v, ctx.ConstantInput(node, 2, "constant_value"));
+      if (!v->is_float || v->floats.size() != 1) {
+        return ctx.NodeError(node, "constant_value must be a float scalar");
+      }
+      value = v->floats[0];
+    }
+  }
+  if (pads.size() != 8) {
+    return ctx.NodeError(node, absl::StrCat("pads ", Str(pads), " needs 8 values for a 4-D input"));
+  }
+  if (pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0) {
+    return ctx.NodeError(node, absl::StrCat("pads ", Str(pads),
+                                            " pad the batch or channel axis; Tessera pads H and "
+                                            "W only"));
+  }
+  // Negative pads crop, in pad2d as in ONNX.
+  const std::vector<int64_t> spatial = {pads[2], pads[3], pads[6], pads[7]};
+  const std::string mode = GetString(node, "mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge") {
+    return ctx.NodeError(node, absl::StrCat("mode '", mode, "' is not supported"));
+  }
+  return Unary(
+      node, ctx, "pad2d",
+      {{"pads", IntsAttr(spatial)}, {"mode", StringAttr(mode)}, {"value", FloatAttr(value)}});
 }
 
 // ---- Fully connected ----
@@ -359,11 +467,15 @@ absl::Status Gemm(const NodeProto& node, ImportContext& ctx) {
   if (a->shape.size() != 2) {
     return ctx.NodeError(node, absl::StrCat("A ", ShapeToString(a->shape), " is not 2-D"));
   }
-  if (GetInt(node, "transA", 0) != 0) {
-    return ctx.NodeError(node, "transA = 1 is not supported (Tessera's matmul reads x as [N, in])");
-  }
   const float alpha = GetFloat(node, "alpha", 1.0f), beta = GetFloat(node, "beta", 1.0f);
   TS_ASSIGN_OR_RETURN(std::string x, ctx.TensorInput(node, 0));
+  // Tessera's matmul reads x as [M, K]: a transposed A is transposed first.
+  const bool trans_a = GetInt(node, "transA", 0) != 0;
+  if (trans_a) {
+    TS_ASSIGN_OR_RETURN(x, ctx.Emit(node, ctx.BaseName(node) + "/a_transposed", "transpose", {x},
+                                    {{"perm", IntsAttr({1, 0})}}));
+  }
+  const int64_t m = trans_a ? a->shape[1] : a->shape[0];
   TS_ASSIGN_OR_RETURN(std::string w,
                       OutInWeight(node, ctx, 1, GetInt(node, "transB", 0) != 0, alpha));
   const int64_t n = ctx.ShapeOf(w)[0];
@@ -383,7 +495,7 @@ absl::Status Gemm(const NodeProto& node, ImportContext& ctx) {
     } else if (per_column) {
       return ctx.NodeError(node, absl::StrCat("C (input '", node.input(2), "') must be a constant ",
                                               "when it is not [N] or beta != 1"));
-    } else if (c->shape == Shape{a->shape[0], n} && beta == 1.0f) {
+    } else if (c->shape == Shape{m, n} && beta == 1.0f) {
       add_full_c = true;
     } else {
       return ctx.NodeError(node, absl::StrCat("C ", ShapeToString(c->shape), " with beta ", beta,
@@ -407,6 +519,18 @@ absl::Status MatMul(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(std::string x, ctx.TensorInput(node, 0));
   TS_ASSIGN_OR_RETURN(std::string w, OutInWeight(node, ctx, 1, false, 1.0f));
   return EmitAs(node, ctx, "matmul", {x, w});
+}
+
+absl::Status Transpose(const NodeProto& node, ImportContext& ctx) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  const int64_t rank = x->shape.size();
+  std::vector<int64_t> reversed;
+  for (int64_t i = rank - 1; i >= 0; --i) reversed.push_back(i);
+  const std::vector<int64_t> perm = GetInts(node, "perm", reversed);
+  bool identity = static_cast<int64_t>(perm.size()) == rank;
+  for (int64_t i = 0; identity && i < rank; ++i) identity = perm[i] == i;
+  if (identity) return Alias(node, ctx);
+  return Unary(node, ctx, "transpose", {{"perm", IntsAttr(perm)}});
 }
 
 // ---- Elementwise ----
@@ -669,38 +793,90 @@ absl::Status Lrn(const NodeProto& node, ImportContext& ctx) {
 
 // ---- Resizing ----
 
-// Integer scale factors for H and W from a 4-D scales list.
-absl::StatusOr<std::vector<int64_t>> IntegerScales(const NodeProto& node, ImportContext& ctx,
-                                                   const Shape& x,
-                                                   const std::vector<float>& scales) {
+// What a Resize or Upsample node asks for, on the two spatial axes.
+struct ResizeRequest {
+  std::vector<int64_t> size;  // output [h, w]
+  std::vector<float> scale;   // [h, w] as given; empty when sizes were
+  std::string mode, transform, nearest;
+  std::vector<float> roi;  // tf_crop_and_resize: [h start, w start, h end, w end]
+};
+
+// The integer factors [h, w] when the request is an upsample2d exactly:
+// whole scales, and coordinates under which output i reads input
+// floor(i / s) (nearest: asymmetric + floor, or half-pixel + rounding, where
+// no ties occur) or upsample2d's bilinear ones. Empty otherwise.
+std::vector<int64_t> UpsampleFactors(const ResizeRequest& r, const Shape& x) {
+  std::vector<int64_t> factors;
+  for (int i = 0; i < 2; ++i) {
+    if (r.size[i] % x[2 + i] != 0) return {};
+    const int64_t f = r.size[i] / x[2 + i];
+    if (!r.scale.empty() && r.scale[i] != static_cast<float>(f)) return {};
+    factors.push_back(f);
+  }
+  const bool half_pixel = r.transform == "half_pixel" || r.transform == "pytorch_half_pixel";
+  const bool rounding = r.nearest == "round_prefer_floor" || r.nearest == "round_prefer_ceil";
+  if (r.mode == "nearest" &&
+      ((r.transform == "asymmetric" && r.nearest == "floor") || (half_pixel && rounding))) {
+    return factors;
+  }
+  if (r.mode == "linear" && (half_pixel || r.transform == "align_corners")) return factors;
+  return {};
+}
+
+absl::Status EmitResize(const NodeProto& node, ImportContext& ctx, const ResizeRequest& r,
+                        float cubic_a, bool exclude_outside, float extrapolation_value) {
+  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
+  const std::vector<int64_t> factors = UpsampleFactors(r, x->shape);
+  if (factors == std::vector<int64_t>{1, 1}) return Alias(node, ctx);
+  if (!factors.empty()) {
+    return Unary(node, ctx, "upsample2d",
+                 {{"scale", IntsAttr(factors)},
+                  {"mode", StringAttr(r.mode == "linear" ? "bilinear" : "nearest")},
+                  {"align_corners", BoolAttr(r.transform == "align_corners")}});
+  }
+  std::map<std::string, AttrValue> attrs = {
+      {"size", IntsAttr(r.size)},
+      {"scale", FloatsAttr(r.scale)},
+      {"mode", StringAttr(r.mode)},
+      {"coordinate_transformation_mode", StringAttr(r.transform)},
+      {"nearest_mode", StringAttr(r.nearest)},
+      {"cubic_coeff_a", FloatAttr(cubic_a)},
+      {"exclude_outside", BoolAttr(exclude_outside && r.mode == "cubic")},
+      {"extrapolation_value", FloatAttr(extrapolation_value)},
+      {"roi", FloatsAttr(r.roi)}};
+  return Unary(node, ctx, "resize2d", attrs);
+}
+
+// The output size [h, w] from 4-D scales (N and C must stay): floor(in *
+// scale), as the ONNX reference computes it.
+absl::Status SizeFromScales(const NodeProto& node, ImportContext& ctx, const Shape& x,
+                            const std::vector<float>& scales, ResizeRequest& r) {
   if (scales.size() != 4 || scales[0] != 1 || scales[1] != 1) {
     return ctx.NodeError(
         node, absl::StrCat("scales [", absl::StrJoin(scales, ","), "] are not [1, 1, h, w]"));
   }
-  std::vector<int64_t> out;
   for (int i = 2; i < 4; ++i) {
-    if (scales[i] < 1 || scales[i] != std::floor(scales[i])) {
-      return ctx.NodeError(
-          node, absl::StrCat("scale ", scales[i], " is not supported (integer upsampling is)"));
+    if (!(scales[i] > 0)) {
+      return ctx.NodeError(node, absl::StrCat("scale ", scales[i], " is not positive"));
     }
-    out.push_back(static_cast<int64_t>(scales[i]));
+    r.size.push_back(static_cast<int64_t>(std::floor(static_cast<double>(scales[i]) * x[i])));
+    r.scale.push_back(scales[i]);
+    if (r.size.back() < 1) {
+      return ctx.NodeError(
+          node, absl::StrCat("scale ", scales[i], " leaves no output of ", ShapeToString(x)));
+    }
   }
-  (void)x;
-  return out;
-}
-
-absl::Status EmitUpsample(const NodeProto& node, ImportContext& ctx, std::vector<int64_t> scale,
-                          const std::string& mode, bool align_corners) {
-  if (scale == std::vector<int64_t>{1, 1}) return Alias(node, ctx);
-  return Unary(node, ctx, "upsample2d",
-               {{"scale", IntsAttr(scale)},
-                {"mode", StringAttr(mode)},
-                {"align_corners", BoolAttr(align_corners)}});
+  return absl::OkStatus();
 }
 
 absl::Status Resize(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
+  ResizeRequest r;
+  r.mode = GetString(node, "mode", "nearest");
+  r.transform = GetString(node, "coordinate_transformation_mode",
+                          ctx.opset() >= 11 ? "half_pixel" : "asymmetric");
+  r.nearest = GetString(node, "nearest_mode", ctx.opset() >= 11 ? "round_prefer_floor" : "floor");
   const int scales_input = ctx.opset() >= 11 ? 2 : 1;
   std::vector<float> scales;
   if (ctx.HasInput(node, scales_input)) {
@@ -708,53 +884,46 @@ absl::Status Resize(const NodeProto& node, ImportContext& ctx) {
     if (!s->is_float) return ctx.NodeError(node, "scales must be float");
     scales = s->floats;
   }
-  if (scales.empty() && ctx.opset() >= 11 && ctx.HasInput(node, 3)) {
+  if (!scales.empty()) {
+    TS_RETURN_IF_ERROR(SizeFromScales(node, ctx, x->shape, scales, r));
+  } else if (ctx.opset() >= 11 && ctx.HasInput(node, 3)) {
     TS_ASSIGN_OR_RETURN(auto sizes, ctx.ConstantInput(node, 3, "sizes"));
     if (sizes->is_float || sizes->ints.size() != 4)
       return ctx.NodeError(node, "sizes must be 4 int64s");
-    for (int i = 0; i < 4; ++i) {
-      if (sizes->ints[i] % x->shape[i] != 0) {
-        return ctx.NodeError(node, absl::StrCat("sizes ", Str(sizes->ints),
-                                                " are not integer "
-                                                "multiples of the input ",
-                                                ShapeToString(x->shape)));
-      }
-      scales.push_back(static_cast<float>(sizes->ints[i] / x->shape[i]));
-    }
-  }
-  if (scales.empty()) return ctx.NodeError(node, "needs constant scales or sizes");
-  TS_ASSIGN_OR_RETURN(auto scale, IntegerScales(node, ctx, x->shape, scales));
-  const std::string mode = GetString(node, "mode", "nearest");
-  const std::string transform = GetString(node, "coordinate_transformation_mode",
-                                          ctx.opset() >= 11 ? "half_pixel" : "asymmetric");
-  const std::string nearest =
-      GetString(node, "nearest_mode", ctx.opset() >= 11 ? "round_prefer_floor" : "floor");
-  const bool half_pixel = transform == "half_pixel" || transform == "pytorch_half_pixel";
-  if (mode == "nearest") {
-    // With an integer factor s, output i reads input floor(i / s) under
-    // asymmetric + floor and under half-pixel + rounding (no ties occur).
-    const bool same =
-        (transform == "asymmetric" && nearest == "floor") ||
-        (half_pixel && (nearest == "round_prefer_floor" || nearest == "round_prefer_ceil"));
-    if (!same) {
+    if (sizes->ints[0] != x->shape[0] || sizes->ints[1] != x->shape[1]) {
       return ctx.NodeError(node,
-                           absl::StrCat("nearest with coordinate_transformation_mode '", transform,
-                                        "' and nearest_mode '", nearest, "' is not supported"));
+                           absl::StrCat("sizes ", Str(sizes->ints), " resize N or C of ",
+                                        ShapeToString(x->shape), "; Tessera resizes H and W"));
     }
-    return EmitUpsample(node, ctx, scale, "nearest", false);
+    r.size = {sizes->ints[2], sizes->ints[3]};
+    if (r.size[0] < 1 || r.size[1] < 1) {
+      return ctx.NodeError(node, absl::StrCat("sizes ", Str(sizes->ints), " are not positive"));
+    }
+  } else {
+    return ctx.NodeError(node, "needs constant scales or sizes");
   }
-  if (mode == "linear") {
-    if (half_pixel) return EmitUpsample(node, ctx, scale, "bilinear", false);
-    if (transform == "align_corners") return EmitUpsample(node, ctx, scale, "bilinear", true);
-    return ctx.NodeError(node,
-                         absl::StrCat("linear with coordinate_transformation_mode '", transform,
-                                      "' is not supported (half_pixel, "
-                                      "pytorch_half_pixel and align_corners are)"));
+  if (r.transform == "tf_crop_and_resize") {
+    if (!ctx.HasInput(node, 1)) return ctx.NodeError(node, "tf_crop_and_resize needs roi");
+    TS_ASSIGN_OR_RETURN(auto roi, ctx.ConstantInput(node, 1, "roi"));
+    if (!roi->is_float || roi->floats.size() != 8) {
+      return ctx.NodeError(node, "roi must be 8 floats (start and end of N, C, H, W)");
+    }
+    const std::vector<float>& v = roi->floats;
+    if (v[0] != 0 || v[1] != 0 || v[4] != 1 || v[5] != 1) {
+      return ctx.NodeError(node, absl::StrCat("roi [", absl::StrJoin(v, ","),
+                                              "] crops N or C; Tessera crops H and W"));
+    }
+    r.roi = {v[2], v[3], v[6], v[7]};
   }
-  return ctx.NodeError(node,
-                       absl::StrCat("mode '", mode, "' is not supported (nearest, linear are)"));
+  if (r.mode != "nearest" && r.mode != "linear" && r.mode != "cubic") {
+    return ctx.NodeError(node, absl::StrCat("mode '", r.mode, "' is unknown"));
+  }
+  return EmitResize(node, ctx, r, GetFloat(node, "cubic_coeff_a", -0.75f),
+                    GetInt(node, "exclude_outside", 0) != 0,
+                    GetFloat(node, "extrapolation_value", 0.0f));
 }
 
+// Upsample (opsets 7 to 9): Resize with asymmetric coordinates and floor.
 absl::Status Upsample(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
@@ -766,15 +935,15 @@ absl::Status Upsample(const NodeProto& node, ImportContext& ctx) {
   } else if (const AttributeProto* a = FindAttr(node, "scales")) {
     scales.assign(a->floats().begin(), a->floats().end());
   }
-  TS_ASSIGN_OR_RETURN(auto scale, IntegerScales(node, ctx, x->shape, scales));
-  const std::string mode = GetString(node, "mode", "nearest");
-  if (mode != "nearest") {
-    return ctx.NodeError(node, absl::StrCat("mode '", mode,
-                                            "' is not supported: Upsample's "
-                                            "linear mode uses asymmetric coordinates, which "
-                                            "Tessera's bilinear does not"));
+  ResizeRequest r;
+  TS_RETURN_IF_ERROR(SizeFromScales(node, ctx, x->shape, scales, r));
+  r.mode = GetString(node, "mode", "nearest");
+  if (r.mode != "nearest" && r.mode != "linear") {
+    return ctx.NodeError(node, absl::StrCat("mode '", r.mode, "' is unknown"));
   }
-  return EmitUpsample(node, ctx, scale, "nearest", false);
+  r.transform = "asymmetric";
+  r.nearest = "floor";
+  return EmitResize(node, ctx, r, -0.75f, false, 0.0f);
 }
 
 }  // namespace
@@ -813,6 +982,7 @@ const std::map<std::string, OpImport>& OpImports() {
         {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
          "strides"}}},
       {"Mul", {[](auto& n, auto& c) { return Binary(n, c, false); }, {}}},
+      {"Pad", {Pad, {"mode", "pads", "value"}}},
       {"Relu", {[](auto& n, auto& c) { return Unary(n, c, "relu"); }, {}}},
       {"Reshape", {Reshape, {"allowzero"}}},
       {"Resize",
@@ -822,6 +992,7 @@ const std::map<std::string, OpImport>& OpImports() {
       {"Sigmoid", {[](auto& n, auto& c) { return Unary(n, c, "sigmoid"); }, {}}},
       {"Softmax", {Softmax, {"axis"}}},
       {"Tanh", {[](auto& n, auto& c) { return Unary(n, c, "tanh"); }, {}}},
+      {"Transpose", {Transpose, {"perm"}}},
       {"Upsample", {Upsample, {"mode", "scales"}}},
   };
   return *imports;

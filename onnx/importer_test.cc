@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/executor.h"
 #include "core/graph.h"
+#include "core/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -87,17 +88,22 @@ absl::Status Import(const onnx::ModelProto& m) {
   return ImportModelBytes(Bytes(m), "m.onnx", "").status();
 }
 
+// The model imported, built and run on input "x": its first output.
+absl::StatusOr<std::vector<float>> ImportAndRun(const onnx::ModelProto& m, const Tensor& x) {
+  TS_ASSIGN_OR_RETURN(GraphDef def, ImportModelBytes(Bytes(m), "m.onnx", ""));
+  TS_ASSIGN_OR_RETURN(Graph graph, Graph::Build(def));
+  ParameterStore params = ParameterStore::Initialize(graph, 0, Device::kCpu);
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, Executor::Create(graph, params));
+  TS_RETURN_IF_ERROR(executor->Forward({{"x", x}}, false));
+  TS_ASSIGN_OR_RETURN(Tensor y, executor->Value(def.output(0)));
+  return y.ToVector();
+}
+
 TEST(Importer, SmallModelImportsAndRuns) {
-  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(SmallModel()), "m.onnx", "");
-  ASSERT_TRUE(def.ok()) << def.status();
-  absl::StatusOr<Graph> graph = Graph::Build(*def);
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
-  absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Executor& executor = **created;
-  ASSERT_TRUE(executor.Forward({{"x", Tensor::FromVector({1, 4}, {1, 2, 3, 4})}}, false).ok());
-  const std::vector<float> y = executor.Value(def->output(0))->ToVector();
+  absl::StatusOr<std::vector<float>> run =
+      ImportAndRun(SmallModel(), Tensor::FromVector({1, 4}, {1, 2, 3, 4}));
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<float>& y = *run;
   // y_j = relu(sum_k x_k (0.5 + 0.01 (4 j + k)) + (-0.1 + 0.01 j)).
   for (int j = 0; j < 3; ++j) {
     double want = -0.1 + 0.01 * j;
@@ -121,18 +127,50 @@ TEST(Importer, AsymmetricConvPadsAreExact) {
   pads->set_type(onnx::AttributeProto::INTS);
   for (int64_t p : {1, 0, 0, 2}) pads->add_ints(p);  // top 1, right 2
   *g->mutable_output(0) = FloatValue("y", {1, 1, 3, 4});
-  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(m), "m.onnx", "");
-  ASSERT_TRUE(def.ok()) << def.status();
-  absl::StatusOr<Graph> graph = Graph::Build(*def);
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
-  absl::StatusOr<std::unique_ptr<Executor>> created = Executor::Create(*graph, params);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Executor& executor = **created;
-  ASSERT_TRUE(
-      executor.Forward({{"x", Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4})}}, false).ok());
-  EXPECT_EQ(executor.Value(def->output(0))->ToVector(),
-            std::vector<float>({0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}));
+  absl::StatusOr<std::vector<float>> y =
+      ImportAndRun(m, Tensor::FromVector({1, 1, 2, 2}, {1, 2, 3, 4}));
+  ASSERT_TRUE(y.ok()) << y.status();
+  EXPECT_EQ(*y, std::vector<float>({0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0}));
+}
+
+// AveragePool without the pads in the count, on pads Tessera's avgpool2d
+// cannot take (end only): pad2d, a pool and a per-position rescale, which
+// must give the mean of each window's input cells for any batch size.
+TEST(Importer, AsymmetricAveragePoolCountsInputCellsOnly) {
+  onnx::ModelProto m = SmallModel();
+  onnx::GraphProto* g = m.mutable_graph();
+  g->clear_node();
+  g->clear_initializer();
+  *g->mutable_input(0) = FloatValue("x", {-1, 1, 3, 3});
+  onnx::NodeProto* pool = AddNode(g, "AveragePool", {"x"}, "y");
+  const std::vector<std::pair<const char*, std::vector<int64_t>>> ints = {
+      {"kernel_shape", {2, 2}}, {"strides", {1, 1}}, {"pads", {0, 0, 1, 1}}};
+  for (const auto& [name, values] : ints) {
+    auto* a = pool->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : values) a->add_ints(v);
+  }
+  *g->mutable_output(0) = FloatValue("y", {-1, 1, 3, 3});
+  const int64_t batch = 3;  // not the importer's nominal batch
+  std::vector<float> x(batch * 9);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i * i % 7);
+  absl::StatusOr<std::vector<float>> run = ImportAndRun(m, Tensor::FromVector({batch, 1, 3, 3}, x));
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<float>& y = *run;
+  ASSERT_EQ(y.size(), x.size());
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        double sum = 0;
+        int count = 0;
+        for (int r = i; r < std::min(i + 2, 3); ++r) {
+          for (int c = j; c < std::min(j + 2, 3); ++c, ++count) sum += x[b * 9 + r * 3 + c];
+        }
+        EXPECT_NEAR(y[b * 9 + i * 3 + j], sum / count, 1e-5) << b << " " << i << " " << j;
+      }
+    }
+  }
 }
 
 TEST(Importer, TruncatedProtobufIsAnError) {
@@ -258,15 +296,27 @@ TEST(Importer, UnsupportedOpsAndAttributesNameNodeOpAndWhat) {
   std::string message(Import(m).message());
   EXPECT_THAT(message, HasSubstr("node 'y_node' (Elu): op type Elu has no Tessera equivalent"));
 
+  // An attribute AveragePool does not have before opset 19.
   m = SmallModel();
-  auto* attr = m.mutable_graph()->mutable_node(0)->add_attribute();
-  attr->set_name("transA");
-  attr->set_type(onnx::AttributeProto::INT);
-  attr->set_i(1);
-  EXPECT_THAT(Import(m).message(), HasSubstr("node 'h_node' (Gemm): transA = 1 is not supported"));
+  {
+    onnx::GraphProto* g = m.mutable_graph();
+    *g->mutable_input(0) = FloatValue("x", {-1, 1, 4, 4});
+    g->clear_node();
+    g->clear_initializer();
+    onnx::NodeProto* pool = AddNode(g, "AveragePool", {"x"}, "y");
+    for (const char* name : {"kernel_shape", "dilations"}) {
+      auto* a = pool->add_attribute();
+      a->set_name(name);
+      a->set_type(onnx::AttributeProto::INTS);
+      for (int64_t v : {2, 2}) a->add_ints(v);
+    }
+    g->mutable_output(0)->clear_type();
+  }
+  EXPECT_THAT(Import(m).message(),
+              HasSubstr("node 'y_node' (AveragePool): attribute 'dilations' is not supported"));
 
   m = SmallModel();
-  attr = m.mutable_graph()->mutable_node(1)->add_attribute();
+  auto* attr = m.mutable_graph()->mutable_node(1)->add_attribute();
   attr->set_name("fancy");
   EXPECT_THAT(Import(m).message(),
               HasSubstr("node 'y_node' (Relu): attribute 'fancy' is not supported"));

@@ -206,6 +206,24 @@ std::string OpTypeOf(const fs::path& dir, const std::vector<std::string>& claime
   return best;
 }
 
+// Why a test attributed to `op` by its name is no test of `op`, or "": a
+// function's expanded form (test_softmax_*_expanded) has no `op` node, only
+// the ops of its body, and tests those when Tessera does not claim them all.
+std::string ExclusionOf(const fs::path& dir, const std::string& op,
+                        const std::vector<std::string>& claimed) {
+  absl::StatusOr<onnx::ModelProto> model = ReadModelFile((dir / "model.onnx").string());
+  if (!model.ok()) return "";
+  std::set<std::string> ops, unclaimed;
+  for (const auto& node : model->graph().node()) ops.insert(node.op_type());
+  if (ops.count(op)) return "";
+  for (const std::string& o : ops) {
+    if (std::find(claimed.begin(), claimed.end(), o) == claimed.end()) unclaimed.insert(o);
+  }
+  if (unclaimed.empty()) return "";
+  return absl::StrCat("excluded: no ", op, " node; it tests the expanded function's ops, of which ",
+                      absl::StrJoin(unclaimed, ", "), " are not claimed");
+}
+
 std::string MakeTable() {
   const std::vector<std::string> claimed = SupportedOnnxOps();
   std::vector<fs::path> dirs;
@@ -221,7 +239,8 @@ std::string MakeTable() {
     const std::string op = OpTypeOf(dir, claimed);
     if (op.empty()) continue;
     Row& row = rows[op];
-    const Outcome o = RunTest(dir);
+    const std::string excluded = ExclusionOf(dir, op, claimed);
+    const Outcome o = excluded.empty() ? RunTest(dir) : Outcome{false, false, excluded};
     ++row.total;
     if (o.passed) {
       ++row.passed;

@@ -5,9 +5,9 @@ from golden_lib import *  # noqa: F401,F403 case helpers, np, torch, F
 
 def cases():
     r = rng_for("maxpool2d", "k2")
-    def maxp(kernel, stride=None, padding=(0, 0), ceil_mode=False):
+    def maxp(kernel, stride=None, padding=(0, 0), ceil_mode=False, dilation=1):
         return lambda t: [F.max_pool2d(t[0], kernel, stride=stride, padding=padding,
-                                       ceil_mode=ceil_mode)]
+                                       dilation=dilation, ceil_mode=ceil_mode)]
 
     case("maxpool2d", "k2", [spaced(r, (2, 3, 6, 6))], [0], maxp((2, 2)),
          attrs=[ints("kernel", 2, 2)], note="stride defaults to the kernel")
@@ -29,3 +29,9 @@ def cases():
                 bool_("ceil_mode", True)],
          note="ceil_mode where a last window would start in the padding and is dropped "
               "(so the output is 3x3, as in floor mode)")
+    r = rng_for("maxpool2d", "dilated")
+    case("maxpool2d", "dilated", [spaced(r, (2, 2, 9, 8))], [0],
+         maxp((3, 2), (2, 1), (1, 1), True, (2, 3)),
+         attrs=[ints("kernel", 3, 2), ints("stride", 2, 1), ints("padding", 1, 1),
+                ints("dilation", 2, 3), bool_("ceil_mode", True)],
+         note="dilation [2, 3] with padding and ceil_mode")

@@ -1,11 +1,13 @@
 // maxpool2d: the maximum over each kernel window of an NCHW image, as
-// PyTorch's nn.MaxPool2d (dilation 1).
+// PyTorch's nn.MaxPool2d.
 //
 // Attributes: kernel [h, w] (required), stride [h, w] (empty: the kernel),
 // padding [h, w] (at most half the kernel; padded cells count as -inf, so
-// they never win) and ceil_mode (round the output size up, but drop a last
-// window that would start in the right/bottom padding). Output size per
-// axis: floor_or_ceil((in + 2 pad - kernel) / stride) + 1.
+// they never win), dilation [h, w] (the gap between window cells; the
+// window spans (kernel - 1) * dilation + 1) and ceil_mode (round the output
+// size up, but drop a last window that would start in the right/bottom
+// padding). Output size per axis:
+// floor_or_ceil((in + 2 pad - span) / stride) + 1.
 //
 // The forward saves, for every output, the index h * W + w of its maximum
 // within its channel plane (PyTorch's return_indices layout) as a float; the
@@ -29,16 +31,53 @@
 namespace tessera {
 namespace {
 
+// The dilation [h, w] (>= 1), and the window's span (kernel - 1) * d + 1.
+struct Dilation {
+  int64_t dh = 1, dw = 1;
+  int64_t SpanH(const pool::Window& p) const { return (p.kh - 1) * dh + 1; }
+  int64_t SpanW(const pool::Window& p) const { return (p.kw - 1) * dw + 1; }
+  bool none() const { return dh == 1 && dw == 1; }
+};
+
+absl::StatusOr<Dilation> ReadDilation(const Attrs& attrs) {
+  Dilation d;
+  TS_RETURN_IF_ERROR(pool::ReadPair(attrs, "dilation", false, 1, &d.dh, &d.dw));
+  return d;
+}
+
+// Whether every one of `out` windows along an axis has a cell inside the
+// input (a dilated window can straddle it entirely; its max would be -inf
+// with no cell for the gradient).
+bool EveryWindowTouchesInput(int64_t in, int64_t out, int64_t k, int64_t s, int64_t pad,
+                             int64_t d) {
+  for (int64_t i = 0; i < out; ++i) {
+    bool touches = false;
+    for (int64_t a = 0; a < k && !touches; ++a) {
+      const int64_t at = i * s - pad + a * d;
+      touches = at >= 0 && at < in;
+    }
+    if (!touches) return false;
+  }
+  return true;
+}
+
 absl::StatusOr<std::vector<Shape>> MaxPoolShape(const std::vector<Shape>& in, const Attrs& attrs) {
   TS_RETURN_IF_ERROR(ExpectRank(in[0], 4, "input x [N, C, H, W]"));
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(attrs));
+  TS_ASSIGN_OR_RETURN(Dilation d, ReadDilation(attrs));
   const bool ceil_mode = attrs.GetBool("ceil_mode");
-  const int64_t oh = pool::PooledSize(in[0][2], p.kh, p.sh, p.ph, ceil_mode);
-  const int64_t ow = pool::PooledSize(in[0][3], p.kw, p.sw, p.pw, ceil_mode);
+  const int64_t oh = pool::PooledSize(in[0][2], d.SpanH(p), p.sh, p.ph, ceil_mode);
+  const int64_t ow = pool::PooledSize(in[0][3], d.SpanW(p), p.sw, p.pw, ceil_mode);
   if (oh < 1 || ow < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "kernel [", p.kh, ",", p.kw, "] with padding [", p.ph, ",", p.pw, "] is larger than input ",
         ShapeToString(in[0]), ": output would be ", oh, "x", ow));
+  }
+  if (!EveryWindowTouchesInput(in[0][2], oh, p.kh, p.sh, p.ph, d.dh) ||
+      !EveryWindowTouchesInput(in[0][3], ow, p.kw, p.sw, p.pw, d.dw)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kernel [", p.kh, ",", p.kw, "] with dilation [", d.dh, ",", d.dw, "] and padding [", p.ph,
+        ",", p.pw, "] has a window with no cell inside input ", ShapeToString(in[0])));
   }
   // The saved argmax is a float, exact for integers up to 2^24 only.
   if (in[0][2] * in[0][3] > (int64_t{1} << 24)) {
@@ -56,8 +95,9 @@ TESSERA_REGISTER_OP("maxpool2d")
     .RequiredAttr("kernel", AttrType::kInts)
     .Attr("stride", AttrType::kInts, IntsAttr({}))
     .Attr("padding", AttrType::kInts, IntsAttr({0, 0}))
+    .Attr("dilation", AttrType::kInts, IntsAttr({1, 1}))
     .Attr("ceil_mode", AttrType::kBool, BoolAttr(false))
-    .Doc("2-D max pooling over NCHW (PyTorch MaxPool2d, dilation 1).")
+    .Doc("2-D max pooling over NCHW (PyTorch MaxPool2d).")
     .ShapeFn(MaxPoolShape)
     // The gradient reads only the saved argmax and shapes.
     .GradientReads({}, {})
@@ -67,14 +107,57 @@ TESSERA_REGISTER_OP("maxpool2d")
       return static_cast<double>(kernel[0] * kernel[1]) * NumElements(out[0]);
     });
 
+// A dilated window's cells, in row-major order, skipping those in the
+// padding: the undilated loop below with the window's cells d apart, and the
+// same tie and NaN rules. (Dilated pools are rare; no SIMD path.)
+void DilatedForward(const float* x, float* y, float* idx, int64_t planes, int64_t h, int64_t w,
+                    int64_t oh, int64_t ow, const pool::Window& p, const Dilation& d) {
+  ParallelFor(planes * oh, 16, [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      const int64_t c = row / oh, i = row % oh;
+      const float* xc = x + c * h * w;
+      const int64_t top = i * p.sh - p.ph;
+      // The first window row and column inside the input (the argmax of a
+      // window of -inf only).
+      int64_t a0 = 0;
+      while (top + a0 * d.dh < 0) ++a0;
+      for (int64_t j = 0; j < ow; ++j) {
+        const int64_t left = j * p.sw - p.pw;
+        int64_t b0 = 0;
+        while (left + b0 * d.dw < 0) ++b0;
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t best_at = (top + a0 * d.dh) * w + left + b0 * d.dw;
+        for (int64_t a = a0; a < p.kh && top + a * d.dh < h; ++a) {
+          for (int64_t bb = b0; bb < p.kw && left + bb * d.dw < w; ++bb) {
+            const int64_t at = (top + a * d.dh) * w + left + bb * d.dw;
+            const float v = xc[at];
+            if (v > best || std::isnan(v)) {
+              best = v;
+              best_at = at;
+            }
+          }
+        }
+        y[row * ow + j] = best;
+        idx[row * ow + j] = static_cast<float>(best_at);
+      }
+    }
+  });
+}
+
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
+  TS_ASSIGN_OR_RETURN(Dilation d, ReadDilation(ctx.attrs));
   const int64_t planes = in[0].dim(0) * in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
   const int64_t oh = out[0].dim(2), ow = out[0].dim(3);
   Tensor argmax = Tensor::Empty(out[0].shape());
   const float* x = in[0].data();
   float* y = out[0].data();
   float* idx = argmax.data();
+  if (!d.none()) {
+    DilatedForward(x, y, idx, planes, h, w, oh, ow, p, d);
+    ctx.saved = {argmax};
+    return absl::OkStatus();
+  }
   ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
       const float* xc = x + c * h * w;
@@ -148,7 +231,8 @@ TESSERA_REGISTER_KERNEL("maxpool2d", Device::kCpu, Forward, Gradient);
 namespace cuda {
 void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int64_t h, int64_t w,
                     int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-                    int64_t ph, int64_t pw, cudaStream_t stream);
+                    int64_t ph, int64_t pw, int64_t dh, int64_t dw, cudaStream_t stream);
+// kh, kw: the window's span; the saved argmax says which cell won.
 void MaxPoolGradient(const float* dy, const float* argmax, float* dx, int64_t planes, int64_t h,
                      int64_t w, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh,
                      int64_t sw, int64_t ph, int64_t pw, cudaStream_t stream);
@@ -159,11 +243,12 @@ namespace {
 absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
                         std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
+  TS_ASSIGN_OR_RETURN(Dilation d, ReadDilation(ctx.attrs));
   // Saved like the CPU's: per output, the plane index of its maximum.
   Tensor argmax = Tensor::Empty(out[0].shape(), Device::kCuda);
   cuda::MaxPoolForward(in[0].data(), out[0].data(), argmax.data(), in[0].dim(0) * in[0].dim(1),
                        in[0].dim(2), in[0].dim(3), out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh,
-                       p.sw, p.ph, p.pw, CudaContextOf(ctx.backend).stream);
+                       p.sw, p.ph, p.pw, d.dh, d.dw, CudaContextOf(ctx.backend).stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("maxpool2d forward"));
   ctx.saved = {argmax};
   return absl::OkStatus();
@@ -172,11 +257,12 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
 absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
   if (!args.input_grads[0].defined()) return absl::OkStatus();
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
+  TS_ASSIGN_OR_RETURN(Dilation d, ReadDilation(ctx.attrs));
   const Tensor& dy = args.output_grads[0];
   Tensor& dx = args.input_grads[0];
   cuda::MaxPoolGradient(dy.data(), ctx.saved.at(0).data(), dx.data(), dx.dim(0) * dx.dim(1),
-                        dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), p.kh, p.kw, p.sh, p.sw, p.ph,
-                        p.pw, CudaContextOf(ctx.backend).stream);
+                        dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), d.SpanH(p), d.SpanW(p), p.sh,
+                        p.sw, p.ph, p.pw, CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("maxpool2d gradient");
 }
 

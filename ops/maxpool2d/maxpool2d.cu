@@ -1,10 +1,12 @@
 // maxpool2d's CUDA kernels; registered for Device::kCuda in maxpool2d.cc.
 //
 // Geometry as in ops/common/pool.h and the CPU kernel: output (i, j) of a
-// plane looks at rows [i*sh - ph, i*sh - ph + kh) and columns
-// [j*sw - pw, j*sw - pw + kw), clipped to the input (padding is -inf and
-// never wins). The output size (pool::PooledSize, with its ceil_mode rule)
-// comes from the host, which has already inferred the output shape.
+// plane looks at rows i*sh - ph + a*dh (0 <= a < kh) and columns
+// j*sw - pw + b*dw (0 <= b < kw), those inside the input (padding is -inf
+// and never wins); undilated (dh = dw = 1), the window
+// [i*sh - ph, i*sh - ph + kh) x [j*sw - pw, j*sw - pw + kw) clipped. The output size
+// (pool::PooledSize, with its ceil_mode rule) comes from the host, which has already inferred the
+// output shape.
 #include <cstdint>
 
 #include "core/cuda/kernel_util.cuh"
@@ -14,7 +16,7 @@ namespace cuda {
 namespace {
 
 struct Geometry {
-  int64_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw;
+  int64_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
 };
 
 // One thread per output. The scan order (row-major over the clipped window)
@@ -26,14 +28,17 @@ __global__ void MaxPoolForwardKernel(const float* x, float* y, float* argmax, Ge
   for (int64_t o : GridStride{n}) {
     const int64_t j = o % g.ow, i = (o / g.ow) % g.oh, c = o / (g.ow * g.oh);
     const float* xc = x + c * g.h * g.w;
-    const int64_t h0 = max(i * g.sh - g.ph, int64_t{0});
-    const int64_t h1 = min(i * g.sh - g.ph + g.kh, g.h);
-    const int64_t w0 = max(j * g.sw - g.pw, int64_t{0});
-    const int64_t w1 = min(j * g.sw - g.pw + g.kw, g.w);
+    // The first window cells inside the input, rows and columns.
+    const int64_t top = i * g.sh - g.ph, left = j * g.sw - g.pw;
+    const int64_t a0 = top < 0 ? (-top + g.dh - 1) / g.dh : 0;
+    const int64_t b0 = left < 0 ? (-left + g.dw - 1) / g.dw : 0;
+    const int64_t h0 = top + a0 * g.dh, w0 = left + b0 * g.dw;
+    const int64_t h1 = min(top + (g.kh - 1) * g.dh + 1, g.h);
+    const int64_t w1 = min(left + (g.kw - 1) * g.dw + 1, g.w);
     float best = -INFINITY;
     int64_t best_at = h0 * g.w + w0;
-    for (int64_t r = h0; r < h1; ++r) {
-      for (int64_t s = w0; s < w1; ++s) {
+    for (int64_t r = h0; r < h1; r += g.dh) {
+      for (int64_t s = w0; s < w1; s += g.dw) {
         const float v = xc[r * g.w + s];
         if (v > best || isnan(v)) {
           best = v;
@@ -51,7 +56,9 @@ __global__ void MaxPoolForwardKernel(const float* x, float* y, float* argmax, Ge
 // Outputs are visited in increasing (i, j), the order in which the CPU adds
 // them, so the sums agree bit for bit. Output i covers row r when
 // i*sh - ph <= r < i*sh - ph + kh, i.e.
-// ceil((r + ph - kh + 1) / sh) <= i <= floor((r + ph) / sh).
+// ceil((r + ph - kh + 1) / sh) <= i <= floor((r + ph) / sh). With a
+// dilation the host passes the window's span as kh, kw: the argmax test
+// leaves out the cells between the window's.
 __global__ void MaxPoolGradientKernel(const float* dy, const float* argmax, float* dx, Geometry g) {
   const int64_t n = g.planes * g.h * g.w;
   for (int64_t e : GridStride{n}) {
@@ -79,8 +86,8 @@ __global__ void MaxPoolGradientKernel(const float* dy, const float* argmax, floa
 
 void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int64_t h, int64_t w,
                     int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-                    int64_t ph, int64_t pw, cudaStream_t stream) {
-  const Geometry g{planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw};
+                    int64_t ph, int64_t pw, int64_t dh, int64_t dw, cudaStream_t stream) {
+  const Geometry g{planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw};
   MaxPoolForwardKernel<<<BlocksFor(planes * oh * ow), kThreadsPerBlock, 0, stream>>>(x, y, argmax,
                                                                                      g);
 }
@@ -88,7 +95,7 @@ void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int
 void MaxPoolGradient(const float* dy, const float* argmax, float* dx, int64_t planes, int64_t h,
                      int64_t w, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh,
                      int64_t sw, int64_t ph, int64_t pw, cudaStream_t stream) {
-  const Geometry g{planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw};
+  const Geometry g{planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, 1, 1};
   MaxPoolGradientKernel<<<BlocksFor(planes * h * w), kThreadsPerBlock, 0, stream>>>(dy, argmax, dx,
                                                                                     g);
 }

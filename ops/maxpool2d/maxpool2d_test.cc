@@ -26,15 +26,17 @@ int64_t CountWindows(int64_t in, int64_t k, int64_t s, int64_t p, bool ceil_mode
   return n;
 }
 
-// Plain loops over the padded window; out-of-range cells are -inf.
+// Plain loops over the padded window, its cells `dilation` apart;
+// out-of-range cells are -inf.
 std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const Attrs& attrs) {
   const std::vector<int64_t> k = attrs.GetInts("kernel"), pad = attrs.GetInts("padding");
+  const std::vector<int64_t> d = attrs.GetInts("dilation");
   std::vector<int64_t> s = attrs.GetInts("stride");
   if (s.empty()) s = k;
   const bool ceil_mode = attrs.GetBool("ceil_mode");
   const int64_t n = in[0].dim(0), c = in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
-  const int64_t oh = CountWindows(h, k[0], s[0], pad[0], ceil_mode);
-  const int64_t ow = CountWindows(w, k[1], s[1], pad[1], ceil_mode);
+  const int64_t oh = CountWindows(h, (k[0] - 1) * d[0] + 1, s[0], pad[0], ceil_mode);
+  const int64_t ow = CountWindows(w, (k[1] - 1) * d[1] + 1, s[1], pad[1], ceil_mode);
   const std::vector<float> x = in[0].ToVector();
   std::vector<float> y;
   for (int64_t b = 0; b < n * c; ++b) {
@@ -43,7 +45,8 @@ std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const A
         double best = -std::numeric_limits<double>::infinity();
         for (int64_t di = 0; di < k[0]; ++di) {
           for (int64_t dj = 0; dj < k[1]; ++dj) {
-            const int64_t r = i * s[0] - pad[0] + di, q = j * s[1] - pad[1] + dj;
+            const int64_t r = i * s[0] - pad[0] + di * d[0];
+            const int64_t q = j * s[1] - pad[1] + dj * d[1];
             const bool inside = r >= 0 && r < h && q >= 0 && q < w;
             best = std::max(best, inside ? double(x[(b * h + r) * w + q])
                                          : -std::numeric_limits<double>::infinity());
@@ -123,6 +126,42 @@ std::vector<OpTestCase> Cases() {
                {"ceil_mode", BoolAttr(s.ceil_mode)}};
     if (!s.stride.empty()) c.attrs["stride"] = IntsAttr(s.stride);
     // Spaced values: a nudge of the gradient check cannot change an argmax.
+    c.inputs = {Tensor::FromVector(s.shape, SpacedValues(NumElements(s.shape), ++seed))};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  {
+    // Kernel 2, dilation 2 (ONNX's test_maxpool_2d_dilations): windows of
+    // cells {0, 2} and {1, 3} per axis.
+    OpTestCase c;
+    c.name = "hand_computed_k2_d2_s1";
+    c.attrs = {
+        {"kernel", IntsAttr({2, 2})}, {"stride", IntsAttr({1, 1})}, {"dilation", IntsAttr({2, 2})}};
+    c.inputs = {Tensor::FromVector({1, 1, 4, 4}, k4x4)};
+    c.expected = {{6, 8, 4, 9}};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  struct DilatedSpec {
+    const char* name;
+    Shape shape;
+    std::vector<int64_t> kernel, stride, padding, dilation;
+    bool ceil_mode;
+  };
+  const DilatedSpec dilated[] = {
+      {"dilated_k3_d2_s1_batch2_c3_7x8", {2, 3, 7, 8}, {3, 3}, {1, 1}, {0, 0}, {2, 2}, false},
+      {"dilated_k3x2_d2x3_s2_p1_c5_9x10", {1, 5, 9, 10}, {3, 2}, {2, 2}, {1, 1}, {2, 3}, false},
+      {"dilated_k2_d3_s2_p1_ceil_c2_8x7", {1, 2, 8, 7}, {2, 2}, {2, 2}, {1, 1}, {3, 3}, true},
+      {"dilated_h_only_k3_d1x2_s1x3_c3_6x11", {1, 3, 6, 11}, {3, 3}, {1, 3}, {1, 0}, {1, 2}, false},
+  };
+  for (const DilatedSpec& s : dilated) {
+    OpTestCase c;
+    c.name = s.name;
+    c.attrs = {{"kernel", IntsAttr(s.kernel)},
+               {"stride", IntsAttr(s.stride)},
+               {"padding", IntsAttr(s.padding)},
+               {"dilation", IntsAttr(s.dilation)},
+               {"ceil_mode", BoolAttr(s.ceil_mode)}};
     c.inputs = {Tensor::FromVector(s.shape, SpacedValues(NumElements(s.shape), ++seed))};
     c.reference = Reference;
     cases.push_back(c);
@@ -285,6 +324,26 @@ TEST(MaxPool2d, SimdRowsKeepTheTieAndNanRule) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// Rows -1 and 2 of a 2-row input: a window with no cell to take the max of.
+TEST(MaxPool2d, DilatedWindowOutsideTheInputIsAnError) {
+  const OpSchema* schema = OpRegistry::Global().Find("maxpool2d");
+  const Attrs attrs = *schema->ResolveAttrs({{"kernel", IntsAttr({2, 1})},
+                                             {"stride", IntsAttr({1, 1})},
+                                             {"padding", IntsAttr({1, 0})},
+                                             {"dilation", IntsAttr({3, 1})}});
+  absl::StatusOr<std::vector<Shape>> shapes = schema->InferShapes({{1, 1, 2, 5}}, attrs);
+  ASSERT_FALSE(shapes.ok());
+  EXPECT_NE(shapes.status().message().find("has a window with no cell inside input [1,1,2,5]"),
+            std::string::npos)
+      << shapes.status();
 }
 
 }  // namespace
