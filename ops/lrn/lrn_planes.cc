@@ -3,8 +3,9 @@
 // Highway runtime dispatch: this file is compiled once per SIMD target.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/lrn/lrn_planes.cc"
-#include "hwy/contrib/math/math-inl.h"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// After foreach_target.h: these are compiled once per target.
+#include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
 #include "ops/common/elementwise_cpu-inl.h"
 
