@@ -67,6 +67,32 @@ void PoolRowImpl(const float* padded, int64_t kw, int64_t sw, int64_t ow, const 
   }
 }
 
+void DivideRowImpl(const float* g, const float* divisor, int64_t n, float* share) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    hn::StoreU(hn::Div(hn::LoadU(d, g + j), hn::LoadU(d, divisor + j)), d, share + j);
+  }
+  for (; j < n; ++j) share[j] = g[j] / divisor[j];
+}
+
+void WindowSumsImpl(const float* z, int64_t kw, int64_t n, float* out) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t q = 0;
+  for (; q + lanes <= n; q += lanes) {
+    auto sum = hn::LoadU(d, z + q);
+    for (int64_t t = 1; t < kw; ++t) sum = hn::Add(sum, hn::LoadU(d, z + q + t));
+    hn::StoreU(sum, d, out + q);
+  }
+  for (; q < n; ++q) {
+    float sum = z[q];
+    for (int64_t t = 1; t < kw; ++t) sum += z[q + t];
+    out[q] = sum;
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace pool
 }  // namespace tessera
@@ -79,6 +105,8 @@ namespace pool {
 HWY_EXPORT(SumRowsImpl);
 HWY_EXPORT(AddRowToRowsImpl);
 HWY_EXPORT(PoolRowImpl);
+HWY_EXPORT(DivideRowImpl);
+HWY_EXPORT(WindowSumsImpl);
 
 void SumRows(const float* plane, int64_t w, int64_t h0, int64_t h1, float* row) {
   HWY_DYNAMIC_DISPATCH(SumRowsImpl)(plane, w, h0, h1, row);
@@ -91,6 +119,14 @@ void AddRowToRows(const float* row, float* plane, int64_t w, int64_t h0, int64_t
 void PoolRow(const float* padded, int64_t kw, int64_t sw, int64_t ow, const float* divisor,
              float* y) {
   HWY_DYNAMIC_DISPATCH(PoolRowImpl)(padded, kw, sw, ow, divisor, y);
+}
+
+void DivideRow(const float* g, const float* divisor, int64_t n, float* share) {
+  HWY_DYNAMIC_DISPATCH(DivideRowImpl)(g, divisor, n, share);
+}
+
+void WindowSums(const float* z, int64_t kw, int64_t n, float* out) {
+  HWY_DYNAMIC_DISPATCH(WindowSumsImpl)(z, kw, n, out);
 }
 
 }  // namespace pool

@@ -20,6 +20,12 @@ void AddRowToRows(const float* row, float* plane, int64_t w, int64_t h0, int64_t
 void PoolRow(const float* padded, int64_t kw, int64_t sw, int64_t ow, const float* divisor,
              float* y);
 
+// share[j] = g[j] / divisor[j] for j in [0, n).
+void DivideRow(const float* g, const float* divisor, int64_t n, float* share);
+
+// out[q] = z[q] + z[q + 1] + ... + z[q + kw - 1] for q in [0, n).
+void WindowSums(const float* z, int64_t kw, int64_t n, float* out);
+
 }  // namespace pool
 }  // namespace tessera
 

@@ -21,6 +21,7 @@
 #include "core/thread_pool.h"
 #include "ops/avgpool2d/avg_rows.h"
 #include "ops/common/pool.h"
+#include "ops/common/sum.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -115,11 +116,17 @@ struct Plan {
   bool include_pad;
   std::vector<float> divisor;  // [oh * ow]
   int64_t padded_length;
+  // The gradient's row of shares spaced sw apart after kw - 1 zeros, long
+  // enough for the window sums of every padded column.
+  int64_t stuffed_length;
+  // One window, the whole image (global pooling, or a kernel of its size).
+  bool whole_plane;
 };
 
 Plan PlanFor(const pool::Window& p, const Attrs& attrs, int64_t h, int64_t w, int64_t oh,
              int64_t ow) {
-  Plan plan{p, h, w, oh, ow, attrs.GetBool("count_include_pad"), {}, 0};
+  Plan plan{p, h, w, oh, ow, attrs.GetBool("count_include_pad"), {}, 0, 0, false};
+  plan.whole_plane = oh == 1 && ow == 1 && p.kh == h && p.kw == w && p.ph == 0 && p.pw == 0;
   plan.divisor.resize(oh * ow);
   for (int64_t i = 0; i < oh; ++i) {
     for (int64_t j = 0; j < ow; ++j) {
@@ -127,6 +134,7 @@ Plan PlanFor(const pool::Window& p, const Attrs& attrs, int64_t h, int64_t w, in
     }
   }
   plan.padded_length = std::max(p.pw + w, (ow - 1) * p.sw + p.kw + 1);
+  plan.stuffed_length = std::max(p.kw + (ow - 1) * p.sw, p.pw + w + p.kw - 1);
   return plan;
 }
 
@@ -137,6 +145,13 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   const int64_t oh = plan.oh, ow = plan.ow;
   const float* x = in[0].data();
   float* y = out[0].data();
+  if (plan.whole_plane) {
+    ParallelFor(planes, std::max<int64_t>(1, 4096 / (h * w)), [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c)
+        y[c] = simd::CopyAndSum(x + c * h * w, nullptr, h * w) / plan.divisor[0];
+    });
+    return absl::OkStatus();
+  }
   ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
     // Column sums of an output row's input rows; zero padding stays zero.
     std::vector<float> padded(plan.padded_length, 0.0f);
@@ -167,23 +182,27 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   const int64_t oh = plan.oh, ow = plan.ow;
   const float* g = dy.data();
   float* d = dx.data();
+  if (plan.whole_plane) {
+    ParallelFor(planes, std::max<int64_t>(1, 4096 / (h * w)), [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c)
+        std::fill(d + c * h * w, d + (c + 1) * h * w, g[c] / plan.divisor[0]);
+    });
+    return absl::OkStatus();
+  }
   // One plane per task: writes stay within the plane, in a fixed order.
   ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
-    // An output row's shares spread over the columns (with the padding in
-    // front), then added to each of its window's input rows.
-    std::vector<float> padded(plan.padded_length);
+    // An output row's shares, placed every sw floats after kw - 1 zeros
+    // (the other entries stay zero), so that padded column q, covered by
+    // the windows j with j * sw <= q < j * sw + kw, is the sum of the kw
+    // entries from q on; then added to each of the window's input rows.
+    std::vector<float> share(ow), stuffed(plan.stuffed_length, 0.0f), padded(p.pw + w);
     for (int64_t c = b; c < e; ++c) {
       float* dc = d + c * h * w;
       std::fill(dc, dc + h * w, 0.0f);
       for (int64_t i = 0; i < oh; ++i) {
-        std::fill(padded.begin(), padded.end(), 0.0f);
-        const float* gi = g + (c * oh + i) * ow;
-        const float* divisor = plan.divisor.data() + i * ow;
-        for (int64_t j = 0; j < ow; ++j) {
-          const float share = gi[j] / divisor[j];
-          float* at = padded.data() + j * p.sw;
-          for (int64_t s = 0; s < p.kw; ++s) at[s] += share;
-        }
+        pool::DivideRow(g + (c * oh + i) * ow, plan.divisor.data() + i * ow, ow, share.data());
+        for (int64_t j = 0; j < ow; ++j) stuffed[p.kw - 1 + j * p.sw] = share[j];
+        pool::WindowSums(stuffed.data() + p.pw, p.kw, w, padded.data() + p.pw);
         const ClippedWindow win = WindowAt(p, h, w, plan.include_pad, i, 0);
         pool::AddRowToRows(padded.data() + p.pw, dc, w, win.h0, win.h1);
       }

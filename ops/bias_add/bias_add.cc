@@ -7,7 +7,7 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
-#include "ops/bias_add/channel_sum.h"
+#include "ops/common/sum.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -92,7 +92,7 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
       for (int64_t n = 0; n < l.batch; ++n) {
         const int64_t at = (n * l.channels + c) * l.inner;
         if (l.inner >= kMinSimdInner) {
-          s += bias_add::CopyAndSum(g + at, d == nullptr ? nullptr : d + at, l.inner);
+          s += simd::CopyAndSum(g + at, d == nullptr ? nullptr : d + at, l.inner);
           continue;
         }
         for (int64_t i = 0; i < l.inner; ++i) {

@@ -1,18 +1,19 @@
-#ifndef TESSERA_OPS_BIAS_ADD_CHANNEL_SUM_H_
-#define TESSERA_OPS_BIAS_ADD_CHANNEL_SUM_H_
+#ifndef TESSERA_OPS_COMMON_SUM_H_
+#define TESSERA_OPS_COMMON_SUM_H_
 
 #include <cstdint>
 
 namespace tessera {
-namespace bias_add {
+namespace simd {
 
 // Returns the sum of src[0, n) and, when dst is not null, copies src to dst
-// in the same pass (bias_add's gradient reads dy once for dx and dbias).
+// in the same pass (bias_add's gradient reads dy once for dx and dbias;
+// avgpool2d's global pooling only sums).
 // Highway SIMD with a fixed order of additions for a given n: the result
 // does not depend on the thread that calls it.
 float CopyAndSum(const float* src, float* dst, int64_t n);
 
-}  // namespace bias_add
+}  // namespace simd
 }  // namespace tessera
 
-#endif  // TESSERA_OPS_BIAS_ADD_CHANNEL_SUM_H_
+#endif  // TESSERA_OPS_COMMON_SUM_H_

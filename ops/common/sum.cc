@@ -1,16 +1,16 @@
-#include "ops/bias_add/channel_sum.h"
+#include "ops/common/sum.h"
 
 #include <cstring>
 
 // Highway runtime dispatch: this file is compiled once per SIMD target.
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "ops/bias_add/channel_sum.cc"
+#define HWY_TARGET_INCLUDE "ops/common/sum.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tessera {
-namespace bias_add {
+namespace simd {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
@@ -50,13 +50,13 @@ float CopyAndSumImpl(const float* src, float* dst, int64_t n) {
 }
 
 }  // namespace HWY_NAMESPACE
-}  // namespace bias_add
+}  // namespace simd
 }  // namespace tessera
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace tessera {
-namespace bias_add {
+namespace simd {
 
 HWY_EXPORT(CopyAndSumImpl);
 
@@ -64,6 +64,6 @@ float CopyAndSum(const float* src, float* dst, int64_t n) {
   return HWY_DYNAMIC_DISPATCH(CopyAndSumImpl)(src, dst, n);
 }
 
-}  // namespace bias_add
+}  // namespace simd
 }  // namespace tessera
 #endif  // HWY_ONCE
