@@ -77,12 +77,9 @@ def bench_gemm(results, min_time):
         results[f"gemm/{name}"] = 2.0 * m * n * k / s
 
 
-def bench_layer(results, name, make, min_time, flops=None, grad_of=None):
-    """Forward and backward (autograd.grad of the inputs in grad_of) of one layer.
-
-    flops: FLOPs of the forward (rate reported as FLOPS); None: report ms.
-    The backward computes a gradient per wanted input, each costing as many
-    FLOPs as the forward (the bias gradient, a sum, is ignored)."""
+def time_layer(make, grad_of, min_time):
+    """Seconds per forward (no autograd) and per backward (autograd.grad of
+    the inputs in grad_of) of the layer make() returns as (inputs, fn)."""
     inputs, fn = make()
     with torch.no_grad():
         fwd = mean_seconds(lambda: fn(*inputs), min_time)
@@ -90,6 +87,16 @@ def bench_layer(results, name, make, min_time, flops=None, grad_of=None):
     dy = uniform(*y.shape)
     wanted = [inputs[i] for i in grad_of]
     bwd = mean_seconds(lambda: torch.autograd.grad(y, wanted, dy, retain_graph=True), min_time)
+    return inputs, y, wanted, fwd, bwd
+
+
+def bench_layer(results, name, make, min_time, flops=None, grad_of=None):
+    """Forward and backward (autograd.grad of the inputs in grad_of) of one layer.
+
+    flops: FLOPs of the forward (rate reported as FLOPS); None: report ms.
+    The backward computes a gradient per wanted input, each costing as many
+    FLOPs as the forward (the bias gradient, a sum, is ignored)."""
+    inputs, _, _, fwd, bwd = time_layer(make, grad_of, min_time)
     if flops is None:
         results[f"{name}/fwd_ms"] = fwd * 1e3
         results[f"{name}/grad_ms"] = bwd * 1e3
@@ -156,13 +163,7 @@ def bench_bytes(results, name, make, min_time, grad_of=(0,), grad_reads=1):
     counted as op_benchmark counts them (bench/op_benchmark.cc): forward,
     every input and output once; backward, the output gradient, each wanted
     input gradient and grad_reads tensors the size of input 0."""
-    inputs, fn = make()
-    with torch.no_grad():
-        fwd = mean_seconds(lambda: fn(*inputs), min_time)
-    y = fn(*inputs)
-    dy = uniform(*y.shape)
-    wanted = [inputs[i] for i in grad_of]
-    bwd = mean_seconds(lambda: torch.autograd.grad(y, wanted, dy, retain_graph=True), min_time)
+    inputs, y, wanted, fwd, bwd = time_layer(make, grad_of, min_time)
     fwd_bytes = 4.0 * (sum(t.numel() for t in inputs) + y.numel())
     grad_bytes = 4.0 * (y.numel() + sum(t.numel() for t in wanted) + grad_reads * inputs[0].numel())
     results[f"{name}/fwd"] = fwd_bytes / fwd

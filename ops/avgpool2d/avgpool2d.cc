@@ -147,8 +147,8 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   float* y = out[0].data();
   if (plan.whole_plane) {
     ParallelFor(planes, std::max<int64_t>(1, 4096 / (h * w)), [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; ++c)
-        y[c] = simd::CopyAndSum(x + c * h * w, nullptr, h * w) / plan.divisor[0];
+      simd::SumEach(x + b * h * w, e - b, h * w, y + b);
+      for (int64_t c = b; c < e; ++c) y[c] /= plan.divisor[0];
     });
     return absl::OkStatus();
   }

@@ -49,6 +49,10 @@ float CopyAndSumImpl(const float* src, float* dst, int64_t n) {
   return sum;
 }
 
+void SumEachImpl(const float* src, int64_t count, int64_t n, float* sums) {
+  for (int64_t k = 0; k < count; ++k) sums[k] = CopyAndSumImpl(src + k * n, nullptr, n);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace simd
 }  // namespace tessera
@@ -59,9 +63,14 @@ namespace tessera {
 namespace simd {
 
 HWY_EXPORT(CopyAndSumImpl);
+HWY_EXPORT(SumEachImpl);
 
 float CopyAndSum(const float* src, float* dst, int64_t n) {
   return HWY_DYNAMIC_DISPATCH(CopyAndSumImpl)(src, dst, n);
+}
+
+void SumEach(const float* src, int64_t count, int64_t n, float* sums) {
+  HWY_DYNAMIC_DISPATCH(SumEachImpl)(src, count, n, sums);
 }
 
 }  // namespace simd

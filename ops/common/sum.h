@@ -13,6 +13,11 @@ namespace simd {
 // does not depend on the thread that calls it.
 float CopyAndSum(const float* src, float* dst, int64_t n);
 
+// sums[k] = the sum of src[k * n, (k + 1) * n) for k in [0, count), each
+// added in the same order as CopyAndSum(src + k * n, nullptr, n): one call
+// for many small planes (global pooling of 7x7 images).
+void SumEach(const float* src, int64_t count, int64_t n, float* sums);
+
 }  // namespace simd
 }  // namespace tessera
 
