@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -16,6 +17,7 @@
 #include "core/op_test_case.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
+#include "hwy/targets.h"
 
 namespace tessera {
 namespace {
@@ -262,6 +264,76 @@ TEST(Conformance, GpuBackendPresent) {
   }
 }
 
+// The CPU kernels once more on each other SIMD target this CPU runs that
+// CPUs in use run too (AVX2, SSE4: Highway dispatches at run time, so a
+// Zen 3 machine takes a path an AVX-512 machine never does): forward
+// outputs against the references, input gradients against the best
+// target's (vector widths change the order of sums, hence 1e-5).
+class SimdTargetTest : public testing::Test {
+ public:
+  SimdTargetTest(std::string op, OpTestCase test_case, int64_t target)
+      : op_(std::move(op)), case_(std::move(test_case)), target_(target) {}
+
+  void TestBody() override {
+    const OpSchema* schema = OpRegistry::Global().Find(op_);
+    ASSERT_NE(schema, nullptr) << "op '" << op_ << "' has test cases but is not registered";
+    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(case_.attrs);
+    ASSERT_TRUE(attrs.ok()) << attrs.status();
+    absl::StatusOr<OpRun> best =
+        RunOpForward(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed);
+    ASSERT_TRUE(best.ok()) << best.status();
+    const std::vector<Tensor> output_grads = FixedOutputGrads(*best);
+    absl::StatusOr<std::vector<Tensor>> best_grads;
+    if (case_.check_gradient) {
+      best_grads = RunOpGradient(op_, *attrs, case_.inputs, Device::kCpu, case_.training,
+                                 case_.seed, output_grads, case_.grad.skip_inputs);
+      ASSERT_TRUE(best_grads.ok()) << best_grads.status();
+    }
+    // Fresh copies of the inputs: nothing cached for the best target's run
+    // (matmul's packed weights, keyed by buffer and version, laid out for
+    // its vector width) is read by another target's code.
+    std::vector<Tensor> inputs;
+    for (const Tensor& t : case_.inputs) {
+      inputs.push_back(t.defined() ? Tensor::FromVector(t.shape(), t.ToVector()) : t);
+    }
+    hwy::SetSupportedTargetsForTest(target_);
+    absl::StatusOr<OpRun> run =
+        RunOpForward(op_, *attrs, inputs, Device::kCpu, case_.training, case_.seed);
+    absl::StatusOr<std::vector<Tensor>> grads;
+    if (case_.check_gradient) {
+      grads = RunOpGradient(op_, *attrs, inputs, Device::kCpu, case_.training, case_.seed,
+                            output_grads, case_.grad.skip_inputs);
+    }
+    hwy::SetSupportedTargetsForTest(0);
+    ASSERT_TRUE(run.ok()) << run.status();
+    ExpectReferenceOutputs(case_, *attrs, *run);
+    if (!case_.check_gradient) return;
+    ASSERT_TRUE(grads.ok()) << grads.status();
+    for (size_t i = 0; i < grads->size(); ++i) {
+      if (!(*best_grads)[i].defined()) continue;
+      ExpectClose((*grads)[i].ToVector(), (*best_grads)[i].ToVector(), 1e-5f, 1e-5f,
+                  absl::StrCat("gradient of input ", i, " on ", hwy::TargetName(target_)));
+    }
+  }
+
+ private:
+  std::string op_;
+  OpTestCase case_;
+  int64_t target_;
+};
+
+// AVX2 and SSE4 where this CPU has them and a better target too.
+std::vector<int64_t> OtherSimdTargets() {
+  std::vector<int64_t> targets;
+  const std::vector<int64_t> supported = hwy::SupportedAndGeneratedTargets();
+  for (int64_t target : supported) {
+    if (target != supported.front() && (target == HWY_AVX2 || target == HWY_SSE4)) {
+      targets.push_back(target);
+    }
+  }
+  return targets;
+}
+
 void RegisterCaseTests() {
   for (const auto& [op, factories] : RegisteredOpTestCases()) {
     for (OpTestCaseFactory factory : factories) {
@@ -279,6 +351,15 @@ void RegisterCaseTests() {
                               __FILE__, __LINE__, [op = op, test_case]() -> testing::Test* {
                                 return new SmallChunksTest(op, test_case);
                               });
+        for (int64_t target : OtherSimdTargets()) {
+          const std::string simd_name =
+              absl::StrCat(test_case.name, "_cpu_", absl::AsciiStrToLower(hwy::TargetName(target)));
+          testing::RegisterTest(absl::StrCat("Op_", op).c_str(), simd_name.c_str(), nullptr,
+                                nullptr, __FILE__, __LINE__,
+                                [op = op, test_case, target]() -> testing::Test* {
+                                  return new SimdTargetTest(op, test_case, target);
+                                });
+        }
       }
     }
   }
