@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -79,15 +81,45 @@ std::vector<Tensor> FixedOutputGrads(const OpRun& run) {
   return output_grads;
 }
 
+// A way of running the CPU kernels other than the plain one, whose results
+// must match: `enter` switches to it before the run, `leave` back.
+struct CpuVariant {
+  std::string name;
+  std::function<void()> enter, leave;
+};
+
 // The CPU kernels once more with SetSmallChunksForTesting(true) and four
 // threads, so that every ParallelFor splits and conv2d runs several image
-// chunks: forward outputs against the references, input gradients against
-// the plain run's (which the gradient check verifies). Parallel reductions
-// may add in another order, hence 1e-5 rather than bitwise.
-class SmallChunksTest : public testing::Test {
+// chunks.
+CpuVariant SmallChunks() {
+  return {"small chunks",
+          [] {
+            SetNumCpuThreads(4);
+            SetSmallChunksForTesting(true);
+          },
+          [] {
+            SetSmallChunksForTesting(false);
+            const unsigned cores = std::thread::hardware_concurrency();
+            SetNumCpuThreads(cores == 0 ? 1 : static_cast<int>(cores));
+          }};
+}
+
+// The CPU kernels once more on another SIMD target this CPU runs (Highway
+// dispatches at run time, so a Zen 3 machine takes AVX2 paths that an
+// AVX-512 machine never does).
+CpuVariant SimdTarget(int64_t target) {
+  return {hwy::TargetName(target), [target] { hwy::SetSupportedTargetsForTest(target); },
+          [] { hwy::SetSupportedTargetsForTest(0); }};
+}
+
+// A case under a CpuVariant: forward outputs against the references, input
+// gradients against the plain run's (which the gradient check verifies).
+// Parallel reductions and other vector widths add in another order, hence
+// 1e-5 rather than bitwise.
+class CpuVariantTest : public testing::Test {
  public:
-  SmallChunksTest(std::string op, OpTestCase test_case)
-      : op_(std::move(op)), case_(std::move(test_case)) {}
+  CpuVariantTest(std::string op, OpTestCase test_case, CpuVariant variant)
+      : op_(std::move(op)), case_(std::move(test_case)), variant_(std::move(variant)) {}
 
   void TestBody() override {
     const OpSchema* schema = OpRegistry::Global().Find(op_);
@@ -105,18 +137,22 @@ class SmallChunksTest : public testing::Test {
       ASSERT_TRUE(plain_grads.ok()) << plain_grads.status();
     }
 
-    SetNumCpuThreads(4);
-    SetSmallChunksForTesting(true);
+    // Fresh copies of the inputs: nothing the plain run cached (matmul's
+    // packed weights, keyed by buffer and version, laid out for one vector
+    // width) is read by the variant.
+    std::vector<Tensor> inputs;
+    for (const Tensor& t : case_.inputs) {
+      inputs.push_back(t.defined() ? Tensor::FromVector(t.shape(), t.ToVector()) : t);
+    }
+    variant_.enter();
     absl::StatusOr<OpRun> run =
-        RunOpForward(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed);
+        RunOpForward(op_, *attrs, inputs, Device::kCpu, case_.training, case_.seed);
     absl::StatusOr<std::vector<Tensor>> grads;
     if (case_.check_gradient) {
-      grads = RunOpGradient(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed,
+      grads = RunOpGradient(op_, *attrs, inputs, Device::kCpu, case_.training, case_.seed,
                             output_grads, case_.grad.skip_inputs);
     }
-    SetSmallChunksForTesting(false);
-    const unsigned cores = std::thread::hardware_concurrency();
-    SetNumCpuThreads(cores == 0 ? 1 : static_cast<int>(cores));
+    variant_.leave();
 
     ASSERT_TRUE(run.ok()) << run.status();
     ExpectReferenceOutputs(case_, *attrs, *run);
@@ -125,13 +161,14 @@ class SmallChunksTest : public testing::Test {
     for (size_t i = 0; i < grads->size(); ++i) {
       if (!(*plain_grads)[i].defined()) continue;
       ExpectClose((*grads)[i].ToVector(), (*plain_grads)[i].ToVector(), 1e-5f, 1e-5f,
-                  absl::StrCat("small chunks vs plain gradient of input ", i));
+                  absl::StrCat(variant_.name, " vs plain gradient of input ", i));
     }
   }
 
  private:
   std::string op_;
   OpTestCase case_;
+  CpuVariant variant_;
 };
 
 class OpCaseTest : public testing::Test {
@@ -264,64 +301,6 @@ TEST(Conformance, GpuBackendPresent) {
   }
 }
 
-// The CPU kernels once more on each other SIMD target this CPU runs that
-// CPUs in use run too (AVX2, SSE4: Highway dispatches at run time, so a
-// Zen 3 machine takes a path an AVX-512 machine never does): forward
-// outputs against the references, input gradients against the best
-// target's (vector widths change the order of sums, hence 1e-5).
-class SimdTargetTest : public testing::Test {
- public:
-  SimdTargetTest(std::string op, OpTestCase test_case, int64_t target)
-      : op_(std::move(op)), case_(std::move(test_case)), target_(target) {}
-
-  void TestBody() override {
-    const OpSchema* schema = OpRegistry::Global().Find(op_);
-    ASSERT_NE(schema, nullptr) << "op '" << op_ << "' has test cases but is not registered";
-    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(case_.attrs);
-    ASSERT_TRUE(attrs.ok()) << attrs.status();
-    absl::StatusOr<OpRun> best =
-        RunOpForward(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed);
-    ASSERT_TRUE(best.ok()) << best.status();
-    const std::vector<Tensor> output_grads = FixedOutputGrads(*best);
-    absl::StatusOr<std::vector<Tensor>> best_grads;
-    if (case_.check_gradient) {
-      best_grads = RunOpGradient(op_, *attrs, case_.inputs, Device::kCpu, case_.training,
-                                 case_.seed, output_grads, case_.grad.skip_inputs);
-      ASSERT_TRUE(best_grads.ok()) << best_grads.status();
-    }
-    // Fresh copies of the inputs: nothing cached for the best target's run
-    // (matmul's packed weights, keyed by buffer and version, laid out for
-    // its vector width) is read by another target's code.
-    std::vector<Tensor> inputs;
-    for (const Tensor& t : case_.inputs) {
-      inputs.push_back(t.defined() ? Tensor::FromVector(t.shape(), t.ToVector()) : t);
-    }
-    hwy::SetSupportedTargetsForTest(target_);
-    absl::StatusOr<OpRun> run =
-        RunOpForward(op_, *attrs, inputs, Device::kCpu, case_.training, case_.seed);
-    absl::StatusOr<std::vector<Tensor>> grads;
-    if (case_.check_gradient) {
-      grads = RunOpGradient(op_, *attrs, inputs, Device::kCpu, case_.training, case_.seed,
-                            output_grads, case_.grad.skip_inputs);
-    }
-    hwy::SetSupportedTargetsForTest(0);
-    ASSERT_TRUE(run.ok()) << run.status();
-    ExpectReferenceOutputs(case_, *attrs, *run);
-    if (!case_.check_gradient) return;
-    ASSERT_TRUE(grads.ok()) << grads.status();
-    for (size_t i = 0; i < grads->size(); ++i) {
-      if (!(*best_grads)[i].defined()) continue;
-      ExpectClose((*grads)[i].ToVector(), (*best_grads)[i].ToVector(), 1e-5f, 1e-5f,
-                  absl::StrCat("gradient of input ", i, " on ", hwy::TargetName(target_)));
-    }
-  }
-
- private:
-  std::string op_;
-  OpTestCase case_;
-  int64_t target_;
-};
-
 // AVX2 and SSE4 where this CPU has them and a better target too.
 std::vector<int64_t> OtherSimdTargets() {
   std::vector<int64_t> targets;
@@ -346,18 +325,18 @@ void RegisterCaseTests() {
                                   return new OpCaseTest(op, test_case, device);
                                 });
         }
-        const std::string name = absl::StrCat(test_case.name, "_cpu_small_chunks");
-        testing::RegisterTest(absl::StrCat("Op_", op).c_str(), name.c_str(), nullptr, nullptr,
-                              __FILE__, __LINE__, [op = op, test_case]() -> testing::Test* {
-                                return new SmallChunksTest(op, test_case);
-                              });
+        std::vector<std::pair<std::string, CpuVariant>> variants = {
+            {"cpu_small_chunks", SmallChunks()}};
         for (int64_t target : OtherSimdTargets()) {
-          const std::string simd_name =
-              absl::StrCat(test_case.name, "_cpu_", absl::AsciiStrToLower(hwy::TargetName(target)));
-          testing::RegisterTest(absl::StrCat("Op_", op).c_str(), simd_name.c_str(), nullptr,
-                                nullptr, __FILE__, __LINE__,
-                                [op = op, test_case, target]() -> testing::Test* {
-                                  return new SimdTargetTest(op, test_case, target);
+          variants.push_back({absl::StrCat("cpu_", absl::AsciiStrToLower(hwy::TargetName(target))),
+                              SimdTarget(target)});
+        }
+        for (const auto& [suffix, variant] : variants) {
+          const std::string name = absl::StrCat(test_case.name, "_", suffix);
+          testing::RegisterTest(absl::StrCat("Op_", op).c_str(), name.c_str(), nullptr, nullptr,
+                                __FILE__, __LINE__,
+                                [op = op, test_case, variant = variant]() -> testing::Test* {
+                                  return new CpuVariantTest(op, test_case, variant);
                                 });
         }
       }
