@@ -109,6 +109,9 @@ GB=(--benchmark_min_time="$MIN_TIME" --benchmark_repetitions="$REPETITIONS"
 run_round() {
   local dir=$1
   mkdir -p "$dir"
+  echo "== roofline: FMA peak and copy bandwidth (roofline, $THREADS threads)"
+  quiet "$dir/roofline.txt" "$BIN/roofline" --threads="$THREADS" "${GB[@]}" \
+    --benchmark_out="$dir/roofline.json"
   echo "== Tessera op kernels (op_benchmark, $THREADS threads)"
   quiet "$dir/tessera_ops.txt" "$BIN/op_benchmark" --threads="$THREADS" \
     --benchmark_filter="$OP_FILTER" "${GB[@]}" --benchmark_out="$dir/tessera_ops.json"

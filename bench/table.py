@@ -104,12 +104,15 @@ def load(results_dir):
                 if strip:
                     name = name.split("/", 1)[1]
                 rate = b.get("FLOPS", b.get("bytes_per_second"))
+                if b.get("label"):
+                    values[f"{prefix}label:{name}"] = b["label"]
                 if rate is not None:
                     values[f"{prefix}:{name}"] = rate
                 assert b["time_unit"] == "ms"
                 values[f"{prefix}ms:{name}"] = b["real_time"]
 
     bench_json(os.path.join(results_dir, "tessera_ops.json"), "op", False)
+    bench_json(os.path.join(results_dir, "roofline.json"), "roof", False)
     bench_json(os.path.join(results_dir, "tessera_sgemm.json"), "tgemm", True)
     bench_json(os.path.join(results_dir, "openblas_sgemm.json"), "blas", True)
     torch_path = os.path.join(results_dir, "torch.json")
@@ -198,21 +201,41 @@ def main():
 
     # Every op's kernels, as op_benchmark measured them.
     ops = sorted({k.split(":", 1)[1].rsplit("/", 2)[0] for k in values if k.startswith("opms:")})
+    fma, copy = values.get("roof:roofline/fma_peak"), values.get("roof:roofline/copy_bandwidth")
+    if fma or copy:
+        print()
+        print(f"Roofline, same run: FMA peak {fmt(fma * 1e-9) if fma else '-'} GFLOP/s"
+              f" ({values.get('rooflabel:roofline/fma_peak', 'SIMD target unknown')}),"
+              f" copy bandwidth {fmt(copy * 1e-9) if copy else '-'} GB/s (read + write,"
+              " 512 MiB buffers), both with the run's thread count (bench/roofline.cc).")
     if ops:
         print()
-        print("| op / case (Tessera, CPU) | fwd ms | fwd rate | grad ms | grad rate |")
-        print("|---|---:|---:|---:|---:|")
+        print("| op / case (Tessera, CPU) | fwd ms | fwd rate | % of roof | x PyTorch "
+              "| grad ms | grad rate | % of roof | x PyTorch |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for case in ops:
             row = [case]
+            flops = case.split("/")[0] in ("conv2d", "conv_transpose2d", "matmul")
+            unit, roof = ("GFLOP/s", fma) if flops else ("GB/s", copy)
             for pass_ in ("fwd", "grad"):
                 key = f"{case}/cpu/{pass_}"
                 ms = values.get(f"opms:{key}")
                 rate = values.get(f"op:{key}")
-                unit = "GFLOP/s" if case.split("/")[0] in ("conv2d", "conv_transpose2d", "matmul") else "GB/s"
+                peer_rate = values.get(f"torch:{case}/{pass_}")
+                peer_ms = values.get(f"torch:{case}/{pass_}_ms")
+                vs = "-"
+                if rate and peer_rate:
+                    vs = f"{rate / peer_rate:.2f}"
+                elif ms and peer_ms:
+                    vs = f"{peer_ms / ms:.2f}"
                 row += [f"{ms:.3f}" if ms is not None else "-",
-                        f"{rate * 1e-9:.1f} {unit}" if rate is not None else "-"]
+                        f"{rate * 1e-9:.1f} {unit}" if rate is not None else "-",
+                        f"{100 * rate / roof:.0f}%" if rate and roof else "-", vs]
             print("| " + " | ".join(row) + " |")
-
+        print()
+        print("% of roof: of the FMA peak for GFLOP/s, of the copy bandwidth for GB/s (bytes as"
+              " op_benchmark counts them: the least traffic any implementation needs)."
+              " x PyTorch: Tessera's rate over PyTorch's on the same case (bench/torch_bench.py).")
 
 if __name__ == "__main__":
     main()

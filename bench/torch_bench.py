@@ -77,12 +77,9 @@ def bench_gemm(results, min_time):
         results[f"gemm/{name}"] = 2.0 * m * n * k / s
 
 
-def bench_layer(results, name, make, min_time, flops=None, grad_of=None):
-    """Forward and backward (autograd.grad of the inputs in grad_of) of one layer.
-
-    flops: FLOPs of the forward (rate reported as FLOPS); None: report ms.
-    The backward computes a gradient per wanted input, each costing as many
-    FLOPs as the forward (the bias gradient, a sum, is ignored)."""
+def time_layer(make, grad_of, min_time):
+    """Seconds per forward (no autograd) and per backward (autograd.grad of
+    the inputs in grad_of) of the layer make() returns as (inputs, fn)."""
     inputs, fn = make()
     with torch.no_grad():
         fwd = mean_seconds(lambda: fn(*inputs), min_time)
@@ -90,6 +87,16 @@ def bench_layer(results, name, make, min_time, flops=None, grad_of=None):
     dy = uniform(*y.shape)
     wanted = [inputs[i] for i in grad_of]
     bwd = mean_seconds(lambda: torch.autograd.grad(y, wanted, dy, retain_graph=True), min_time)
+    return inputs, y, wanted, fwd, bwd
+
+
+def bench_layer(results, name, make, min_time, flops=None, grad_of=None):
+    """Forward and backward (autograd.grad of the inputs in grad_of) of one layer.
+
+    flops: FLOPs of the forward (rate reported as FLOPS); None: report ms.
+    The backward computes a gradient per wanted input, each costing as many
+    FLOPs as the forward (the bias gradient, a sum, is ignored)."""
+    inputs, _, _, fwd, bwd = time_layer(make, grad_of, min_time)
     if flops is None:
         results[f"{name}/fwd_ms"] = fwd * 1e3
         results[f"{name}/grad_ms"] = bwd * 1e3
@@ -149,6 +156,52 @@ def bench_layers(results, min_time):
         lambda: torch.clamp(x, min=0.0, out=z), min_time)
     results["add/16x64x56x56/fwd"] = 3 * n_bytes / mean_seconds(
         lambda: torch.add(x, y, out=z), min_time)
+
+
+def bench_bytes(results, name, make, min_time, grad_of=(0,), grad_reads=1):
+    """A memory-bound layer's forward and backward, as bytes per second
+    counted as op_benchmark counts them (bench/op_benchmark.cc): forward,
+    every input and output once; backward, the output gradient, each wanted
+    input gradient and grad_reads tensors the size of input 0."""
+    inputs, y, wanted, fwd, bwd = time_layer(make, grad_of, min_time)
+    fwd_bytes = 4.0 * (sum(t.numel() for t in inputs) + y.numel())
+    grad_bytes = 4.0 * (y.numel() + sum(t.numel() for t in wanted) + grad_reads * inputs[0].numel())
+    results[f"{name}/fwd"] = fwd_bytes / fwd
+    results[f"{name}/grad"] = grad_bytes / bwd
+
+
+def bench_memory_bound(results, min_time):
+    """The memory-bound kernels of issue #11, named as op_benchmark's cases."""
+    act = (16, 64, 56, 56)
+    one = lambda shape, fn: lambda: ((leaf(uniform(*shape)),), fn)  # noqa: E731
+    bench_bytes(results, "avgpool2d/3s2_16x64x56x56", one(act, lambda x: F.avg_pool2d(x, 3, 2)),
+                min_time, grad_reads=0)
+    bench_bytes(results, "avgpool2d/global_16x512x7x7",
+                one((16, 512, 7, 7), lambda x: F.adaptive_avg_pool2d(x, 1)), min_time, grad_reads=0)
+    bench_bytes(results, "adaptive_avgpool2d/16x256x13x13_to_6x6",
+                one((16, 256, 13, 13), lambda x: F.adaptive_avg_pool2d(x, (6, 6))), min_time,
+                grad_reads=0)
+    lrn = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+    bench_bytes(results, "lrn/alexnet_norm1_16x96x55x55", one((16, 96, 55, 55), lrn), min_time)
+    bench_bytes(results, "upsample2d/nearest_x2_16x64x28x28",
+                one((16, 64, 28, 28), lambda x: F.interpolate(x, scale_factor=2, mode="nearest")),
+                min_time, grad_reads=0)
+    bench_bytes(results, "upsample2d/bilinear_x2_16x64x28x28",
+                one((16, 64, 28, 28), lambda x: F.interpolate(x, scale_factor=2, mode="bilinear",
+                                                              align_corners=False)),
+                min_time, grad_reads=0)
+    bench_bytes(results, "bias_add/16x64x56x56",
+                lambda: ((leaf(uniform(*act)), leaf(uniform(64))),
+                         lambda x, b: x + b.view(1, -1, 1, 1)),
+                min_time, grad_of=(0, 1), grad_reads=0)
+    bench_bytes(results, "dropout/16x64x56x56",
+                one(act, lambda x: F.dropout(x, 0.5, training=True)), min_time)
+    bench_bytes(results, "softmax/64x1000", one((64, 1000), lambda x: F.softmax(x, 1)), min_time)
+    # grad_reads: what each Tessera gradient reads (the functor's kGradientUses).
+    for name, fn, reads in (("relu", F.relu, 1), ("sigmoid", torch.sigmoid, 1),
+                            ("tanh", torch.tanh, 1), ("elu", F.elu, 2),
+                            ("leaky_relu", F.leaky_relu, 1)):
+        bench_bytes(results, f"{name}/16x64x56x56", one(act, fn), min_time, grad_reads=reads)
 
 
 def alexnet(channels, classes, adaptive):
@@ -256,6 +309,9 @@ def main():
     min_time = 0.1 if quick else 0.5
     results = {}
     bench_gemm(results, min_time)
+    # First: bench_layers' relu and add forward (out=, no allocation) replace
+    # the allocating relu forward measured here.
+    bench_memory_bound(results, min_time)
     bench_layers(results, min_time)
     for name in MODELS:
         cmd = [sys.executable, os.path.abspath(__file__), "--model", name] + (["--quick"] if quick else [])

@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <thread>
+#include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -16,6 +19,7 @@
 #include "core/op_test_case.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
+#include "hwy/targets.h"
 
 namespace tessera {
 namespace {
@@ -77,15 +81,45 @@ std::vector<Tensor> FixedOutputGrads(const OpRun& run) {
   return output_grads;
 }
 
+// A way of running the CPU kernels other than the plain one, whose results
+// must match: `enter` switches to it before the run, `leave` back.
+struct CpuVariant {
+  std::string name;
+  std::function<void()> enter, leave;
+};
+
 // The CPU kernels once more with SetSmallChunksForTesting(true) and four
 // threads, so that every ParallelFor splits and conv2d runs several image
-// chunks: forward outputs against the references, input gradients against
-// the plain run's (which the gradient check verifies). Parallel reductions
-// may add in another order, hence 1e-5 rather than bitwise.
-class SmallChunksTest : public testing::Test {
+// chunks.
+CpuVariant SmallChunks() {
+  return {"small chunks",
+          [] {
+            SetNumCpuThreads(4);
+            SetSmallChunksForTesting(true);
+          },
+          [] {
+            SetSmallChunksForTesting(false);
+            const unsigned cores = std::thread::hardware_concurrency();
+            SetNumCpuThreads(cores == 0 ? 1 : static_cast<int>(cores));
+          }};
+}
+
+// The CPU kernels once more on another SIMD target this CPU runs (Highway
+// dispatches at run time, so a Zen 3 machine takes AVX2 paths that an
+// AVX-512 machine never does).
+CpuVariant SimdTarget(int64_t target) {
+  return {hwy::TargetName(target), [target] { hwy::SetSupportedTargetsForTest(target); },
+          [] { hwy::SetSupportedTargetsForTest(0); }};
+}
+
+// A case under a CpuVariant: forward outputs against the references, input
+// gradients against the plain run's (which the gradient check verifies).
+// Parallel reductions and other vector widths add in another order, hence
+// 1e-5 rather than bitwise.
+class CpuVariantTest : public testing::Test {
  public:
-  SmallChunksTest(std::string op, OpTestCase test_case)
-      : op_(std::move(op)), case_(std::move(test_case)) {}
+  CpuVariantTest(std::string op, OpTestCase test_case, CpuVariant variant)
+      : op_(std::move(op)), case_(std::move(test_case)), variant_(std::move(variant)) {}
 
   void TestBody() override {
     const OpSchema* schema = OpRegistry::Global().Find(op_);
@@ -103,18 +137,22 @@ class SmallChunksTest : public testing::Test {
       ASSERT_TRUE(plain_grads.ok()) << plain_grads.status();
     }
 
-    SetNumCpuThreads(4);
-    SetSmallChunksForTesting(true);
+    // Fresh copies of the inputs: nothing the plain run cached (matmul's
+    // packed weights, keyed by buffer and version, laid out for one vector
+    // width) is read by the variant.
+    std::vector<Tensor> inputs;
+    for (const Tensor& t : case_.inputs) {
+      inputs.push_back(t.defined() ? Tensor::FromVector(t.shape(), t.ToVector()) : t);
+    }
+    variant_.enter();
     absl::StatusOr<OpRun> run =
-        RunOpForward(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed);
+        RunOpForward(op_, *attrs, inputs, Device::kCpu, case_.training, case_.seed);
     absl::StatusOr<std::vector<Tensor>> grads;
     if (case_.check_gradient) {
-      grads = RunOpGradient(op_, *attrs, case_.inputs, Device::kCpu, case_.training, case_.seed,
+      grads = RunOpGradient(op_, *attrs, inputs, Device::kCpu, case_.training, case_.seed,
                             output_grads, case_.grad.skip_inputs);
     }
-    SetSmallChunksForTesting(false);
-    const unsigned cores = std::thread::hardware_concurrency();
-    SetNumCpuThreads(cores == 0 ? 1 : static_cast<int>(cores));
+    variant_.leave();
 
     ASSERT_TRUE(run.ok()) << run.status();
     ExpectReferenceOutputs(case_, *attrs, *run);
@@ -123,13 +161,14 @@ class SmallChunksTest : public testing::Test {
     for (size_t i = 0; i < grads->size(); ++i) {
       if (!(*plain_grads)[i].defined()) continue;
       ExpectClose((*grads)[i].ToVector(), (*plain_grads)[i].ToVector(), 1e-5f, 1e-5f,
-                  absl::StrCat("small chunks vs plain gradient of input ", i));
+                  absl::StrCat(variant_.name, " vs plain gradient of input ", i));
     }
   }
 
  private:
   std::string op_;
   OpTestCase case_;
+  CpuVariant variant_;
 };
 
 class OpCaseTest : public testing::Test {
@@ -262,6 +301,18 @@ TEST(Conformance, GpuBackendPresent) {
   }
 }
 
+// AVX2 and SSE4 where this CPU has them and a better target too.
+std::vector<int64_t> OtherSimdTargets() {
+  std::vector<int64_t> targets;
+  const std::vector<int64_t> supported = hwy::SupportedAndGeneratedTargets();
+  for (int64_t target : supported) {
+    if (target != supported.front() && (target == HWY_AVX2 || target == HWY_SSE4)) {
+      targets.push_back(target);
+    }
+  }
+  return targets;
+}
+
 void RegisterCaseTests() {
   for (const auto& [op, factories] : RegisteredOpTestCases()) {
     for (OpTestCaseFactory factory : factories) {
@@ -274,11 +325,20 @@ void RegisterCaseTests() {
                                   return new OpCaseTest(op, test_case, device);
                                 });
         }
-        const std::string name = absl::StrCat(test_case.name, "_cpu_small_chunks");
-        testing::RegisterTest(absl::StrCat("Op_", op).c_str(), name.c_str(), nullptr, nullptr,
-                              __FILE__, __LINE__, [op = op, test_case]() -> testing::Test* {
-                                return new SmallChunksTest(op, test_case);
-                              });
+        std::vector<std::pair<std::string, CpuVariant>> variants = {
+            {"cpu_small_chunks", SmallChunks()}};
+        for (int64_t target : OtherSimdTargets()) {
+          variants.push_back({absl::StrCat("cpu_", absl::AsciiStrToLower(hwy::TargetName(target))),
+                              SimdTarget(target)});
+        }
+        for (const auto& [suffix, variant] : variants) {
+          const std::string name = absl::StrCat(test_case.name, "_", suffix);
+          testing::RegisterTest(absl::StrCat("Op_", op).c_str(), name.c_str(), nullptr, nullptr,
+                                __FILE__, __LINE__,
+                                [op = op, test_case, variant = variant]() -> testing::Test* {
+                                  return new CpuVariantTest(op, test_case, variant);
+                                });
+        }
       }
     }
   }

@@ -15,7 +15,9 @@ cases), and makes:
   :<name>_cases  its conformance cases, also always linked;
   :<name>_test   those cases run by the registry-driven harness on every
                  backend present;
-  :golden        the op's PyTorch golden data (golden/, from golden.py).
+  :golden        the op's PyTorch golden data (golden/, from golden.py);
+  :<name>_bench_cases  its //bench:op_benchmark cases (bench_cases.cc, see
+                 ops/common/bench_case.h; empty for an op without the file).
 Then add the name to OPS in ops/ops.bzl.
 """
 
@@ -65,6 +67,17 @@ def tessera_op(name, srcs = None, hdrs = [], deps = [], test_deps = [], cuda_src
         name = "golden",
         srcs = native.glob(["golden/**"]),
         visibility = ["//visibility:public"],
+    )
+    # Benchmark cases (ops/common/bench_case.h), linked by //ops:all_bench_cases.
+    native.cc_library(
+        name = name + "_bench_cases",
+        srcs = native.glob(["bench_cases.cc"]),
+        alwayslink = 1,
+        visibility = ["//visibility:public"],
+        deps = [
+            ":" + name,
+            "//ops/common:bench_case",
+        ],
     )
     native.cc_library(
         name = name + "_cases",

@@ -13,12 +13,15 @@
 // cells; overlapping windows add up.
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/avgpool2d/avg_rows.h"
 #include "ops/common/pool.h"
+#include "ops/common/sum.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -103,25 +106,66 @@ ClippedWindow WindowAt(const pool::Window& p, int64_t h, int64_t w, bool count_i
   return win;
 }
 
+// The geometry of one call: every output's divisor, and the length of a
+// row of column sums with the padding in front and zeros behind, long
+// enough for every window (ceil_mode's last one may pass the padding) and
+// for the one float that pool::PoolRow reads past the last window.
+struct Plan {
+  pool::Window p;
+  int64_t h, w, oh, ow;
+  bool include_pad;
+  std::vector<float> divisor;  // [oh * ow]
+  int64_t padded_length;
+  // The gradient's row of shares spaced sw apart after kw - 1 zeros, long
+  // enough for the window sums of every padded column.
+  int64_t stuffed_length;
+  // One window, the whole image (global pooling, or a kernel of its size).
+  bool whole_plane;
+};
+
+Plan PlanFor(const pool::Window& p, const Attrs& attrs, int64_t h, int64_t w, int64_t oh,
+             int64_t ow) {
+  Plan plan{p, h, w, oh, ow, attrs.GetBool("count_include_pad"), {}, 0, 0, false};
+  plan.whole_plane = oh == 1 && ow == 1 && p.kh == h && p.kw == w && p.ph == 0 && p.pw == 0;
+  plan.divisor.resize(oh * ow);
+  for (int64_t i = 0; i < oh; ++i) {
+    for (int64_t j = 0; j < ow; ++j) {
+      plan.divisor[i * ow + j] = WindowAt(p, h, w, plan.include_pad, i, j).divisor;
+    }
+  }
+  plan.padded_length = std::max(p.pw + w, (ow - 1) * p.sw + p.kw + 1);
+  plan.stuffed_length = std::max(p.kw + (ow - 1) * p.sw, p.pw + w + p.kw - 1);
+  return plan;
+}
+
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(ctx.attrs, in[0].shape()));
-  const bool include_pad = ctx.attrs.GetBool("count_include_pad");
-  const int64_t planes = in[0].dim(0) * in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
-  const int64_t oh = out[0].dim(2), ow = out[0].dim(3);
+  const Plan plan = PlanFor(p, ctx.attrs, in[0].dim(2), in[0].dim(3), out[0].dim(2), out[0].dim(3));
+  const int64_t planes = in[0].dim(0) * in[0].dim(1), h = plan.h, w = plan.w;
+  const int64_t oh = plan.oh, ow = plan.ow;
   const float* x = in[0].data();
   float* y = out[0].data();
+  if (plan.whole_plane) {
+    ParallelFor(planes, std::max<int64_t>(1, 4096 / (h * w)), [&](int64_t b, int64_t e) {
+      simd::SumEach(x + b * h * w, e - b, h * w, y + b);
+      for (int64_t c = b; c < e; ++c) y[c] /= plan.divisor[0];
+    });
+    return absl::OkStatus();
+  }
   ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
+    // Column sums of an output row's input rows; zero padding stays zero.
+    std::vector<float> padded(plan.padded_length, 0.0f);
     for (int64_t c = b; c < e; ++c) {
       const float* xc = x + c * h * w;
       for (int64_t i = 0; i < oh; ++i) {
-        for (int64_t j = 0; j < ow; ++j) {
-          const ClippedWindow win = WindowAt(p, h, w, include_pad, i, j);
-          float sum = 0;
-          for (int64_t r = win.h0; r < win.h1; ++r) {
-            for (int64_t s = win.w0; s < win.w1; ++s) sum += xc[r * w + s];
-          }
-          y[(c * oh + i) * ow + j] = sum / win.divisor;
+        const ClippedWindow win = WindowAt(p, h, w, plan.include_pad, i, 0);
+        if (win.h1 > win.h0) {
+          pool::SumRows(xc, w, win.h0, win.h1, padded.data() + p.pw);
+        } else {  // not reached with PyTorch's geometry; kept safe
+          std::fill(padded.begin() + p.pw, padded.begin() + p.pw + w, 0.0f);
         }
+        pool::PoolRow(padded.data(), p.kw, p.sw, ow, plan.divisor.data() + i * ow,
+                      y + (c * oh + i) * ow);
       }
     }
   });
@@ -132,25 +176,35 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   if (!args.input_grads[0].defined()) return absl::OkStatus();
   Tensor& dx = args.input_grads[0];
   TS_ASSIGN_OR_RETURN(pool::Window p, ReadPool(ctx.attrs, dx.shape()));
-  const bool include_pad = ctx.attrs.GetBool("count_include_pad");
   const Tensor& dy = args.output_grads[0];
-  const int64_t planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3);
-  const int64_t oh = dy.dim(2), ow = dy.dim(3);
+  const Plan plan = PlanFor(p, ctx.attrs, dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3));
+  const int64_t planes = dx.dim(0) * dx.dim(1), h = plan.h, w = plan.w;
+  const int64_t oh = plan.oh, ow = plan.ow;
   const float* g = dy.data();
   float* d = dx.data();
+  if (plan.whole_plane) {
+    ParallelFor(planes, std::max<int64_t>(1, 4096 / (h * w)), [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c)
+        std::fill(d + c * h * w, d + (c + 1) * h * w, g[c] / plan.divisor[0]);
+    });
+    return absl::OkStatus();
+  }
   // One plane per task: writes stay within the plane, in a fixed order.
   ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
+    // An output row's shares, placed every sw floats after kw - 1 zeros
+    // (the other entries stay zero), so that padded column q, covered by
+    // the windows j with j * sw <= q < j * sw + kw, is the sum of the kw
+    // entries from q on; then added to each of the window's input rows.
+    std::vector<float> share(ow), stuffed(plan.stuffed_length, 0.0f), padded(p.pw + w);
     for (int64_t c = b; c < e; ++c) {
       float* dc = d + c * h * w;
       std::fill(dc, dc + h * w, 0.0f);
       for (int64_t i = 0; i < oh; ++i) {
-        for (int64_t j = 0; j < ow; ++j) {
-          const ClippedWindow win = WindowAt(p, h, w, include_pad, i, j);
-          const float share = g[(c * oh + i) * ow + j] / win.divisor;
-          for (int64_t r = win.h0; r < win.h1; ++r) {
-            for (int64_t s = win.w0; s < win.w1; ++s) dc[r * w + s] += share;
-          }
-        }
+        pool::DivideRow(g + (c * oh + i) * ow, plan.divisor.data() + i * ow, ow, share.data());
+        for (int64_t j = 0; j < ow; ++j) stuffed[p.kw - 1 + j * p.sw] = share[j];
+        pool::WindowSums(stuffed.data() + p.pw, p.kw, w, padded.data() + p.pw);
+        const ClippedWindow win = WindowAt(p, h, w, plan.include_pad, i, 0);
+        pool::AddRowToRows(padded.data() + p.pw, dc, w, win.h0, win.h1);
       }
     }
   });

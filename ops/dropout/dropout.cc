@@ -18,6 +18,7 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/dropout/dropout_mask.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -48,15 +49,6 @@ TESSERA_REGISTER_OP("dropout")
     .GradientReads({}, {})
     .Flops(FlopsPerOutputElement(1));
 
-// Counter-based: the i-th output of the splitmix64 generator seeded by
-// `seed`, computed directly (Steele, Lea & Flood 2014).
-inline uint64_t SplitMix64(uint64_t seed, uint64_t i) {
-  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   if (!ctx.training) {
     // Nothing saved: the gradient kernel reads an empty ctx.saved as eval.
@@ -69,13 +61,9 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   const float* x = in[0].data();
   float* m = mask.data();
   float* y = out[0].data();
-  const uint64_t seed = ctx.seed;
+  const uint32_t threshold = dropout::KeepThreshold(rate);
   ParallelFor(in[0].num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const float u = static_cast<float>(SplitMix64(seed, i) >> 40) * 0x1p-24f;
-      m[i] = u >= rate ? scale : 0.0f;
-      y[i] = x[i] * m[i];
-    }
+    dropout::ForwardRange(ctx.seed, b, e, threshold, scale, x + b, m + b, y + b);
   });
   ctx.saved = {mask};
   return absl::OkStatus();

@@ -11,7 +11,7 @@ namespace tessera {
 namespace cuda {
 namespace {
 
-// SplitMix64 of dropout.cc.
+// SplitMix64 of dropout_mask.h.
 __device__ inline uint64_t SplitMix64(uint64_t seed, uint64_t i) {
   uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

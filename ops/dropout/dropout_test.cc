@@ -4,6 +4,8 @@
 #include "core/op_test_case.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
+#include "hwy/targets.h"
+#include "ops/dropout/dropout_mask.h"
 
 namespace tessera {
 namespace {
@@ -24,6 +26,28 @@ std::vector<bool> DocumentedKeep(uint64_t seed, int64_t n, double rate) {
     keep[i] = double(z >> 40) / double(1 << 24) >= rate;
   }
   return keep;
+}
+
+// Every SIMD target this CPU runs (AVX-512 multiplies 64-bit lanes, AVX2
+// and SSE4 build the product from 32-bit halves) draws the documented mask,
+// for a range that starts at an odd element and ends with a partial vector.
+TEST(DropoutMask, EverySimdTargetDrawsTheDocumentedMask) {
+  constexpr int64_t kBegin = 13, kEnd = 1000;
+  constexpr float kRate = 0.3f;
+  const std::vector<bool> keep = DocumentedKeep(kSeed, kEnd, kRate);
+  const std::vector<float> x(kEnd - kBegin, 2.0f);
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    std::vector<float> mask(x.size(), -1.0f), y(x.size(), -1.0f);
+    dropout::ForwardRange(kSeed, kBegin, kEnd, dropout::KeepThreshold(kRate), 2.0f, x.data(),
+                          mask.data(), y.data());
+    for (int64_t i = kBegin; i < kEnd; ++i) {
+      ASSERT_EQ(mask[i - kBegin], keep[i] ? 2.0f : 0.0f)
+          << "element " << i << " on " << hwy::TargetName(target);
+      ASSERT_EQ(y[i - kBegin], keep[i] ? 4.0f : 0.0f) << hwy::TargetName(target);
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
 }
 
 std::vector<std::vector<float>> TrainingReference(const std::vector<Tensor>& in,

@@ -24,6 +24,7 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/lrn/lrn_planes.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -96,6 +97,13 @@ int64_t MinPlanes(const Params& p) {
   return std::max<int64_t>(1, 2048 / std::max<int64_t>(1, p.inner));
 }
 
+// The planes of channels [lo, hi] of sample n, for lrn_planes.h.
+void WindowOf(const float* data, const Params& p, int64_t n, int64_t lo, int64_t hi,
+              std::vector<const float*>& window) {
+  window.clear();
+  for (int64_t c = lo; c <= hi; ++c) window.push_back(data + (n * p.channels + c) * p.inner);
+}
+
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   const Params p = ParamsFor(in[0], ctx.attrs);
   Tensor s_t = Tensor::Empty(in[0].shape());  // s, saved for the gradient
@@ -103,21 +111,14 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   float* s = s_t.data();
   float* y = out[0].data();
   ParallelFor(p.batch * p.channels, MinPlanes(p), [&](int64_t b, int64_t e) {
-    std::vector<float> acc(p.inner);
+    std::vector<const float*> window;
     for (int64_t plane = b; plane < e; ++plane) {
       const int64_t n = plane / p.channels, c = plane % p.channels;
-      const int64_t lo = std::max<int64_t>(0, c - p.back);
-      const int64_t hi = std::min<int64_t>(p.channels - 1, c + p.forward);
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      for (int64_t cc = lo; cc <= hi; ++cc) {
-        const float* xc = x + (n * p.channels + cc) * p.inner;
-        for (int64_t i = 0; i < p.inner; ++i) acc[i] += xc[i] * xc[i];
-      }
+      WindowOf(x, p, n, std::max<int64_t>(0, c - p.back),
+               std::min<int64_t>(p.channels - 1, c + p.forward), window);
       const int64_t at = plane * p.inner;
-      for (int64_t i = 0; i < p.inner; ++i) {
-        s[at + i] = p.k + p.alpha_over_size * acc[i];
-        y[at + i] = x[at + i] * std::pow(s[at + i], -p.beta);
-      }
+      lrn::ForwardPlane(window.data(), static_cast<int64_t>(window.size()), x + at, s + at, y + at,
+                        p.inner, p.k, p.alpha_over_size, p.beta);
     }
   });
   ctx.saved = {s_t};
@@ -135,25 +136,19 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   Tensor t_t = Tensor::Empty(args.inputs[0].shape());
   float* t = t_t.data();
   ParallelFor(total, 1 << 14, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) t[i] = dy[i] * y[i] / s[i];
+    lrn::GradientRatio(dy + b, y + b, s + b, t + b, e - b);
   });
   const float coeff = 2.0f * p.alpha_over_size * p.beta;
   ParallelFor(planes, MinPlanes(p), [&](int64_t b, int64_t e) {
-    std::vector<float> acc(p.inner);
+    std::vector<const float*> window;
     for (int64_t plane = b; plane < e; ++plane) {
       const int64_t n = plane / p.channels, j = plane % p.channels;
       // The channels c whose window W(c) contains j.
-      const int64_t lo = std::max<int64_t>(0, j - p.forward);
-      const int64_t hi = std::min<int64_t>(p.channels - 1, j + p.back);
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      for (int64_t c = lo; c <= hi; ++c) {
-        const float* tc = t + (n * p.channels + c) * p.inner;
-        for (int64_t i = 0; i < p.inner; ++i) acc[i] += tc[i];
-      }
+      WindowOf(t, p, n, std::max<int64_t>(0, j - p.forward),
+               std::min<int64_t>(p.channels - 1, j + p.back), window);
       const int64_t at = plane * p.inner;
-      for (int64_t i = 0; i < p.inner; ++i) {
-        dx[at + i] = dy[at + i] * std::pow(s[at + i], -p.beta) - coeff * x[at + i] * acc[i];
-      }
+      lrn::GradientPlane(window.data(), static_cast<int64_t>(window.size()), x + at, s + at,
+                         dy + at, dx + at, p.inner, p.beta, coeff);
     }
   });
   return absl::OkStatus();

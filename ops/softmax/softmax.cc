@@ -3,6 +3,9 @@
 // end, -1 being the last). Subtracting the maximum keeps every exp in (0, 1],
 // so large inputs neither overflow nor turn into NaN.
 // Gradient from the saved output: dx = y * (dy - sum_axis(dy * y)).
+// Along a contiguous axis (the last, or inner size 1) the CPU kernels are
+// Highway (softmax_rows.cc, hwy's Exp, float sums); otherwise scalar with
+// sums in double.
 
 #include <cmath>
 
@@ -10,6 +13,7 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/softmax/softmax_rows.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -62,6 +66,11 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   // One unit per softmax vector (o, i); its elements are `inner` apart.
   ParallelFor(l.outer * l.inner, std::max<int64_t>(1, 2048 / std::max<int64_t>(1, l.n)),
               [&](int64_t b, int64_t e) {
+                if (l.inner == 1) {  // contiguous vectors: Highway
+                  for (int64_t v = b; v < e; ++v)
+                    softmax::ForwardRow(x + v * l.n, y + v * l.n, l.n);
+                  return;
+                }
                 for (int64_t v = b; v < e; ++v) {
                   const int64_t base = (v / l.inner) * l.n * l.inner + v % l.inner;
                   const float* xv = x + base;
@@ -87,6 +96,12 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   float* dx = args.input_grads[0].data();
   ParallelFor(l.outer * l.inner, std::max<int64_t>(1, 2048 / std::max<int64_t>(1, l.n)),
               [&](int64_t b, int64_t e) {
+                if (l.inner == 1) {  // contiguous vectors: Highway
+                  for (int64_t v = b; v < e; ++v) {
+                    softmax::GradientRow(y + v * l.n, dy + v * l.n, dx + v * l.n, l.n);
+                  }
+                  return;
+                }
                 for (int64_t v = b; v < e; ++v) {
                   const int64_t base = (v / l.inner) * l.n * l.inner + v % l.inner;
                   double dot = 0;

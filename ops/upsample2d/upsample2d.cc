@@ -14,11 +14,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/upsample2d/upsample_rows.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -99,6 +102,16 @@ Dims DimsOf(const Tensor& x, const Tensor& y) {
   return {x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3)};
 }
 
+// The horizontal taps with int32 indices, for upsample::GatherLerp.
+struct GatherTaps {
+  std::vector<int32_t> i0, i1;
+};
+
+GatherTaps ToGather(const Taps& t) {
+  return {std::vector<int32_t>(t.i0.begin(), t.i0.end()),
+          std::vector<int32_t>(t.i1.begin(), t.i1.end())};
+}
+
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   const Dims d = DimsOf(in[0], out[0]);
   const int64_t sh = d.oh / d.h, sw = d.ow / d.w;
@@ -107,10 +120,11 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   if (ctx.attrs.GetString("mode") == "nearest") {
     ParallelFor(d.planes, 1, [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; ++c) {
-        for (int64_t i = 0; i < d.oh; ++i) {
-          const float* xr = x + (c * d.h + i / sh) * d.w;
-          float* yr = y + (c * d.oh + i) * d.ow;
-          for (int64_t j = 0; j < d.ow; ++j) yr[j] = xr[j / sw];
+        for (int64_t r = 0; r < d.h; ++r) {
+          // Source row r becomes output rows r * sh .. r * sh + sh - 1.
+          float* first = y + (c * d.oh + r * sh) * d.ow;
+          upsample::ReplicateRow(x + (c * d.h + r) * d.w, d.w, sw, first);
+          for (int64_t a = 1; a < sh; ++a) std::copy(first, first + d.ow, first + a * d.ow);
         }
       }
     });
@@ -118,21 +132,50 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   }
   const bool align = ctx.attrs.GetBool("align_corners");
   const Taps th = BilinearTaps(d.h, sh, align), tw = BilinearTaps(d.w, sw, align);
+  const GatherTaps gw = ToGather(tw);
   ParallelFor(d.planes, 1, [&](int64_t b, int64_t e) {
+    // Each source row interpolated across (output width), then the two
+    // rows of each output row mixed: the formula's order, y = wh0 * (...) + wh1 * (...).
+    std::vector<float> across(d.h * d.ow);
     for (int64_t c = b; c < e; ++c) {
       const float* xc = x + c * d.h * d.w;
+      for (int64_t r = 0; r < d.h; ++r) {
+        upsample::GatherLerp(xc + r * d.w, gw.i0.data(), gw.i1.data(), tw.w0.data(), tw.w1.data(),
+                             d.ow, across.data() + r * d.ow);
+      }
       for (int64_t i = 0; i < d.oh; ++i) {
-        const float* r0 = xc + th.i0[i] * d.w;
-        const float* r1 = xc + th.i1[i] * d.w;
-        float* yr = y + (c * d.oh + i) * d.ow;
-        for (int64_t j = 0; j < d.ow; ++j) {
-          yr[j] = th.w0[i] * (tw.w0[j] * r0[tw.i0[j]] + tw.w1[j] * r0[tw.i1[j]]) +
-                  th.w1[i] * (tw.w0[j] * r1[tw.i0[j]] + tw.w1[j] * r1[tw.i1[j]]);
-        }
+        upsample::Blend(across.data() + th.i0[i] * d.ow, th.w0[i], across.data() + th.i1[i] * d.ow,
+                        th.w1[i], d.ow, y + (c * d.oh + i) * d.ow);
       }
     }
   });
   return absl::OkStatus();
+}
+
+// The adjoint of the horizontal taps: for input column c, the output
+// columns j and weights that read it, j ascending (w0's tap before w1's).
+struct ColumnSources {
+  std::vector<int64_t> begin;  // [w + 1], into j and weight
+  std::vector<int64_t> j;
+  std::vector<float> weight;
+};
+
+ColumnSources SourcesOf(const Taps& t, int64_t w) {
+  std::vector<std::vector<std::pair<int64_t, float>>> by_column(w);
+  for (size_t j = 0; j < t.i0.size(); ++j) {
+    by_column[t.i0[j]].push_back({static_cast<int64_t>(j), t.w0[j]});
+    by_column[t.i1[j]].push_back({static_cast<int64_t>(j), t.w1[j]});
+  }
+  ColumnSources s;
+  s.begin.push_back(0);
+  for (const auto& column : by_column) {
+    for (const auto& [j, weight] : column) {
+      s.j.push_back(j);
+      s.weight.push_back(weight);
+    }
+    s.begin.push_back(static_cast<int64_t>(s.j.size()));
+  }
+  return s;
 }
 
 absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
@@ -142,30 +185,41 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   const int64_t sh = d.oh / d.h, sw = d.ow / d.w;
   const float* g = args.output_grads[0].data();
   float* dxp = dx.data();
-  const bool nearest = ctx.attrs.GetString("mode") == "nearest";
-  const bool align = ctx.attrs.GetBool("align_corners");
-  const Taps th = nearest ? Taps{} : BilinearTaps(d.h, sh, align);
-  const Taps tw = nearest ? Taps{} : BilinearTaps(d.w, sw, align);
-  // One plane per task: writes stay within the plane, in a fixed order.
-  ParallelFor(d.planes, 1, [&](int64_t b, int64_t e) {
-    for (int64_t c = b; c < e; ++c) {
-      float* dc = dxp + c * d.h * d.w;
-      std::fill(dc, dc + d.h * d.w, 0.0f);
-      for (int64_t i = 0; i < d.oh; ++i) {
-        const float* gr = g + (c * d.oh + i) * d.ow;
-        if (nearest) {
-          float* dr = dc + (i / sh) * d.w;
-          for (int64_t j = 0; j < d.ow; ++j) dr[j / sw] += gr[j];
-          continue;
+  if (ctx.attrs.GetString("mode") == "nearest") {
+    ParallelFor(d.planes, 1, [&](int64_t b, int64_t e) {
+      std::vector<float> scratch(d.ow);
+      for (int64_t c = b; c < e; ++c) {
+        for (int64_t r = 0; r < d.h; ++r) {
+          upsample::SumBlocks(g + (c * d.oh + r * sh) * d.ow, d.ow, sh, sw, scratch.data(),
+                              dxp + (c * d.h + r) * d.w);
         }
-        float* r0 = dc + th.i0[i] * d.w;
-        float* r1 = dc + th.i1[i] * d.w;
-        for (int64_t j = 0; j < d.ow; ++j) {
-          const float g0 = th.w0[i] * gr[j], g1 = th.w1[i] * gr[j];
-          r0[tw.i0[j]] += tw.w0[j] * g0;
-          r0[tw.i1[j]] += tw.w1[j] * g0;
-          r1[tw.i0[j]] += tw.w0[j] * g1;
-          r1[tw.i1[j]] += tw.w1[j] * g1;
+      }
+    });
+    return absl::OkStatus();
+  }
+  const bool align = ctx.attrs.GetBool("align_corners");
+  const Taps th = BilinearTaps(d.h, sh, align), tw = BilinearTaps(d.w, sw, align);
+  const ColumnSources sources = SourcesOf(tw, d.w);
+  ParallelFor(d.planes, 1, [&](int64_t b, int64_t e) {
+    // The adjoint in reverse order: output rows added into the source rows
+    // that they read (full width), then each input column gathers its taps.
+    std::vector<float> rows(d.h * d.ow);
+    for (int64_t c = b; c < e; ++c) {
+      std::fill(rows.begin(), rows.end(), 0.0f);
+      for (int64_t i = 0; i < d.oh; ++i) {
+        const float* gi = g + (c * d.oh + i) * d.ow;
+        upsample::AddScaled(th.w0[i], gi, d.ow, rows.data() + th.i0[i] * d.ow);
+        upsample::AddScaled(th.w1[i], gi, d.ow, rows.data() + th.i1[i] * d.ow);
+      }
+      for (int64_t r = 0; r < d.h; ++r) {
+        const float* row = rows.data() + r * d.ow;
+        float* dr = dxp + (c * d.h + r) * d.w;
+        for (int64_t col = 0; col < d.w; ++col) {
+          float sum = 0;
+          for (int64_t k = sources.begin[col]; k < sources.begin[col + 1]; ++k) {
+            sum += sources.weight[k] * row[sources.j[k]];
+          }
+          dr[col] = sum;
         }
       }
     }

@@ -1,0 +1,12 @@
+// //bench:op_benchmark's cases for flatten (see ops/common/bench_case.h).
+
+#include "ops/common/bench_case.h"
+
+namespace tessera {
+namespace {
+
+TESSERA_REGISTER_BENCH_CASES(bench::Bytes("flatten", "16x64x56x56", {bench::In({16, 64, 56, 56})},
+                                          {}, 0));
+
+}  // namespace
+}  // namespace tessera
