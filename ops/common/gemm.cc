@@ -251,8 +251,12 @@ class PackedBCache {
     const float* b;
     bool trans_b;
     int64_t n, k;
+    // The SIMD target that packed it: panel widths differ between targets,
+    // and a test (or a process pinning a lower one) may switch.
+    const char* target;
     bool operator==(const Key& o) const {
-      return std::tie(b, trans_b, n, k) == std::tie(o.b, o.trans_b, o.n, o.k);
+      return std::tie(b, trans_b, n, k) == std::tie(o.b, o.trans_b, o.n, o.k) &&
+             std::strcmp(target, o.target) == 0;
     }
   };
   struct Entry {
@@ -341,7 +345,9 @@ void GemmVersionedB(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   // Packing B costs about 1/m of the product: only skinny products gain.
   constexpr int64_t kMaxRowsForCache = 256;
   std::shared_ptr<hwy::AlignedFreeUniquePtr<float[]>> packed;
-  if (m <= kMaxRowsForCache) packed = Cache().Get({b, trans_b, n, k}, b_version);
+  if (m <= kMaxRowsForCache) {
+    packed = Cache().Get({b, trans_b, n, k, HWY_DYNAMIC_DISPATCH(TargetName)()}, b_version);
+  }
   HWY_DYNAMIC_DISPATCH(GemmImpl)
   (trans_a, trans_b, m, n, k, a, b, packed != nullptr ? packed->get() : nullptr, nullptr, c,
    accumulate);

@@ -8,6 +8,7 @@
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
+#include "hwy/targets.h"
 
 namespace tessera {
 namespace {
@@ -97,6 +98,35 @@ TEST(GemmVersionedB, CachedPackingGivesGemmsResult) {
     EXPECT_EQ(after.packs - before.packs, 1);
     EXPECT_EQ(after.hits - before.hits, 1);
   }
+}
+
+// A packing made by one SIMD target is not served to another (their panel
+// widths differ): switching targets between calls still gives the product.
+TEST(GemmVersionedB, PackingIsKeptPerTarget) {
+  SetNumCpuThreads(2);
+  const int64_t m = 16, n = 70, k = 90;
+  const std::vector<float> a = Random(m * k, 12);
+  Tensor w = Tensor::FromVector({n, k}, Random(k * n, 13));
+  std::vector<float> expected(m * n);
+  ReferenceGemm(false, true, m, n, k, a.data(), std::as_const(w).data(), expected.data(), false);
+  std::vector<int64_t> targets;
+  for (int64_t t : {int64_t{HWY_AVX3}, int64_t{HWY_AVX2}, int64_t{HWY_SSE4}}) {
+    if ((hwy::SupportedTargets() & t) != 0) targets.push_back(t);
+  }
+  if (targets.size() < 2) GTEST_SKIP() << "this CPU has one SIMD target of those compiled";
+  for (int64_t target : targets) {
+    hwy::SetSupportedTargetsForTest(target);
+    for (int call = 0; call < 3; ++call) {  // cached from the second call on
+      std::vector<float> c(m * n);
+      GemmVersionedB(false, true, m, n, k, a.data(), std::as_const(w).data(), w.version(), c.data(),
+                     false);
+      for (int64_t i = 0; i < m * n; ++i) {
+        ASSERT_NEAR(c[i], expected[i], 1e-3)
+            << hwy::TargetName(target) << " call " << call << " at " << i;
+      }
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
 }
 
 // The test that fails when a stale packing is used: the weight changes
