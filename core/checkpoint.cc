@@ -52,6 +52,28 @@ absl::Status ErrnoError(const std::string& what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
+std::string HumanBytes(uint64_t bytes) {
+  if (bytes >= (uint64_t{1} << 30)) return absl::StrFormat("%.2f GiB", bytes / double(1 << 30));
+  if (bytes >= (uint64_t{1} << 20)) return absl::StrFormat("%.1f MiB", bytes / double(1 << 20));
+  return absl::StrFormat("%d bytes", bytes);
+}
+
+// A failed write of `bytes` to `path`: the partial file is removed (it would
+// only fill the disk further), and the error says what was needed. A full
+// disk is ResourceExhausted, so that callers can tell it from a bug.
+absl::Status WriteFailed(int fd, const std::string& what, const std::string& path,
+                         size_t written, size_t bytes) {
+  const int error = errno;
+  ::close(fd);
+  ::unlink(path.c_str());
+  const bool full = error == ENOSPC || error == EDQUOT || error == EFBIG;
+  const std::string message = absl::StrCat(
+      what, " ", path, ": ", std::strerror(error), " after ", written, " of ", bytes,
+      " bytes (the checkpoint needs ", HumanBytes(bytes), full ? " of free space" : "",
+      "); the partial file was removed");
+  return full ? absl::ResourceExhaustedError(message) : absl::InternalError(message);
+}
+
 absl::Status WriteAllAndSync(const std::string& path, const std::string& bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return ErrnoError("cannot create", path);
@@ -60,18 +82,18 @@ absl::Status WriteAllAndSync(const std::string& path, const std::string& bytes) 
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      absl::Status status = ErrnoError("cannot write", path);
-      ::close(fd);
-      return status;
+      return WriteFailed(fd, "cannot write", path, written, bytes.size());
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    absl::Status status = ErrnoError("cannot fsync", path);
-    ::close(fd);
-    return status;
+  // Delayed allocation (NFS, ext4) may report ENOSPC or EIO only here.
+  if (::fsync(fd) != 0) return WriteFailed(fd, "cannot fsync", path, written, bytes.size());
+  if (::close(fd) != 0) {
+    const int error = errno;
+    ::unlink(path.c_str());
+    errno = error;
+    return ErrnoError("cannot close", path);
   }
-  if (::close(fd) != 0) return ErrnoError("cannot close", path);
   return absl::OkStatus();
 }
 
@@ -118,7 +140,11 @@ absl::Status WriteCheckpointFile(const std::string& path, const CheckpointProto&
   bytes += payload;
   const std::string tmp = path + ".tmp";
   TS_RETURN_IF_ERROR(WriteAllAndSync(tmp, bytes));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("cannot rename into", path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    absl::Status status = ErrnoError("cannot rename into", path);
+    ::unlink(tmp.c_str());
+    return status;
+  }
   // Make the rename itself durable.
   const std::string dir = std::filesystem::path(path).parent_path().string();
   const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
@@ -232,6 +258,26 @@ std::vector<std::string> ListCheckpoints(const std::string& dir) {
   }
   std::sort(paths.begin(), paths.end());
   return paths;
+}
+
+absl::Status CheckCheckpointDirWritable(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint directory ", dir, ": cannot create it: ", ec.message()));
+  }
+  // Permissions alone do not tell (root, read-only mounts, full disks):
+  // create and remove a file, as a save will.
+  const std::string probe = absl::StrCat(dir, "/.tessera-write-test-", ::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint directory ", dir, " is not writable: ", std::strerror(errno)));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> SaveCheckpointInDir(const std::string& dir,

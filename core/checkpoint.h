@@ -7,7 +7,9 @@
 // length, u32 CRC-32 of the payload, then the serialized CheckpointProto
 // (all integers little-endian). A save writes "<path>.tmp", fsyncs it,
 // renames it over <path> and fsyncs the directory, so a crash at any moment
-// leaves either the old or the new file, never a torn one.
+// leaves either the old or the new file, never a torn one. A failed write
+// (a full disk: ResourceExhausted) removes the temporary file, names it and
+// the bytes needed, and leaves the previous checkpoint as it was.
 
 #include <string>
 #include <vector>
@@ -38,6 +40,10 @@ absl::Status RestoreCheckpoint(const CheckpointProto& checkpoint, ParameterStore
 std::string CheckpointPath(const std::string& dir, int64_t step);
 // Sorted oldest first.
 std::vector<std::string> ListCheckpoints(const std::string& dir);
+// Creates `dir` if missing and checks that a file can be created in it:
+// FailedPrecondition naming the directory otherwise. Trainers call it before
+// the first step, not after an hour of training.
+absl::Status CheckCheckpointDirWritable(const std::string& dir);
 // Saves into dir (created if missing) and keeps only the newest `keep`.
 absl::StatusOr<std::string> SaveCheckpointInDir(const std::string& dir,
                                                 const CheckpointProto& checkpoint, int keep);

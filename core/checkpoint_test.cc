@@ -1,5 +1,8 @@
 #include "core/checkpoint.h"
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -70,6 +73,76 @@ TEST(Checkpoint, KeepsOnlyTheNewest) {
 std::string ReadBytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Files this process writes may not grow beyond `bytes` while it lives:
+// writes past the limit fail with EFBIG (SIGXFSZ ignored), as they would
+// with ENOSPC on a full disk, without needing a filesystem to fill.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    previous_signal_ = std::signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &previous_);
+    rlimit limit = previous_;
+    limit.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &previous_);
+    std::signal(SIGXFSZ, previous_signal_);
+  }
+
+ private:
+  rlimit previous_;
+  void (*previous_signal_)(int);
+};
+
+TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntact) {
+  Trained a;
+  const std::string dir = TempDir() + "/full";
+  CheckpointProto first = CaptureCheckpoint(a.params, *a.sgd);
+  auto saved = SaveCheckpointInDir(dir, first, 3);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  const std::string before = ReadBytes(*saved);
+
+  CheckpointProto second = first;
+  second.set_step(first.step() + 1);
+  absl::StatusOr<std::string> failed;
+  {
+    FileSizeLimit limit(40);  // the header and a few bytes of the payload
+    failed = SaveCheckpointInDir(dir, second, 3);
+  }
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted) << failed.status();
+  const std::string tmp = CheckpointPath(dir, second.step()) + ".tmp";
+  const std::string message(failed.status().message());
+  EXPECT_NE(message.find(tmp), std::string::npos) << message;
+  EXPECT_NE(message.find("of free space"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(tmp));
+  EXPECT_FALSE(std::filesystem::exists(CheckpointPath(dir, second.step())));
+  ASSERT_EQ(ListCheckpoints(dir), std::vector<std::string>{*saved});
+  EXPECT_EQ(ReadBytes(*saved), before);
+  auto loaded = ReadCheckpointFile(*saved);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->step(), first.step());
+}
+
+TEST(Checkpoint, AnUnwritableDirectoryIsReportedUpFront) {
+  EXPECT_TRUE(CheckCheckpointDirWritable(TempDir() + "/fresh/sub").ok());
+  EXPECT_TRUE(std::filesystem::is_directory(TempDir() + "/fresh/sub"));
+  EXPECT_TRUE(std::filesystem::is_empty(TempDir() + "/fresh/sub"));  // the probe is gone
+  // /proc refuses new entries even to root.
+  absl::Status proc = CheckCheckpointDirWritable("/proc/tessera-nope");
+  EXPECT_EQ(proc.code(), absl::StatusCode::kFailedPrecondition) << proc;
+  EXPECT_NE(proc.message().find("/proc/tessera-nope"), std::string::npos) << proc;
+  // A directory whose files cannot be created (a read-only filesystem).
+  absl::Status sys = CheckCheckpointDirWritable("/proc/self");
+  EXPECT_EQ(sys.code(), absl::StatusCode::kFailedPrecondition) << sys;
+  EXPECT_NE(sys.message().find("not writable"), std::string::npos) << sys;
+  // A path through a regular file.
+  const std::string file = TempDir() + "/plain-file";
+  std::ofstream(file) << "x";
+  EXPECT_FALSE(CheckCheckpointDirWritable(file + "/ckpt").ok());
 }
 
 TEST(Checkpoint, CorruptionIsDetected) {
