@@ -1,11 +1,9 @@
 #include "core/checkpoint.h"
 
-#include <sys/resource.h>
-
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 
+#include "core/file_size_limit.h"
 #include "gtest/gtest.h"
 
 namespace tessera {
@@ -74,28 +72,6 @@ std::string ReadBytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
-
-// Files this process writes may not grow beyond `bytes` while it lives:
-// writes past the limit fail with EFBIG (SIGXFSZ ignored), as they would
-// with ENOSPC on a full disk, without needing a filesystem to fill.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    previous_signal_ = std::signal(SIGXFSZ, SIG_IGN);
-    getrlimit(RLIMIT_FSIZE, &previous_);
-    rlimit limit = previous_;
-    limit.rlim_cur = bytes;
-    setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() {
-    setrlimit(RLIMIT_FSIZE, &previous_);
-    std::signal(SIGXFSZ, previous_signal_);
-  }
-
- private:
-  rlimit previous_;
-  void (*previous_signal_)(int);
-};
 
 TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntact) {
   Trained a;

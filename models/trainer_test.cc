@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
+#include "core/file_size_limit.h"
 #include "datasets/image_codec.h"
 #include "datasets/mnist_digits.h"
 #include "datasets/test_data.h"
@@ -184,6 +185,59 @@ TEST(Trainer, DivergenceStopsWithAClearMessage) {
   absl::StatusOr<TrainResult> result = TrainClassifier(config);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("diverged"), std::string::npos) << result.status();
+}
+
+// The directory is checked before the first step, not after the first epoch.
+TEST(Trainer, UnwritableCheckpointDirectoryFailsBeforeTraining) {
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
+  TrainConfig config = SmallRun("unused");
+  config.checkpoint_dir = "/proc/nope";  // refused even to root
+  testing::internal::CaptureStdout();
+  absl::StatusOr<TrainResult> result = TrainClassifier(config);
+  const std::string printed = testing::internal::GetCapturedStdout();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition) << result.status();
+  EXPECT_NE(result.status().message().find("checkpoint directory /proc/nope"), std::string::npos)
+      << result.status();
+  EXPECT_EQ(printed.find("step "), std::string::npos) << "it trained first:\n" << printed;
+}
+
+// A full disk while saving stops training with the file and bytes named; the
+// previous checkpoint stays loadable and a later --resume continues from it.
+TEST(Trainer, FullDiskWhileSavingStopsTrainingAndKeepsTheLastCheckpoint) {
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
+  TrainConfig config = SmallRun("full_disk");
+  config.max_steps = 2;
+  ASSERT_TRUE(TrainClassifier(config).ok());
+  const std::vector<std::string> good = ListCheckpoints(config.checkpoint_dir);
+  ASSERT_EQ(good.size(), 1u);
+  const uintmax_t size = std::filesystem::file_size(good[0]);
+
+  config.max_steps = 0;
+  config.resume = true;
+  config.checkpoint_every_steps = 1;
+  absl::StatusOr<TrainResult> full;
+  {
+    FileSizeLimit limit(size / 2);
+    full = TrainClassifier(config);
+  }
+  ASSERT_FALSE(full.ok());
+  const std::string message(full.status().message());
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kResourceExhausted) << message;
+  const std::string tmp = CheckpointPath(config.checkpoint_dir, 3) + ".tmp";
+  EXPECT_NE(message.find(tmp), std::string::npos) << message;
+  EXPECT_NE(message.find(absl::StrCat(size, " bytes")), std::string::npos) << message;
+  EXPECT_NE(message.find("training stopped at step 3"), std::string::npos) << message;
+  EXPECT_NE(message.find(good[0]), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(tmp));
+  EXPECT_EQ(ListCheckpoints(config.checkpoint_dir), good);
+  EXPECT_EQ(Newest(config.checkpoint_dir).step(), 2);
+
+  config.max_steps = 4;
+  config.checkpoint_every_steps = 0;
+  absl::StatusOr<TrainResult> resumed = TrainClassifier(config);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->steps, 4);
 }
 
 TEST(Trainer, MissingGraphIsAnError) {

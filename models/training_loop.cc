@@ -119,7 +119,18 @@ absl::Status TrainingLoop::Save(int64_t epoch, int64_t batch_in_epoch,
   checkpoint.set_epoch(epoch);
   checkpoint.set_batch_in_epoch(batch_in_epoch);
   for (const auto& [key, value] : metadata) (*checkpoint.mutable_metadata())[key] = value;
-  return SaveCheckpointInDir(config_.checkpoint_dir, checkpoint, config_.keep_checkpoints).status();
+  const std::vector<std::string> before = ListCheckpoints(config_.checkpoint_dir);
+  absl::Status saved =
+      SaveCheckpointInDir(config_.checkpoint_dir, checkpoint, config_.keep_checkpoints).status();
+  if (saved.ok()) return saved;
+  // Training stops rather than going on unable to save: hours of steps that
+  // no checkpoint could keep would be lost at the next crash or signal.
+  return absl::Status(
+      saved.code(),
+      absl::StrCat(saved.message(), "\ntraining stopped at step ", optimizer_->steps(), "; ",
+                   before.empty() ? "no earlier checkpoint"
+                                  : absl::StrCat("the last good checkpoint is ", before.back(),
+                                                 " (free space, then continue with --resume)")));
 }
 
 absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::string& description,
@@ -144,6 +155,12 @@ absl::StatusOr<LoopResult> TrainingLoop::RunOnThisRank(
       parallel_, distributed::DataParallel::Create(
                      graph_, params_, *executor_,
                      {config_.device, config_.allreduce_bucket_bytes, config_.overlap_allreduce}));
+  // Before the first step: a checkpoint directory that cannot be written is
+  // better known now than after an epoch of training. Rank 0 saves.
+  const bool saves = !config_.checkpoint_dir.empty() && !config_.eval_only;
+  TS_RETURN_IF_ERROR(parallel_->Agree(saves && parallel_->is_root()
+                                          ? CheckCheckpointDirWritable(config_.checkpoint_dir)
+                                          : absl::OkStatus()));
   absl::StatusOr<std::unique_ptr<Optimizer>> optimizer =
       Optimizer::Create(config_.optimizer, params_, config_.device);
   TS_RETURN_IF_ERROR(parallel_->Agree(optimizer.status()));
