@@ -1,7 +1,12 @@
 #include "core/backend.h"
 
 #include <array>
+#include <cstdlib>
 #include <mutex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace tessera {
 namespace {
@@ -23,6 +28,30 @@ std::mutex& SlotsMutex() {
 }
 
 }  // namespace
+
+std::string HumanBytes(double bytes) {
+  if (bytes >= 1e9) return absl::StrFormat("%.2f GB", bytes / 1e9);
+  if (bytes >= 1e6) return absl::StrFormat("%.1f MB", bytes / 1e6);
+  if (bytes >= 1e3) return absl::StrFormat("%.1f KB", bytes / 1e3);
+  return absl::StrFormat("%.0f bytes", bytes);
+}
+
+size_t MemoryLimitFromEnvironment() {
+  const char* text = std::getenv("TESSERA_MEMORY_LIMIT_BYTES");
+  uint64_t limit = 0;
+  if (text == nullptr || !absl::SimpleAtoi(text, &limit)) return 0;
+  return static_cast<size_t>(limit);
+}
+
+OutOfMemoryError::OutOfMemoryError(Device device, size_t bytes, size_t in_use, size_t limit)
+    : device_(device),
+      bytes_(bytes),
+      message_(absl::StrCat("out of memory on ", DeviceName(device), ": cannot allocate ",
+                            HumanBytes(bytes), " (", bytes, " bytes) with ", HumanBytes(in_use),
+                            " in use",
+                            limit > 0 ? absl::StrCat(", limit ", HumanBytes(limit),
+                                                     " (TESSERA_MEMORY_LIMIT_BYTES)")
+                                      : std::string())) {}
 
 void RegisterBackend(Device device, Backend* (*factory)()) {
   std::lock_guard<std::mutex> lock(SlotsMutex());

@@ -3,11 +3,36 @@
 
 #include <cstddef>
 #include <memory>
+#include <new>
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
 
 namespace tessera {
+
+// What Backend::Allocate throws when the device has no memory left, or when
+// the allocation would pass the backend's memory limit, after the backend
+// freed its cached blocks and retried. Allocation happens deep inside kernels
+// (Tensor::Empty); the executor catches this at the kernel call and returns
+// ResourceExhausted naming the node, so it never ends the process.
+class OutOfMemoryError : public std::bad_alloc {
+ public:
+  OutOfMemoryError(Device device, size_t bytes, size_t in_use, size_t limit);
+  const char* what() const noexcept override { return message_.c_str(); }
+  Device device() const { return device_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  Device device_;
+  size_t bytes_;
+  std::string message_;
+};
+
+// The limit from TESSERA_MEMORY_LIMIT_BYTES (bytes per device), 0 if unset.
+size_t MemoryLimitFromEnvironment();
+// 2.5e9 -> "2.50 GB", 1.8e7 -> "18.0 MB", 1536 -> "1.5 KB" (decimal units).
+std::string HumanBytes(double bytes);
 
 // One per device type: owns allocation, copies, synchronisation and the few
 // vector primitives that the executor and optimizers need on every device.
@@ -17,8 +42,14 @@ class Backend {
   virtual ~Backend() = default;
   virtual Device device() const = 0;
 
+  // Throws OutOfMemoryError (above) when memory runs out or the limit
+  // would be passed.
   virtual void* Allocate(size_t bytes) = 0;
   virtual void Deallocate(void* ptr, size_t bytes) = 0;
+  // Bytes this backend may hold at once, its caches included (0: no limit
+  // but the device's). Starts from TESSERA_MEMORY_LIMIT_BYTES; tests set it.
+  size_t memory_limit() const { return memory_limit_; }
+  void set_memory_limit(size_t bytes) { memory_limit_ = bytes; }
   // Copies between this device and the host, or within this device.
   virtual void CopyToHost(const void* src, void* host_dst, size_t bytes) = 0;
   virtual void CopyFromHost(const void* host_src, void* dst, size_t bytes) = 0;
@@ -42,6 +73,9 @@ class Backend {
   // w <- w - lr_t * m / (sqrt(v) + eps).
   virtual void AdamUpdate(Tensor& weights, const Tensor& grad, Tensor& m, Tensor& v, float lr_t,
                           float beta1, float beta2, float eps, float weight_decay) = 0;
+
+ private:
+  size_t memory_limit_ = MemoryLimitFromEnvironment();
 };
 
 // The backend for a device, or nullptr when that device is not present (no

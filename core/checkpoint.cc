@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/backend.h"
 
 namespace tessera {
 namespace {
@@ -50,12 +51,6 @@ uint32_t Crc32(const std::string& bytes) {
 
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-std::string HumanBytes(uint64_t bytes) {
-  if (bytes >= (uint64_t{1} << 30)) return absl::StrFormat("%.2f GiB", bytes / double(1 << 30));
-  if (bytes >= (uint64_t{1} << 20)) return absl::StrFormat("%.1f MiB", bytes / double(1 << 20));
-  return absl::StrFormat("%d bytes", bytes);
 }
 
 // A failed write of `bytes` to `path`: the partial file is removed (it would

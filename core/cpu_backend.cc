@@ -1,5 +1,6 @@
 // The CPU backend: 64-byte aligned host memory and plain vector loops that the
 // compiler vectorises. Op kernels do their own threading with ParallelFor.
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -38,12 +39,15 @@ class CpuBackend final : public Backend {
         return ptr;
       }
     }
-    void* ptr = std::aligned_alloc(kAlignment, rounded);
+    // Over the limit or out of memory: free the cache and try once more.
+    void* ptr = WithinLimit(rounded) ? std::aligned_alloc(kAlignment, rounded) : nullptr;
     if (ptr == nullptr) {
       ReleaseCache();
-      ptr = std::aligned_alloc(kAlignment, rounded);
-      if (ptr == nullptr) throw std::bad_alloc();
+      ptr = WithinLimit(rounded) ? std::aligned_alloc(kAlignment, rounded) : nullptr;
+      if (ptr == nullptr)
+        throw OutOfMemoryError(Device::kCpu, bytes, held_bytes_.load(), memory_limit());
     }
+    held_bytes_ += rounded;
     return ptr;
   }
   void Deallocate(void* ptr, size_t bytes) override {
@@ -56,12 +60,17 @@ class CpuBackend final : public Backend {
         return;
       }
     }
+    held_bytes_ -= rounded;
     std::free(ptr);
+  }
+  bool WithinLimit(size_t rounded) const {
+    return memory_limit() == 0 || held_bytes_.load() + rounded <= memory_limit();
   }
   void ReleaseCache() {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     for (auto& [size, ptrs] : cache_) {
       for (void* p : ptrs) std::free(p);
+      held_bytes_ -= size * ptrs.size();
     }
     cache_.clear();
     cached_bytes_ = 0;
@@ -142,6 +151,8 @@ class CpuBackend final : public Backend {
   std::mutex cache_mutex_;
   std::unordered_map<size_t, std::vector<void*>> cache_;
   size_t cached_bytes_ = 0;
+  // Everything allocated and not freed, the cache included.
+  std::atomic<size_t> held_bytes_{0};
 };
 
 Backend* MakeCpuBackend() {

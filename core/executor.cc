@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/backend.h"
 #include "core/initializers.h"
 
 namespace tessera {
@@ -86,6 +87,27 @@ class CheckNumericsHook : public ExecutorHook {
  private:
   Backend& backend_;
 };
+
+// Runs one kernel call's allocations and kernel: an allocation that fails
+// (core/backend.h, OutOfMemoryError; std::bad_alloc from a kernel's own
+// scratch vectors) becomes ResourceExhausted naming the node, instead of
+// unwinding out of the executor.
+template <typename Body>
+absl::Status CatchOutOfMemory(const Node& node, bool gradient, Device device, Body&& body) {
+  const std::string where = absl::StrCat(gradient ? "gradient of node '" : "node '", node.name,
+                                         "' (op ", node.schema->name(), "): ");
+  const char* advice = "; a smaller batch size needs less (the memory estimate printed at the "
+                       "start of training says how much)";
+  try {
+    return body();
+  } catch (const OutOfMemoryError& e) {
+    return absl::ResourceExhaustedError(absl::StrCat(where, e.what(), advice));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(where, "out of host memory in the ", DeviceName(device),
+                     " kernel's scratch space (std::bad_alloc)", advice));
+  }
+}
 
 }  // namespace
 
@@ -193,7 +215,8 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
     saved_[i].clear();
     KernelContext ctx{graph_.nodes()[i].attrs, backend_, training,
                       seeds() ^ (0x9E3779B97F4A7C15ull * (i + 1)), saved_[i]};
-    TS_RETURN_IF_ERROR(RunNode(static_cast<int>(i), ctx));
+    TS_RETURN_IF_ERROR(CatchOutOfMemory(graph_.nodes()[i], /*gradient=*/false, options_.device,
+                                        [&] { return RunNode(static_cast<int>(i), ctx); }));
   }
   ran_forward_ = true;
   if (training) TS_RETURN_IF_ERROR(ApplyStateUpdates());
@@ -395,7 +418,8 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
     return absl::OkStatus();
   };
   for (int index = static_cast<int>(graph_.nodes().size()) - 1; index >= 0; --index) {
-    TS_RETURN_IF_ERROR(RunGradient(index, requires_grad, grads));
+    TS_RETURN_IF_ERROR(CatchOutOfMemory(graph_.nodes()[index], /*gradient=*/true, options_.device,
+                                        [&] { return RunGradient(index, requires_grad, grads); }));
     if (releasing_) {
       for (const std::string& v : release_after_gradient_[index]) Release(v);
     }

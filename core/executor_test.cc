@@ -1,5 +1,6 @@
 #include "core/executor.h"
 
+#include "core/backend.h"
 #include "core/graph.h"
 #include "gtest/gtest.h"
 
@@ -42,6 +43,46 @@ TEST(Executor, FanOutGradientsAreSummed) {
   EXPECT_FLOAT_EQ(*executor.Loss(), 1.5f);
   ASSERT_TRUE(executor.Backward().ok());
   EXPECT_EQ(params.Find("w")->grad.ToVector(), (std::vector<float>{3 * (1 + 1), 3 * (-2 + 1)}));
+}
+
+// An allocation over the backend's limit (TESSERA_MEMORY_LIMIT_BYTES, or
+// set_memory_limit as here) is a ResourceExhausted status naming the node,
+// the bytes and the device, not a std::bad_alloc that ends the process; the
+// executor works again once memory is there.
+TEST(Executor, AllocationFailureIsAStatusNamingTheNode) {
+  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
+                                                  input { name: "x" shape: [ -1, 1000 ] }
+                                                  parameter {
+                                                    name: "w"
+                                                    shape: [ 1000 ]
+                                                    init { type: "constant" value: 1 }
+                                                  }
+                                                  node {
+                                                    name: "scaled"
+                                                    op: "test_scale"
+                                                    input: "x"
+                                                  }
+                                                  node { name: "loss" op: "test_sum" input: "scaled" }
+                                                  loss: "loss"
+                                                )pb",
+                                                "oom");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
+  std::unique_ptr<Executor> executor = *Executor::Create(*graph, params);
+  const Tensor x = Tensor::Filled({1000, 1000}, 1.0f);  // 4 MB
+  Backend& cpu = *GetBackend(Device::kCpu);
+  const size_t previous = cpu.memory_limit();
+  cpu.set_memory_limit(1);  // less than is held already: every allocation fails
+  absl::Status status = executor->Forward({{"x", x}}, /*training=*/true);
+  cpu.set_memory_limit(previous);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_NE(status.message().find("node 'scaled' (op test_scale)"), std::string::npos) << status;
+  EXPECT_NE(status.message().find("out of memory on cpu"), std::string::npos) << status;
+  EXPECT_NE(status.message().find("(4000000 bytes)"), std::string::npos) << status;
+  EXPECT_NE(status.message().find("TESSERA_MEMORY_LIMIT_BYTES"), std::string::npos) << status;
+
+  ASSERT_TRUE(executor->Forward({{"x", x}}, /*training=*/true).ok());
+  EXPECT_FLOAT_EQ(*executor->Loss(), 2e6f);
 }
 
 TEST(Executor, BackwardFromAnOutputGivesInputGradients) {

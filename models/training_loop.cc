@@ -135,7 +135,14 @@ absl::Status TrainingLoop::Save(int64_t epoch, int64_t batch_in_epoch,
 
 absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::string& description,
                                              const std::map<std::string, std::string>& metadata) {
-  absl::StatusOr<LoopResult> result = RunOnThisRank(task, description, metadata);
+  absl::StatusOr<LoopResult> result;
+  try {
+    result = RunOnThisRank(task, description, metadata);
+  } catch (const OutOfMemoryError& e) {
+    // Outside a kernel (the executor reports those, naming the node): the
+    // optimizer's state, a batch's feeds.
+    result = absl::ResourceExhaustedError(e.what());
+  }
   if (result.ok() || !parallel_ || parallel_->size() == 1) return result;
   // The other ranks would wait for this one forever.
   if (!distributed::IsAgreed(result.status())) parallel_->Abort(result.status());

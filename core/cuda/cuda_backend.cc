@@ -41,7 +41,10 @@ class CachingAllocator {
     return (bytes + unit - 1) / unit * unit;
   }
 
-  void* Allocate(size_t bytes) {
+  // Throws OutOfMemoryError when cudaMalloc fails twice, or the allocation
+  // would take the memory held (in use and cached) past `limit` (0: none),
+  // the cache freed in between either way.
+  void* Allocate(size_t bytes, size_t limit) {
     const size_t rounded = Round(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = free_.find(rounded);
@@ -51,15 +54,16 @@ class CachingAllocator {
       stats_.cached_bytes -= rounded;
       return Track(ptr, rounded);
     }
+    auto within_limit = [&] {
+      return limit == 0 || stats_.in_use_bytes + stats_.cached_bytes + rounded <= limit;
+    };
     void* ptr = nullptr;
-    if (cudaMalloc(&ptr, rounded) != cudaSuccess) {
+    if (!within_limit() || cudaMalloc(&ptr, rounded) != cudaSuccess) {
       cudaGetLastError();  // clear the sticky out-of-memory error
       ReleaseCachedLocked();
-      if (cudaMalloc(&ptr, rounded) != cudaSuccess) {
+      if (!within_limit() || cudaMalloc(&ptr, rounded) != cudaSuccess) {
         cudaGetLastError();
-        fprintf(stderr, "tessera: out of GPU memory allocating %zu bytes (%zu in use)\n", rounded,
-                stats_.in_use_bytes);
-        throw std::bad_alloc();
+        throw OutOfMemoryError(Device::kCuda, bytes, stats_.in_use_bytes, limit);
       }
     }
     ++stats_.device_allocations;
@@ -111,7 +115,7 @@ class CudaBackend final : public Backend {
   CudaContext& context() { return context_; }
   CachingAllocator& allocator() { return allocator_; }
 
-  void* Allocate(size_t bytes) override { return allocator_.Allocate(bytes); }
+  void* Allocate(size_t bytes) override { return allocator_.Allocate(bytes, memory_limit()); }
   void Deallocate(void* ptr, size_t bytes) override { allocator_.Deallocate(ptr, bytes); }
 
   // Host memory may be reused as soon as these return, so they wait.

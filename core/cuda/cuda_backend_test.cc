@@ -89,6 +89,31 @@ TEST_F(CudaBackendTest, AllocatorReusesFreedBlocks) {
   EXPECT_EQ(GetCudaMemoryStats().device_allocations, before);
   EXPECT_GT(GetCudaMemoryStats().cached_bytes, 0u);
 }
+
+// Over the limit the allocator first frees its cache and retries (the
+// allocation then fits); only when it still does not fit does it throw
+// OutOfMemoryError, which the executor turns into a status naming the node.
+TEST_F(CudaBackendTest, AllocatorLimitFreesTheCacheThenFailsWithTheBytesAndDevice) {
+  const size_t previous = gpu_->memory_limit();
+  { Tensor cached = Tensor::Empty({int64_t{16} << 20}, Device::kCuda); }  // 64 MB, now cached
+  const CudaMemoryStats stats = GetCudaMemoryStats();
+  ASSERT_GE(stats.cached_bytes, size_t{64} << 20);
+  // Room for what is in use plus 32 MB: a 48 MB tensor fits only once the
+  // cached 64 MB block is freed.
+  gpu_->set_memory_limit(stats.in_use_bytes + (size_t{32} << 20) + (size_t{16} << 20));
+  EXPECT_NO_THROW(Tensor::Empty({int64_t{12} << 20}, Device::kCuda));
+  EXPECT_EQ(GetCudaMemoryStats().cached_bytes, size_t{48} << 20);  // the new block, now freed
+  try {
+    Tensor::Empty({int64_t{64} << 20}, Device::kCuda);  // 256 MB
+    ADD_FAILURE() << "no OutOfMemoryError";
+  } catch (const OutOfMemoryError& e) {
+    EXPECT_EQ(e.device(), Device::kCuda);
+    EXPECT_EQ(e.bytes(), size_t{256} << 20);
+    EXPECT_NE(std::string(e.what()).find("out of memory on cuda"), std::string::npos) << e.what();
+  }
+  gpu_->set_memory_limit(previous);
+  EXPECT_NO_THROW(Tensor::Empty({int64_t{64} << 20}, Device::kCuda));
+}
 #endif
 
 }  // namespace
