@@ -43,6 +43,13 @@ size_t MemoryLimitFromEnvironment() {
   return static_cast<size_t>(limit);
 }
 
+AvailableMemory CapByLimit(AvailableMemory device, size_t limit, size_t held) {
+  if (limit == 0) return device;
+  const double left = limit > held ? double(limit - held) : 0.0;
+  if (left < device.bytes) return {left, "TESSERA_MEMORY_LIMIT_BYTES"};
+  return device;
+}
+
 OutOfMemoryError::OutOfMemoryError(Device device, size_t bytes, size_t in_use, size_t limit)
     : device_(device),
       bytes_(bytes),

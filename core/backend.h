@@ -29,8 +29,16 @@ class OutOfMemoryError : public std::bad_alloc {
   std::string message_;
 };
 
+// Memory a device can still give this process, and what said so.
+struct AvailableMemory {
+  double bytes = 0;
+  std::string source;  // "MemAvailable", "the cgroup's memory.max", "free GPU memory", ...
+};
+
 // The limit from TESSERA_MEMORY_LIMIT_BYTES (bytes per device), 0 if unset.
 size_t MemoryLimitFromEnvironment();
+// `device` capped by the backend's memory limit (less what it holds).
+AvailableMemory CapByLimit(AvailableMemory device, size_t limit, size_t held);
 // 2.5e9 -> "2.50 GB", 1.8e7 -> "18.0 MB", 1536 -> "1.5 KB" (decimal units).
 std::string HumanBytes(double bytes);
 
@@ -50,6 +58,13 @@ class Backend {
   // but the device's). Starts from TESSERA_MEMORY_LIMIT_BYTES; tests set it.
   size_t memory_limit() const { return memory_limit_; }
   void set_memory_limit(size_t bytes) { memory_limit_ = bytes; }
+  // Bytes this backend holds now (live tensors and its cache).
+  virtual size_t HeldBytes() = 0;
+  // What more it could allocate: the smallest of the device's free memory
+  // (CPU: MemAvailable, and the cgroup limit less its usage where one is
+  // set; CUDA: free device memory plus the cache) and the memory limit less
+  // HeldBytes().
+  virtual AvailableMemory Available() = 0;
   // Copies between this device and the host, or within this device.
   virtual void CopyToHost(const void* src, void* host_dst, size_t bytes) = 0;
   virtual void CopyFromHost(const void* host_src, void* dst, size_t bytes) = 0;

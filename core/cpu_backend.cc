@@ -1,9 +1,13 @@
 // The CPU backend: 64-byte aligned host memory and plain vector loops that the
 // compiler vectorises. Op kernels do their own threading with ParallelFor.
 #include <atomic>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -18,6 +22,46 @@ namespace {
 constexpr size_t kAlignment = 64;
 // Below this many elements threading costs more than it saves.
 constexpr int64_t kMinChunk = 1 << 15;
+
+// The first number in `path` (a /proc or /sys file), or nullopt.
+std::optional<double> ReadNumber(const char* path) {
+  std::ifstream file(path);
+  double value;
+  if (file >> value) return value;
+  return std::nullopt;
+}
+
+// MemAvailable, or less when a cgroup (v2, else v1) limits this process.
+AvailableMemory HostAvailableMemory() {
+  AvailableMemory available{0, "MemAvailable"};
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kib;
+  std::string unit;
+  while (meminfo >> key >> kib) {
+    std::getline(meminfo, unit);
+    if (key == "MemAvailable:") available.bytes = kib * 1024;
+  }
+  struct CgroupFiles {
+    const char* limit;
+    const char* usage;
+    const char* name;
+  };
+  for (const CgroupFiles& cg :
+       {CgroupFiles{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current",
+                    "the cgroup's memory.max"},
+        CgroupFiles{"/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                    "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+                    "the cgroup's memory.limit_in_bytes"}}) {
+    // "max" (no limit) does not parse; v1 says no limit with a huge number.
+    const std::optional<double> limit = ReadNumber(cg.limit), usage = ReadNumber(cg.usage);
+    if (!limit || !usage || *limit >= 1e18) continue;
+    const double left = std::max(0.0, *limit - *usage);
+    if (left < available.bytes) available = {left, cg.name};
+    break;
+  }
+  return available;
+}
 
 class CpuBackend final : public Backend {
  public:
@@ -65,6 +109,10 @@ class CpuBackend final : public Backend {
   }
   bool WithinLimit(size_t rounded) const {
     return memory_limit() == 0 || held_bytes_.load() + rounded <= memory_limit();
+  }
+  size_t HeldBytes() override { return held_bytes_.load(); }
+  AvailableMemory Available() override {
+    return CapByLimit(HostAvailableMemory(), memory_limit(), held_bytes_.load());
   }
   void ReleaseCache() {
     std::lock_guard<std::mutex> lock(cache_mutex_);

@@ -224,61 +224,12 @@ absl::Status Executor::Forward(const std::map<std::string, Tensor>& feeds, bool 
 }
 
 void Executor::PlanReleases() {
-  if (!keep_.empty() || !last_forward_reader_.empty()) return;  // planned by an earlier pass
-  // Which nodes run a gradient kernel in Backward(): those with a
-  // differentiable input through which a trainable parameter acts.
-  std::set<std::string> requires_grad;
+  if (plan_.has_value()) return;  // planned by an earlier pass
+  std::set<std::string> trainable;
   for (const auto& [name, p] : params_.all()) {
-    if (p.trainable) requires_grad.insert(name);
+    if (p.trainable) trainable.insert(name);
   }
-  const std::vector<Node>& nodes = graph_.nodes();
-  std::vector<bool> runs_gradient(nodes.size(), false);
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    for (size_t k = 0; k < nodes[i].inputs.size(); ++k) {
-      if (nodes[i].schema->inputs()[k].differentiable && requires_grad.count(nodes[i].inputs[k])) {
-        runs_gradient[i] = true;
-      }
-    }
-    if (runs_gradient[i]) requires_grad.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
-  }
-  // The caller reads the loss and the outputs after the step, and the state
-  // updates take their sources after the forward pass: never released.
-  std::set<std::string> caller_reads = {graph_.loss()};
-  caller_reads.insert(graph_.def().output().begin(), graph_.def().output().end());
-  for (const auto& p : graph_.def().parameter()) {
-    if (!p.updated_from().empty()) caller_reads.insert(p.updated_from());
-  }
-  keep_ = caller_reads;
-  std::map<std::string, int> last_gradient_reader;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const Node& node = nodes[i];
-    for (size_t k = 0; k < node.inputs.size(); ++k) {
-      last_forward_reader_[node.inputs[k]] = static_cast<int>(i);
-      if (runs_gradient[i] && node.schema->GradientReadsInput(static_cast<int>(k))) {
-        keep_.insert(node.inputs[k]);
-      }
-    }
-    for (size_t k = 0; k < node.outputs.size(); ++k) {
-      if (runs_gradient[i] && node.schema->GradientReadsOutput(static_cast<int>(k))) {
-        keep_.insert(node.outputs[k]);
-      }
-    }
-  }
-  // A kept value is released after the gradient of its earliest reader or
-  // producer has run (the backward pass goes in reverse).
-  release_after_gradient_.assign(nodes.size(), {});
-  std::set<std::string> placed;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    std::vector<std::string> touched = nodes[i].inputs;
-    touched.insert(touched.end(), nodes[i].outputs.begin(), nodes[i].outputs.end());
-    for (const std::string& v : touched) {
-      if (graph_.Producer(v) == nullptr || !keep_.count(v) || caller_reads.count(v) ||
-          !placed.insert(v).second) {
-        continue;
-      }
-      release_after_gradient_[i].push_back(v);
-    }
-  }
+  plan_ = PlanMemory(graph_, trainable);
 }
 
 void Executor::Release(const std::string& value) {
@@ -316,11 +267,8 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx) {
     // In place: output 0 takes input 0's storage when nothing else reads
     // input 0 (a node's output whose last reader this is, and that no
     // gradient or caller needs).
-    if (k == 0 && releasing_ && node.schema->in_place() && !inputs.empty() &&
-        graph_.Producer(node.inputs[0]) != nullptr && !keep_.count(node.inputs[0]) &&
-        last_forward_reader_.at(node.inputs[0]) == index &&
-        std::count(node.inputs.begin(), node.inputs.end(), node.inputs[0]) == 1 &&
-        inputs[0].shape() == (*shapes)[0]) {
+    if (k == 0 && releasing_ && !inputs.empty() &&
+        plan_->RunsInPlace(graph_, index, inputs[0].shape(), (*shapes)[0])) {
       outputs.push_back(inputs[0]);
       continue;
     }
@@ -338,13 +286,10 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx) {
   if (releasing_) {
     inputs.clear();  // drop this call's references
     for (const std::string& in : node.inputs) {
-      if (graph_.Producer(in) != nullptr && !keep_.count(in) &&
-          last_forward_reader_.at(in) == index) {
-        Release(in);
-      }
+      if (plan_->ReleasedAfter(graph_, in, index)) Release(in);
     }
     for (const std::string& out : node.outputs) {
-      if (!keep_.count(out) && !last_forward_reader_.count(out)) Release(out);
+      if (plan_->ReleasedAfter(graph_, out, index)) Release(out);
     }
   }
   return absl::OkStatus();
@@ -421,7 +366,7 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
     TS_RETURN_IF_ERROR(CatchOutOfMemory(graph_.nodes()[index], /*gradient=*/true, options_.device,
                                         [&] { return RunGradient(index, requires_grad, grads); }));
     if (releasing_) {
-      for (const std::string& v : release_after_gradient_[index]) Release(v);
+      for (const std::string& v : plan_->release_after_gradient[index]) Release(v);
     }
     for (const std::string& in : graph_.nodes()[index].inputs) {
       auto reader = first_reader_.find(in);

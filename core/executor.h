@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "core/graph.h"
 #include "core/kernel_registry.h"
+#include "core/memory_plan.h"
 #include "core/tensor.h"
 
 namespace tessera {
@@ -156,13 +158,9 @@ class Executor {
   // after that node's gradient (the last to run) its gradient is final.
   std::map<std::string, int> first_reader_;
   std::vector<ExecutorHook*> hooks_;
-  // Memory plan, when releasing: values kept through the forward pass for
-  // the gradients or the caller, the last node reading each value in the
-  // forward pass, and per node the values whose last gradient reader it is.
+  // The memory plan, when releasing (planned by the first training pass).
   bool releasing_ = false;
-  std::set<std::string> keep_;
-  std::map<std::string, int> last_forward_reader_;
-  std::vector<std::vector<std::string>> release_after_gradient_;
+  std::optional<MemoryPlan> plan_;
   std::unique_ptr<ExecutorHook> check_numerics_;
   std::map<std::string, Tensor> values_;
   std::vector<std::vector<Tensor>> saved_;  // per node

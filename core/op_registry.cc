@@ -148,6 +148,17 @@ OpSchema& OpSchema::InPlace() {
   return *this;
 }
 
+OpSchema& OpSchema::Workspace(const std::string& what, WorkspaceFn fn) {
+  workspace_name_ = what;
+  workspace_fn_ = std::move(fn);
+  return *this;
+}
+
+OpWorkspace OpSchema::WorkspaceBytes(const std::vector<Shape>& inputs,
+                                     const std::vector<Shape>& outputs, const Attrs& attrs) const {
+  return workspace_fn_ ? workspace_fn_(inputs, outputs, attrs) : OpWorkspace{};
+}
+
 bool OpSchema::GradientReadsInput(int i) const {
   return !gradient_reads_inputs_ ||
          std::count(gradient_reads_inputs_->begin(), gradient_reads_inputs_->end(), i) > 0;

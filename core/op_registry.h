@@ -78,6 +78,18 @@ struct OpCost {
   double bytes = 0;
 };
 
+// Scratch memory one call's kernels allocate beyond its inputs and outputs
+// (e.g. a convolution's im2col columns), in bytes; freed when the call
+// returns. The memory estimate (core/memory_estimate.h) adds it at that node.
+struct OpWorkspace {
+  double forward_bytes = 0;
+  // Per input: the gradient call's scratch when that input's gradient is
+  // wanted (the call needs the largest of the wanted ones); missing: none.
+  std::vector<double> gradient_bytes;
+};
+using WorkspaceFn = std::function<OpWorkspace(
+    const std::vector<Shape>& inputs, const std::vector<Shape>& outputs, const Attrs& attrs)>;
+
 struct OpInputDef {
   std::string name;
   bool differentiable = true;  // false for e.g. integer class labels
@@ -113,6 +125,9 @@ class OpSchema {
   // as the elementwise ones): the executor then runs the op in place when
   // nothing else needs input 0.
   OpSchema& InPlace();
+  // Ops whose CPU kernels need scratch memory declare it; `what` names it in
+  // the estimate's list of contributors ("conv1 im2col workspace").
+  OpSchema& Workspace(const std::string& what, WorkspaceFn fn);
 
   const std::string& name() const { return name_; }
   const std::vector<OpInputDef>& inputs() const { return inputs_; }
@@ -130,6 +145,10 @@ class OpSchema {
   bool GradientReadsInput(int i) const;
   bool GradientReadsOutput(int k) const;
   bool in_place() const { return in_place_; }
+  // Zero for ops that declare none.
+  OpWorkspace WorkspaceBytes(const std::vector<Shape>& inputs, const std::vector<Shape>& outputs,
+                             const Attrs& attrs) const;
+  const std::string& workspace_name() const { return workspace_name_; }
   // nullopt when the op declares no FLOPs or its FlopsFn cannot tell.
   std::optional<OpCost> ForwardCost(const std::vector<Shape>& inputs,
                                     const std::vector<Shape>& outputs, const Attrs& attrs) const;
@@ -143,6 +162,8 @@ class OpSchema {
   FlopsFn flops_fn_;
   std::optional<std::vector<int>> gradient_reads_inputs_, gradient_reads_outputs_;
   bool in_place_ = false;
+  WorkspaceFn workspace_fn_;
+  std::string workspace_name_ = "workspace";
   std::string doc_;
 };
 

@@ -52,6 +52,9 @@ ABSL_FLAG(int, checkpoint_every, 0, "Also save every N steps (0: each epoch end 
 ABSL_FLAG(bool, resume, false, "Continue from the newest checkpoint in --checkpoint_dir.");
 ABSL_FLAG(bool, eval_only, false, "Evaluate the newest checkpoint and exit.");
 ABSL_FLAG(bool, check_numerics, false, "Stop at the first op producing NaN or Inf.");
+ABSL_FLAG(bool, check_memory, true,
+          "Before the first step, stop if the estimated memory of a step exceeds what the "
+          "device has available (the estimate is printed either way).");
 ABSL_FLAG(int64_t, max_steps, 0, "Stop (with a checkpoint) after this many steps; 0: no limit.");
 ABSL_FLAG(int, print_every, 0, "Print the progress line every N steps (0: every 10 s, or live).");
 ABSL_FLAG(double, allreduce_bucket_mb, 25,
@@ -102,6 +105,7 @@ absl::Status LoopConfigFromFlags(const LoopFlagDefaults& d, LoopConfig& config) 
   config.resume = absl::GetFlag(FLAGS_resume);
   config.eval_only = absl::GetFlag(FLAGS_eval_only);
   config.check_numerics = absl::GetFlag(FLAGS_check_numerics);
+  config.check_memory = absl::GetFlag(FLAGS_check_memory);
   config.max_steps = absl::GetFlag(FLAGS_max_steps);
   config.image_data.dir = ResolveUserPath(absl::GetFlag(FLAGS_data_dir));
   config.image_data.workers = absl::GetFlag(FLAGS_workers);

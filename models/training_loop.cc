@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "core/backend.h"
 #include "core/checkpoint.h"
+#include "core/memory_estimate.h"
 #include "datasets/batcher.h"
 #include "datasets/idx.h"
 #include "datasets/mnist_digits.h"
@@ -133,6 +134,38 @@ absl::Status TrainingLoop::Save(int64_t epoch, int64_t batch_in_epoch,
                                                  " (free space, then continue with --resume)")));
 }
 
+absl::StatusOr<std::string> TrainingLoop::CheckMemory(int64_t batch) {
+  int64_t trainable = 0;
+  for (const auto& [name, p] : params_.all()) trainable += p.trainable;
+  const int slots =
+      trainable > 0 ? static_cast<int>(optimizer_->State().size() / trainable) : 0;
+  TS_ASSIGN_OR_RETURN(MemoryEstimate estimate, EstimateTrainingMemory(graph_, batch, slots));
+  std::string report = FormatMemoryEstimate(estimate);
+  if (!config_.check_memory) return report;
+  // Parameters, gradients and optimizer state are allocated already.
+  Backend& backend = executor_->backend();
+  const double held = backend.HeldBytes();
+  const AvailableMemory available = backend.Available();
+  if (estimate.peak_bytes - held <= available.bytes) return report;
+  TS_ASSIGN_OR_RETURN(int64_t fits,
+                      LargestBatchThatFits(graph_, slots, available.bytes + held, batch));
+  std::string largest;
+  for (size_t i = 0; i < estimate.at_peak.size() && i < 5; ++i) {
+    absl::StrAppend(&largest, i > 0 ? ", " : "", estimate.at_peak[i].what, " ",
+                    HumanBytes(estimate.at_peak[i].bytes));
+  }
+  const int64_t ranks = parallel_->size();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "not enough memory for a training step at batch ", config_.batch_size, " on ",
+      DeviceName(config_.device), ": it needs an estimated ", HumanBytes(estimate.peak_bytes),
+      ranks > 1 ? " per rank" : "", " (", HumanBytes(held), " of it allocated already), and ",
+      HumanBytes(available.bytes), " more is available (", available.source,
+      ").\nLargest at the peak (", estimate.peak_at, "): ", largest, ".\n",
+      fits > 0 ? absl::StrCat("The largest batch that fits: --batch_size=", fits * ranks, ".")
+               : "Not even a batch of one fits: a smaller model or --image_size is needed.",
+      " (--nocheck_memory trains anyway.)"));
+}
+
 absl::StatusOr<LoopResult> TrainingLoop::Run(TrainingTask& task, const std::string& description,
                                              const std::map<std::string, std::string>& metadata) {
   absl::StatusOr<LoopResult> result;
@@ -172,7 +205,11 @@ absl::StatusOr<LoopResult> TrainingLoop::RunOnThisRank(
       Optimizer::Create(config_.optimizer, params_, config_.device);
   TS_RETURN_IF_ERROR(parallel_->Agree(optimizer.status()));
   optimizer_ = std::move(*optimizer);
-  TS_RETURN_IF_ERROR(parallel_->ShardSize(config_.batch_size).status());
+  TS_ASSIGN_OR_RETURN(const int64_t shard_batch, parallel_->ShardSize(config_.batch_size));
+  // Before the first step allocates anything: does it fit?
+  absl::StatusOr<std::string> memory =
+      config_.eval_only ? absl::StatusOr<std::string>("") : CheckMemory(shard_batch);
+  TS_RETURN_IF_ERROR(parallel_->Agree(memory.status()));
   TS_RETURN_IF_ERROR(parallel_->CheckSameRun(absl::StrCat(
       config_.dataset, "|", config_.epochs, "|", config_.batch_size, "|", config_.optimizer.type,
       "|", config_.optimizer.weight_decay, "|", config_.schedule.type, "|",
@@ -244,7 +281,7 @@ absl::StatusOr<LoopResult> TrainingLoop::RunOnThisRank(
   std::optional<StopSignalGuard> stop_signals;
   if (parallel_->size() == 1) stop_signals.emplace();
   if (parallel_->size() > 1) distributed::ExitOnStopSignals(config_.checkpoint_dir);
-  Print("%s\n", description.c_str());
+  Print("%s\n%s\n", description.c_str(), memory->c_str());
   const bool interactive = isatty(fileno(stdout));
   const char* clear = interactive ? "\r\033[K" : "";
   std::vector<float> images(config_.batch_size * train_.image_size()), labels(config_.batch_size);

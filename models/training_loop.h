@@ -50,6 +50,9 @@ struct LoopConfig {
   bool resume = false;
   bool eval_only = false;
   bool check_numerics = false;
+  // Estimate a training step's memory before the first one (printed) and
+  // stop with what fits when it exceeds what the device has.
+  bool check_memory = true;
   // Stop after this many optimizer steps (0: no limit); for tests of resume.
   int64_t max_steps = 0;
   bool verbose = true;        // the progress line and per-epoch results
@@ -132,6 +135,9 @@ class TrainingLoop {
   absl::Status Save(int64_t epoch, int64_t batch_in_epoch,
                     const std::map<std::string, std::string>& metadata);
   void Print(const char* format, ...) const;
+  // The memory estimate of a step at `batch` (this rank's), as printed; an
+  // error saying what fits when it exceeds the available memory.
+  absl::StatusOr<std::string> CheckMemory(int64_t batch);
 
   const LoopConfig& config_;
   const Graph& graph_;

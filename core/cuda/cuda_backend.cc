@@ -117,6 +117,18 @@ class CudaBackend final : public Backend {
 
   void* Allocate(size_t bytes) override { return allocator_.Allocate(bytes, memory_limit()); }
   void Deallocate(void* ptr, size_t bytes) override { allocator_.Deallocate(ptr, bytes); }
+  size_t HeldBytes() override {
+    const CudaMemoryStats stats = allocator_.stats();
+    return stats.in_use_bytes + stats.cached_bytes;
+  }
+  AvailableMemory Available() override {
+    size_t free = 0, total = 0;
+    CheckCuda(cudaMemGetInfo(&free, &total), "cudaMemGetInfo");
+    // Cached blocks are free to this process (the allocator releases them
+    // and retries before failing).
+    return CapByLimit({double(free + allocator_.stats().cached_bytes), "free GPU memory"},
+                      memory_limit(), HeldBytes());
+  }
 
   // Host memory may be reused as soon as these return, so they wait.
   void CopyToHost(const void* src, void* dst, size_t bytes) override {

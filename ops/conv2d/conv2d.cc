@@ -17,6 +17,7 @@
 // F(4x4, 3x3) instead (ops/common/winograd.h), forward and for dx.
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -91,6 +92,22 @@ TESSERA_REGISTER_OP("conv2d")
       // 2 * N * O * Hout * Wout * (C / groups) * kH * kW; the bias is not counted.
       if (in.size() < 2 || in[1].size() != 4 || out.empty()) return -1.0;
       return 2.0 * NumElements(out[0]) * in[1][1] * in[1][2] * in[1][3];
+    })
+    // The CPU kernels' scratch (below): the forward's GEMM output for images
+    // side by side (ImagesPerForwardGemm), and dx's column and GEMM buffers
+    // of ImagesPerChunk images; dw packs small panels only.
+    .Workspace("im2col", [](const std::vector<Shape>& in, const std::vector<Shape>& out,
+                            const Attrs& attrs) {
+      OpWorkspace w;
+      if (in.size() < 2 || in[0].size() != 4 || in[1].size() != 4 || out.empty()) return w;
+      const double batch = in[0][0], out_per_group = in[1][0] / attrs.GetInt("groups");
+      const double rows = in[1][1] * in[1][2] * in[1][3], pixels = out[0][2] * out[0][3];
+      if (batch < 1 || pixels < 1) return w;
+      const double images = pixels >= 1024 ? 1 : std::min(std::ceil(4096 / pixels), batch);
+      if (images > 1) w.forward_bytes = 4 * out_per_group * images * pixels;
+      const double chunk = std::clamp(std::floor((1 << 22) / (rows * pixels)), 1.0, batch);
+      w.gradient_bytes = {4 * (rows + out_per_group) * chunk * pixels};
+      return w;
     });
 
 // Sizes of one call, read from the (already validated) shapes and attributes.

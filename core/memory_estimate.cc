@@ -1,0 +1,226 @@
+#include "core/memory_estimate.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "core/backend.h"
+#include "core/memory_plan.h"
+
+namespace tessera {
+namespace {
+
+// Buffers as the executor holds them: values share one when an op runs in
+// place; a buffer is freed when no value or gradient refers to it.
+class Ledger {
+ public:
+  int Allocate(double bytes, std::string what) {
+    buffers_.push_back({bytes, 1, std::move(what)});
+    held_ += bytes;
+    return static_cast<int>(buffers_.size()) - 1;
+  }
+  void Share(int id) { ++buffers_[id].refs; }
+  void Drop(int id) {
+    if (--buffers_[id].refs == 0) held_ -= buffers_[id].bytes;
+  }
+  // A moment of the step, with `transient` scratch held on top.
+  void Observe(const std::string& where, double transient, const std::string& transient_what) {
+    if (held_ + transient <= peak_) return;
+    peak_ = held_ + transient;
+    peak_at_ = where;
+    at_peak_.clear();
+    std::map<std::string, double> grouped;
+    for (const Buffer& b : buffers_) {
+      if (b.refs > 0) grouped[b.what] += b.bytes;
+    }
+    if (transient > 0) grouped[transient_what] += transient;
+    for (const auto& [what, bytes] : grouped) at_peak_.push_back({what, bytes});
+    std::stable_sort(at_peak_.begin(), at_peak_.end(),
+                     [](const MemoryItem& a, const MemoryItem& b) { return a.bytes > b.bytes; });
+  }
+  double peak() const { return peak_; }
+  const std::string& peak_at() const { return peak_at_; }
+  const std::vector<MemoryItem>& at_peak() const { return at_peak_; }
+
+ private:
+  struct Buffer {
+    double bytes;
+    int refs;
+    std::string what;
+  };
+  std::vector<Buffer> buffers_;
+  double held_ = 0, peak_ = -1;
+  std::string peak_at_;
+  std::vector<MemoryItem> at_peak_;
+};
+
+double Bytes(const Shape& shape) { return 4.0 * NumElements(shape); }
+
+}  // namespace
+
+absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_t batch,
+                                                      int optimizer_slots) {
+  if (batch < 1) return absl::InvalidArgumentError(absl::StrCat("batch must be positive: ", batch));
+  TS_ASSIGN_OR_RETURN(auto shapes, graph.InferShapes(batch));
+  MemoryEstimate estimate;
+  estimate.batch = batch;
+  Ledger ledger;
+  std::map<std::string, int> values;  // forward value -> buffer
+  std::set<std::string> trainable;
+  std::map<std::string, int> param_grad;  // the gradient buffer each parameter holds
+  for (const ParameterDef& p : graph.def().parameter()) {
+    const double bytes = Bytes(shapes.at(p.name()));
+    values[p.name()] = ledger.Allocate(bytes, "parameters");
+    estimate.parameter_bytes += bytes;
+    if (p.frozen()) continue;
+    trainable.insert(p.name());
+    param_grad[p.name()] = ledger.Allocate(bytes, "parameter gradients");
+    estimate.gradient_bytes += bytes;
+    for (int k = 0; k < optimizer_slots; ++k) ledger.Allocate(bytes, "optimizer state");
+    estimate.optimizer_bytes += optimizer_slots * bytes;
+  }
+  for (const InputDef& input : graph.def().input()) {
+    values[input.name()] = ledger.Allocate(Bytes(shapes.at(input.name())), "input batch");
+  }
+  const MemoryPlan plan = PlanMemory(graph, trainable);
+  const std::vector<Node>& nodes = graph.nodes();
+
+  // The forward pass (Executor::RunNode).
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const Node& node = nodes[i];
+    std::vector<Shape> in, out;
+    for (const std::string& v : node.inputs) in.push_back(shapes.at(v));
+    for (const std::string& v : node.outputs) out.push_back(shapes.at(v));
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (k == 0 && !in.empty() && plan.RunsInPlace(graph, static_cast<int>(i), in[0], out[0])) {
+        values[node.outputs[k]] = values.at(node.inputs[0]);
+        ledger.Share(values[node.outputs[k]]);
+      } else {
+        values[node.outputs[k]] =
+            ledger.Allocate(Bytes(out[k]), absl::StrCat(node.name, " output"));
+      }
+    }
+    const OpWorkspace workspace = node.schema->WorkspaceBytes(in, out, node.attrs);
+    ledger.Observe(absl::StrCat("the forward of ", node.name), workspace.forward_bytes,
+                   absl::StrCat(node.name, " ", node.schema->workspace_name(), " workspace"));
+    std::set<std::string> released;
+    for (const std::string& v : node.inputs) {
+      if (plan.ReleasedAfter(graph, v, static_cast<int>(i)) && released.insert(v).second)
+        ledger.Drop(values.at(v));
+    }
+    for (const std::string& v : node.outputs) {
+      if (plan.ReleasedAfter(graph, v, static_cast<int>(i)) && released.insert(v).second)
+        ledger.Drop(values.at(v));
+    }
+  }
+
+  // The backward pass (Executor::BackwardFrom and RunGradient).
+  std::set<std::string> requires_grad = trainable;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (plan.runs_gradient[i]) requires_grad.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
+  }
+  std::map<std::string, int> grads;
+  if (!graph.loss().empty()) {
+    grads[graph.loss()] = ledger.Allocate(Bytes(shapes.at(graph.loss())), "gradients in flight");
+  }
+  std::map<std::string, int> first_reader;
+  for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
+    for (const std::string& v : nodes[i].inputs) first_reader[v] = i;
+  }
+  for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
+    const Node& node = nodes[i];
+    bool has_output_grad = false;
+    for (const std::string& v : node.outputs) has_output_grad |= grads.count(v) > 0;
+    std::vector<int> wanted;
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      if (node.schema->inputs()[k].differentiable && requires_grad.count(node.inputs[k]))
+        wanted.push_back(static_cast<int>(k));
+    }
+    if (has_output_grad && !wanted.empty()) {
+      std::vector<Shape> in, out;
+      for (const std::string& v : node.inputs) in.push_back(shapes.at(v));
+      for (const std::string& v : node.outputs) out.push_back(shapes.at(v));
+      std::vector<int> output_grads;
+      for (const std::string& v : node.outputs) {
+        auto it = grads.find(v);
+        if (it != grads.end()) {
+          output_grads.push_back(it->second);
+          grads.erase(it);
+        } else {
+          output_grads.push_back(ledger.Allocate(Bytes(shapes.at(v)), "gradients in flight"));
+        }
+      }
+      std::map<int, int> input_grads;
+      for (int k : wanted) {
+        input_grads[k] = ledger.Allocate(Bytes(in[k]), graph.IsParameter(node.inputs[k])
+                                                           ? "parameter gradients"
+                                                           : "gradients in flight");
+      }
+      const OpWorkspace workspace = node.schema->WorkspaceBytes(in, out, node.attrs);
+      double scratch = 0;
+      for (int k : wanted) {
+        if (k < static_cast<int>(workspace.gradient_bytes.size()))
+          scratch = std::max(scratch, workspace.gradient_bytes[k]);
+      }
+      ledger.Observe(absl::StrCat("the gradient of ", node.name), scratch,
+                     absl::StrCat(node.name, " ", node.schema->workspace_name(), " workspace"));
+      for (int id : output_grads) ledger.Drop(id);
+      for (const auto& [k, id] : input_grads) {
+        auto it = grads.find(node.inputs[k]);
+        if (it == grads.end()) {
+          grads[node.inputs[k]] = id;
+        } else {
+          ledger.Drop(id);  // added into the first one
+        }
+      }
+    }
+    for (const std::string& v : plan.release_after_gradient[i]) ledger.Drop(values.at(v));
+    // A parameter's gradient is final after its first reader's gradient:
+    // it replaces the buffer the parameter held.
+    for (const std::string& v : node.inputs) {
+      auto held = param_grad.find(v);
+      if (held == param_grad.end() || first_reader.at(v) != i) continue;
+      auto it = grads.find(v);
+      if (it == grads.end()) continue;
+      ledger.Drop(held->second);
+      held->second = it->second;
+      grads.erase(it);
+    }
+  }
+  estimate.peak_bytes = ledger.peak();
+  estimate.peak_at = ledger.peak_at();
+  estimate.at_peak = ledger.at_peak();
+  return estimate;
+}
+
+absl::StatusOr<int64_t> LargestBatchThatFits(const Graph& graph, int optimizer_slots,
+                                             double available_bytes, int64_t at_most) {
+  // The estimate grows with the batch: bisect.
+  int64_t lo = 0, hi = at_most;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo + 1) / 2;
+    TS_ASSIGN_OR_RETURN(MemoryEstimate e, EstimateTrainingMemory(graph, mid, optimizer_slots));
+    if (e.peak_bytes <= available_bytes) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+std::string FormatMemoryEstimate(const MemoryEstimate& e, int largest) {
+  std::string out = absl::StrCat("memory estimate for a training step at batch ", e.batch, ": ",
+                                 HumanBytes(e.peak_bytes), " at the peak (", e.peak_at,
+                                 "); parameters ", HumanBytes(e.parameter_bytes), ", gradients ",
+                                 HumanBytes(e.gradient_bytes), ", optimizer state ",
+                                 HumanBytes(e.optimizer_bytes), "\n  largest at the peak: ");
+  for (size_t i = 0; i < e.at_peak.size() && i < static_cast<size_t>(largest); ++i) {
+    absl::StrAppend(&out, i > 0 ? ", " : "", e.at_peak[i].what, " ",
+                    HumanBytes(e.at_peak[i].bytes));
+  }
+  return out;
+}
+
+}  // namespace tessera
