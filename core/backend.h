@@ -42,6 +42,17 @@ AvailableMemory CapByLimit(AvailableMemory device, size_t limit, size_t held);
 // 2.5e9 -> "2.50 GB", 1.8e7 -> "18.0 MB", 1536 -> "1.5 KB" (decimal units).
 std::string HumanBytes(double bytes);
 
+// How a backend keeps freed blocks for reuse (for the memory estimate):
+// blocks of at least min_bytes, sizes rounded up to `alignment`, up to
+// max_bytes in all, handed out again for the same rounded size only. Such
+// blocks stay resident. Zero max_bytes: none kept, or none that count
+// (released before an allocation can fail).
+struct BlockCachePolicy {
+  size_t alignment = 1;
+  size_t min_bytes = 0;
+  size_t max_bytes = 0;
+};
+
 // One per device type: owns allocation, copies, synchronisation and the few
 // vector primitives that the executor and optimizers need on every device.
 // Op math lives in kernels, not here.
@@ -60,11 +71,17 @@ class Backend {
   void set_memory_limit(size_t bytes) { memory_limit_ = bytes; }
   // Bytes this backend holds now (live tensors and its cache).
   virtual size_t HeldBytes() = 0;
+  // The most it held at once since the last ResetPeakHeldBytes().
+  virtual size_t PeakHeldBytes() = 0;
+  virtual void ResetPeakHeldBytes() = 0;
+  // Frees the blocks kept for reuse.
+  virtual void ReleaseCache() = 0;
   // What more it could allocate: the smallest of the device's free memory
   // (CPU: MemAvailable, and the cgroup limit less its usage where one is
   // set; CUDA: free device memory plus the cache) and the memory limit less
   // HeldBytes().
   virtual AvailableMemory Available() = 0;
+  virtual BlockCachePolicy block_cache() const { return {}; }
   // Copies between this device and the host, or within this device.
   virtual void CopyToHost(const void* src, void* host_dst, size_t bytes) = 0;
   virtual void CopyFromHost(const void* host_src, void* dst, size_t bytes) = 0;

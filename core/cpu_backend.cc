@@ -91,7 +91,10 @@ class CpuBackend final : public Backend {
       if (ptr == nullptr)
         throw OutOfMemoryError(Device::kCpu, bytes, held_bytes_.load(), memory_limit());
     }
-    held_bytes_ += rounded;
+    const size_t held = held_bytes_ += rounded;
+    size_t peak = peak_held_bytes_.load();
+    while (held > peak && !peak_held_bytes_.compare_exchange_weak(peak, held)) {
+    }
     return ptr;
   }
   void Deallocate(void* ptr, size_t bytes) override {
@@ -111,10 +114,17 @@ class CpuBackend final : public Backend {
     return memory_limit() == 0 || held_bytes_.load() + rounded <= memory_limit();
   }
   size_t HeldBytes() override { return held_bytes_.load(); }
+  size_t PeakHeldBytes() override { return peak_held_bytes_.load(); }
+  void ResetPeakHeldBytes() override { peak_held_bytes_ = held_bytes_.load(); }
+  // Freed blocks stay resident (the kernel's OOM killer counts them): the
+  // estimate has to count them too.
+  BlockCachePolicy block_cache() const override {
+    return {kAlignment, kCacheMinBytes, kCacheMaxBytes};
+  }
   AvailableMemory Available() override {
     return CapByLimit(HostAvailableMemory(), memory_limit(), held_bytes_.load());
   }
-  void ReleaseCache() {
+  void ReleaseCache() override {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     for (auto& [size, ptrs] : cache_) {
       for (void* p : ptrs) std::free(p);
@@ -201,6 +211,7 @@ class CpuBackend final : public Backend {
   size_t cached_bytes_ = 0;
   // Everything allocated and not freed, the cache included.
   std::atomic<size_t> held_bytes_{0};
+  std::atomic<size_t> peak_held_bytes_{0};
 };
 
 Backend* MakeCpuBackend() {

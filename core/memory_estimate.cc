@@ -1,6 +1,7 @@
 #include "core/memory_estimate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -15,19 +16,35 @@ namespace {
 // place; a buffer is freed when no value or gradient refers to it.
 class Ledger {
  public:
+  explicit Ledger(const BlockCachePolicy& cache) : policy_(cache) {}
+
   int Allocate(double bytes, std::string what) {
-    buffers_.push_back({bytes, 1, std::move(what)});
-    held_ += bytes;
+    const double rounded = Round(bytes);
+    auto it = cache_.find(rounded);
+    if (Cacheable(rounded) && it != cache_.end() && it->second > 0) {
+      --it->second;
+      cached_ -= rounded;
+    } else {
+      resident_ += rounded;
+    }
+    buffers_.push_back({rounded, 1, std::move(what)});
     return static_cast<int>(buffers_.size()) - 1;
   }
   void Share(int id) { ++buffers_[id].refs; }
   void Drop(int id) {
-    if (--buffers_[id].refs == 0) held_ -= buffers_[id].bytes;
+    if (--buffers_[id].refs > 0) return;
+    const double rounded = buffers_[id].bytes;
+    if (Cacheable(rounded) && cached_ + rounded <= policy_.max_bytes) {
+      ++cache_[rounded];
+      cached_ += rounded;
+    } else {
+      resident_ -= rounded;
+    }
   }
   // A moment of the step, with `transient` scratch held on top.
   void Observe(const std::string& where, double transient, const std::string& transient_what) {
-    if (held_ + transient <= peak_) return;
-    peak_ = held_ + transient;
+    if (resident_ + transient <= peak_) return;
+    peak_ = resident_ + transient;
     peak_at_ = where;
     at_peak_.clear();
     std::map<std::string, double> grouped;
@@ -35,6 +52,7 @@ class Ledger {
       if (b.refs > 0) grouped[b.what] += b.bytes;
     }
     if (transient > 0) grouped[transient_what] += transient;
+    if (cached_ > 0) grouped["freed blocks the allocator keeps for reuse"] += cached_;
     for (const auto& [what, bytes] : grouped) at_peak_.push_back({what, bytes});
     std::stable_sort(at_peak_.begin(), at_peak_.end(),
                      [](const MemoryItem& a, const MemoryItem& b) { return a.bytes > b.bytes; });
@@ -49,8 +67,18 @@ class Ledger {
     int refs;
     std::string what;
   };
+  double Round(double bytes) const {
+    const double a = static_cast<double>(std::max<size_t>(1, policy_.alignment));
+    return std::ceil(std::max(bytes, 4.0) / a) * a;
+  }
+  bool Cacheable(double rounded) const {
+    return policy_.max_bytes > 0 && rounded >= policy_.min_bytes;
+  }
+
+  BlockCachePolicy policy_;
   std::vector<Buffer> buffers_;
-  double held_ = 0, peak_ = -1;
+  std::map<double, int> cache_;  // free blocks by rounded size
+  double resident_ = 0, cached_ = 0, peak_ = -1;
   std::string peak_at_;
   std::vector<MemoryItem> at_peak_;
 };
@@ -60,18 +88,20 @@ double Bytes(const Shape& shape) { return 4.0 * NumElements(shape); }
 }  // namespace
 
 absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_t batch,
-                                                      int optimizer_slots) {
+                                                      int optimizer_slots,
+                                                      const BlockCachePolicy& cache) {
   if (batch < 1) return absl::InvalidArgumentError(absl::StrCat("batch must be positive: ", batch));
   TS_ASSIGN_OR_RETURN(auto shapes, graph.InferShapes(batch));
   MemoryEstimate estimate;
   estimate.batch = batch;
-  Ledger ledger;
+  Ledger ledger(cache);
   std::map<std::string, int> values;  // forward value -> buffer
   std::set<std::string> trainable;
   std::map<std::string, int> param_grad;  // the gradient buffer each parameter holds
+  std::map<std::string, int> params;
   for (const ParameterDef& p : graph.def().parameter()) {
     const double bytes = Bytes(shapes.at(p.name()));
-    values[p.name()] = ledger.Allocate(bytes, "parameters");
+    params[p.name()] = ledger.Allocate(bytes, "parameters");
     estimate.parameter_bytes += bytes;
     if (p.frozen()) continue;
     trainable.insert(p.name());
@@ -80,11 +110,36 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
     for (int k = 0; k < optimizer_slots; ++k) ledger.Allocate(bytes, "optimizer state");
     estimate.optimizer_bytes += optimizer_slots * bytes;
   }
-  for (const InputDef& input : graph.def().input()) {
-    values[input.name()] = ledger.Allocate(Bytes(shapes.at(input.name())), "input batch");
-  }
   const MemoryPlan plan = PlanMemory(graph, trainable);
   const std::vector<Node>& nodes = graph.nodes();
+  std::map<std::string, int> first_reader;
+  for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
+    for (const std::string& v : nodes[i].inputs) first_reader[v] = i;
+  }
+  std::set<std::string> requires_grad = trainable;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (plan.runs_gradient[i]) requires_grad.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
+  }
+  // A value the executor releases (Executor::Release).
+  auto release = [&](const std::string& v) {
+    auto it = values.find(v);
+    if (it == values.end()) return;
+    ledger.Drop(it->second);
+    values.erase(it);
+  };
+  for (int step = 0; step < 2; ++step) {
+  // The trainer makes the next batch while the executor holds the last
+  // step's values; Forward() then lets those go.
+  std::map<std::string, int> feeds;
+  for (const InputDef& input : graph.def().input()) {
+    feeds[input.name()] = ledger.Allocate(Bytes(shapes.at(input.name())), "input batch");
+  }
+  for (const auto& [name, id] : values) ledger.Drop(id);
+  values = feeds;
+  for (const auto& [name, id] : params) {
+    ledger.Share(id);
+    values[name] = id;
+  }
 
   // The forward pass (Executor::RunNode).
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -104,29 +159,18 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
     const OpWorkspace workspace = node.schema->WorkspaceBytes(in, out, node.attrs);
     ledger.Observe(absl::StrCat("the forward of ", node.name), workspace.forward_bytes,
                    absl::StrCat(node.name, " ", node.schema->workspace_name(), " workspace"));
-    std::set<std::string> released;
     for (const std::string& v : node.inputs) {
-      if (plan.ReleasedAfter(graph, v, static_cast<int>(i)) && released.insert(v).second)
-        ledger.Drop(values.at(v));
+      if (plan.ReleasedAfter(graph, v, static_cast<int>(i))) release(v);
     }
     for (const std::string& v : node.outputs) {
-      if (plan.ReleasedAfter(graph, v, static_cast<int>(i)) && released.insert(v).second)
-        ledger.Drop(values.at(v));
+      if (plan.ReleasedAfter(graph, v, static_cast<int>(i))) release(v);
     }
   }
 
   // The backward pass (Executor::BackwardFrom and RunGradient).
-  std::set<std::string> requires_grad = trainable;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    if (plan.runs_gradient[i]) requires_grad.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
-  }
   std::map<std::string, int> grads;
   if (!graph.loss().empty()) {
     grads[graph.loss()] = ledger.Allocate(Bytes(shapes.at(graph.loss())), "gradients in flight");
-  }
-  std::map<std::string, int> first_reader;
-  for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
-    for (const std::string& v : nodes[i].inputs) first_reader[v] = i;
   }
   for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
     const Node& node = nodes[i];
@@ -175,7 +219,7 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
         }
       }
     }
-    for (const std::string& v : plan.release_after_gradient[i]) ledger.Drop(values.at(v));
+    for (const std::string& v : plan.release_after_gradient[i]) release(v);
     // A parameter's gradient is final after its first reader's gradient:
     // it replaces the buffer the parameter held.
     for (const std::string& v : node.inputs) {
@@ -188,6 +232,8 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
       grads.erase(it);
     }
   }
+  for (const auto& [name, id] : grads) ledger.Drop(id);
+  }
   estimate.peak_bytes = ledger.peak();
   estimate.peak_at = ledger.peak_at();
   estimate.at_peak = ledger.at_peak();
@@ -195,12 +241,13 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
 }
 
 absl::StatusOr<int64_t> LargestBatchThatFits(const Graph& graph, int optimizer_slots,
+                                             const BlockCachePolicy& cache,
                                              double available_bytes, int64_t at_most) {
   // The estimate grows with the batch: bisect.
   int64_t lo = 0, hi = at_most;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo + 1) / 2;
-    TS_ASSIGN_OR_RETURN(MemoryEstimate e, EstimateTrainingMemory(graph, mid, optimizer_slots));
+    TS_ASSIGN_OR_RETURN(MemoryEstimate e, EstimateTrainingMemory(graph, mid, optimizer_slots, cache));
     if (e.peak_bytes <= available_bytes) {
       lo = mid;
     } else {

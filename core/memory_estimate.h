@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/backend.h"
 #include "core/graph.h"
 
 namespace tessera {
@@ -32,12 +33,16 @@ struct MemoryEstimate {
 
 // `optimizer_slots`: tensors of each trainable parameter's size that the
 // optimizer keeps (SGD with momentum 1, Adam 2; Optimizer::State()).
+// `cache`: the device's allocator (Backend::block_cache()); two steps are
+// replayed, the second finding the first one's freed blocks.
 absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_t batch,
-                                                      int optimizer_slots);
+                                                      int optimizer_slots,
+                                                      const BlockCachePolicy& cache = {});
 
 // The largest batch, at most `at_most`, whose estimate is within
 // `available_bytes`; 0 when not even a batch of one fits.
 absl::StatusOr<int64_t> LargestBatchThatFits(const Graph& graph, int optimizer_slots,
+                                             const BlockCachePolicy& cache,
                                              double available_bytes, int64_t at_most);
 
 // "memory estimate for a training step at batch 64: 1.81 GB at the peak

@@ -139,16 +139,18 @@ absl::StatusOr<std::string> TrainingLoop::CheckMemory(int64_t batch) {
   for (const auto& [name, p] : params_.all()) trainable += p.trainable;
   const int slots =
       trainable > 0 ? static_cast<int>(optimizer_->State().size() / trainable) : 0;
-  TS_ASSIGN_OR_RETURN(MemoryEstimate estimate, EstimateTrainingMemory(graph_, batch, slots));
+  Backend& backend = executor_->backend();
+  TS_ASSIGN_OR_RETURN(MemoryEstimate estimate,
+                      EstimateTrainingMemory(graph_, batch, slots, backend.block_cache()));
   std::string report = FormatMemoryEstimate(estimate);
   if (!config_.check_memory) return report;
   // Parameters, gradients and optimizer state are allocated already.
-  Backend& backend = executor_->backend();
   const double held = backend.HeldBytes();
   const AvailableMemory available = backend.Available();
   if (estimate.peak_bytes - held <= available.bytes) return report;
   TS_ASSIGN_OR_RETURN(int64_t fits,
-                      LargestBatchThatFits(graph_, slots, available.bytes + held, batch));
+                      LargestBatchThatFits(graph_, slots, backend.block_cache(),
+                                           available.bytes + held, batch));
   std::string largest;
   for (size_t i = 0; i < estimate.at_peak.size() && i < 5; ++i) {
     absl::StrAppend(&largest, i > 0 ? ", " : "", estimate.at_peak[i].what, " ",

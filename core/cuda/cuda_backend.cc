@@ -78,6 +78,16 @@ class CachingAllocator {
     stats_.cached_bytes += rounded;
   }
 
+  void ReleaseCache() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ReleaseCachedLocked();
+  }
+
+  void ResetPeak() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.peak_in_use_bytes = stats_.in_use_bytes;
+  }
+
   CudaMemoryStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
     return stats_;
@@ -117,6 +127,9 @@ class CudaBackend final : public Backend {
 
   void* Allocate(size_t bytes) override { return allocator_.Allocate(bytes, memory_limit()); }
   void Deallocate(void* ptr, size_t bytes) override { allocator_.Deallocate(ptr, bytes); }
+  void ReleaseCache() override { allocator_.ReleaseCache(); }
+  size_t PeakHeldBytes() override { return allocator_.stats().peak_in_use_bytes; }
+  void ResetPeakHeldBytes() override { allocator_.ResetPeak(); }
   size_t HeldBytes() override {
     const CudaMemoryStats stats = allocator_.stats();
     return stats.in_use_bytes + stats.cached_bytes;
