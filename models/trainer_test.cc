@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "core/backend.h"
 #include "core/checkpoint.h"
 #include "core/file_size_limit.h"
 #include "datasets/image_codec.h"
@@ -238,6 +239,43 @@ TEST(Trainer, FullDiskWhileSavingStopsTrainingAndKeepsTheLastCheckpoint) {
   absl::StatusOr<TrainResult> resumed = TrainClassifier(config);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->steps, 4);
+}
+
+// A batch whose step would not fit stops before the first step, saying what
+// was needed and available, what takes most, and the batch that fits; that
+// batch then trains.
+TEST(Trainer, NotEnoughMemoryStopsBeforeTheFirstStepWithTheBatchThatFits) {
+  TESSERA_REQUIRE_DATA(datasets::HaveMnistDigits(), "the MNIST digits");
+  TrainConfig config = SmallRun("memory");
+  config.checkpoint_dir.clear();
+  config.batch_size = 2000;
+  config.max_steps = 1;
+  Backend& cpu = *GetBackend(Device::kCpu);
+  const size_t previous = cpu.memory_limit();
+  cpu.set_memory_limit(8'000'000);  // TESSERA_MEMORY_LIMIT_BYTES=8000000
+  testing::internal::CaptureStdout();
+  absl::StatusOr<TrainResult> big = TrainClassifier(config);
+  const std::string printed = testing::internal::GetCapturedStdout();
+  ASSERT_FALSE(big.ok());
+  const std::string message(big.status().message());
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kResourceExhausted) << message;
+  EXPECT_NE(message.find("at batch 2000 on cpu: it needs an estimated"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("available (TESSERA_MEMORY_LIMIT_BYTES)"), std::string::npos) << message;
+  EXPECT_NE(message.find("Largest at the peak"), std::string::npos) << message;
+  EXPECT_NE(message.find("fc1 output"), std::string::npos) << message;
+  EXPECT_EQ(printed.find("step "), std::string::npos) << "it trained first:\n" << printed;
+  const size_t at = message.find("--batch_size=");
+  ASSERT_NE(at, std::string::npos) << message;
+  const int fits = std::stoi(message.substr(at + 13));
+  EXPECT_GT(fits, 0);
+  EXPECT_LT(fits, 2000);
+
+  config.batch_size = fits;
+  absl::StatusOr<TrainResult> fitting = TrainClassifier(config);
+  cpu.set_memory_limit(previous);
+  ASSERT_TRUE(fitting.ok()) << fitting.status();
+  EXPECT_EQ(fitting->steps, 1);
 }
 
 TEST(Trainer, MissingGraphIsAnError) {
