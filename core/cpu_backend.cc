@@ -1,5 +1,8 @@
 // The CPU backend: 64-byte aligned host memory and plain vector loops that the
 // compiler vectorises. Op kernels do their own threading with ParallelFor.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <algorithm>
 #include <cmath>
@@ -41,6 +44,17 @@ AvailableMemory HostAvailableMemory() {
   while (meminfo >> key >> kib) {
     std::getline(meminfo, unit);
     if (key == "MemAvailable:") available.bytes = kib * 1024;
+  }
+  // ulimit -v: the address space left under RLIMIT_AS.
+  rlimit address_space;
+  if (getrlimit(RLIMIT_AS, &address_space) == 0 && address_space.rlim_cur != RLIM_INFINITY) {
+    std::ifstream statm("/proc/self/statm");
+    double pages = 0;
+    if (statm >> pages) {
+      const double left = std::max(
+          0.0, double(address_space.rlim_cur) - pages * double(sysconf(_SC_PAGESIZE)));
+      if (left < available.bytes) available = {left, "ulimit -v (RLIMIT_AS)"};
+    }
   }
   struct CgroupFiles {
     const char* limit;
