@@ -53,12 +53,11 @@ AvailableMemory CapByLimit(AvailableMemory device, size_t limit, size_t held) {
 OutOfMemoryError::OutOfMemoryError(Device device, size_t bytes, size_t in_use, size_t limit)
     : device_(device),
       bytes_(bytes),
-      message_(absl::StrCat("out of memory on ", DeviceName(device), ": cannot allocate ",
-                            HumanBytes(bytes), " (", bytes, " bytes) with ", HumanBytes(in_use),
-                            " in use",
-                            limit > 0 ? absl::StrCat(", limit ", HumanBytes(limit),
-                                                     " (TESSERA_MEMORY_LIMIT_BYTES)")
-                                      : std::string())) {}
+      message_(absl::StrCat(
+          "out of memory on ", DeviceName(device), ": cannot allocate ", HumanBytes(bytes), " (",
+          bytes, " bytes) with ", HumanBytes(in_use), " in use",
+          limit > 0 ? absl::StrCat(", limit ", HumanBytes(limit), " (TESSERA_MEMORY_LIMIT_BYTES)")
+                    : std::string())) {}
 
 void RegisterBackend(Device device, Backend* (*factory)()) {
   std::lock_guard<std::mutex> lock(SlotsMutex());

@@ -56,16 +56,16 @@ absl::Status ErrnoError(const std::string& what, const std::string& path) {
 // A failed write of `bytes` to `path`: the partial file is removed (it would
 // only fill the disk further), and the error says what was needed. A full
 // disk is ResourceExhausted, so that callers can tell it from a bug.
-absl::Status WriteFailed(int fd, const std::string& what, const std::string& path,
-                         size_t written, size_t bytes) {
+absl::Status WriteFailed(int fd, const std::string& what, const std::string& path, size_t written,
+                         size_t bytes) {
   const int error = errno;
   ::close(fd);
   ::unlink(path.c_str());
   const bool full = error == ENOSPC || error == EDQUOT || error == EFBIG;
-  const std::string message = absl::StrCat(
-      what, " ", path, ": ", std::strerror(error), " after ", written, " of ", bytes,
-      " bytes (the checkpoint needs ", HumanBytes(bytes), full ? " of free space" : "",
-      "); the partial file was removed");
+  const std::string message =
+      absl::StrCat(what, " ", path, ": ", std::strerror(error), " after ", written, " of ", bytes,
+                   " bytes (the checkpoint needs ", HumanBytes(bytes), full ? " of free space" : "",
+                   "); the partial file was removed");
   return full ? absl::ResourceExhaustedError(message) : absl::InternalError(message);
 }
 
@@ -267,8 +267,8 @@ absl::Status CheckCheckpointDirWritable(const std::string& dir) {
   const std::string probe = absl::StrCat(dir, "/.tessera-write-test-", ::getpid());
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "checkpoint directory ", dir, " is not writable: ", std::strerror(errno)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint directory ", dir, " is not writable: ", std::strerror(errno)));
   }
   ::close(fd);
   ::unlink(probe.c_str());

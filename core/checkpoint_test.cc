@@ -14,8 +14,8 @@ std::string TempDir() { return ::testing::TempDir(); }
 Graph TwoParameterGraph(const char* w_shape = "[ 2, 3 ]") {
   absl::StatusOr<Graph> graph =
       Graph::FromText(std::string(R"pb(parameter { name: "w" shape:)pb") + w_shape +
-                          R"pb(                                                               init { type: "normal" stddev: 1 } }
-                                                                                              parameter { name: "b" shape: [ 3 ] init { type: "uniform" low: -1 high: 1 } }
+                          R"pb(                                                                                              init { type: "normal" stddev: 1 } }
+                                                                                                                             parameter { name: "b" shape: [ 3 ] init { type: "uniform" low: -1 high: 1 } }
            node { name: "s" op: "test_sum" input: "w" }
            loss: "s")pb",
                       "ckpt");

@@ -3,16 +3,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <optional>
-#include <string>
 #include <mutex>
 #include <new>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -51,8 +51,8 @@ AvailableMemory HostAvailableMemory() {
     std::ifstream statm("/proc/self/statm");
     double pages = 0;
     if (statm >> pages) {
-      const double left = std::max(
-          0.0, double(address_space.rlim_cur) - pages * double(sysconf(_SC_PAGESIZE)));
+      const double left =
+          std::max(0.0, double(address_space.rlim_cur) - pages * double(sysconf(_SC_PAGESIZE)));
       if (left < available.bytes) available = {left, "ulimit -v (RLIMIT_AS)"};
     }
   }

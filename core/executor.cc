@@ -96,8 +96,9 @@ template <typename Body>
 absl::Status CatchOutOfMemory(const Node& node, bool gradient, Device device, Body&& body) {
   const std::string where = absl::StrCat(gradient ? "gradient of node '" : "node '", node.name,
                                          "' (op ", node.schema->name(), "): ");
-  const char* advice = "; a smaller batch size needs less (the memory estimate printed at the "
-                       "start of training says how much)";
+  const char* advice =
+      "; a smaller batch size needs less (the memory estimate printed at the "
+      "start of training says how much)";
   try {
     return body();
   } catch (const OutOfMemoryError& e) {

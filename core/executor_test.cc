@@ -50,22 +50,22 @@ TEST(Executor, FanOutGradientsAreSummed) {
 // the bytes and the device, not a std::bad_alloc that ends the process; the
 // executor works again once memory is there.
 TEST(Executor, AllocationFailureIsAStatusNamingTheNode) {
-  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
-                                                  input { name: "x" shape: [ -1, 1000 ] }
-                                                  parameter {
-                                                    name: "w"
-                                                    shape: [ 1000 ]
-                                                    init { type: "constant" value: 1 }
-                                                  }
-                                                  node {
-                                                    name: "scaled"
-                                                    op: "test_scale"
-                                                    input: "x"
-                                                  }
-                                                  node { name: "loss" op: "test_sum" input: "scaled" }
-                                                  loss: "loss"
-                                                )pb",
-                                                "oom");
+  absl::StatusOr<Graph> graph =
+      Graph::FromText(R"pb(
+                        input {
+                          name: "x"
+                          shape: [ -1, 1000 ]
+                        }
+                        parameter {
+                          name: "w"
+                          shape: [ 1000 ]
+                          init { type: "constant" value: 1 }
+                        }
+                        node { name: "scaled" op: "test_scale" input: "x" }
+                        node { name: "loss" op: "test_sum" input: "scaled" }
+                        loss: "loss"
+                      )pb",
+                      "oom");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ParameterStore params = ParameterStore::Initialize(*graph, 1, Device::kCpu);
   std::unique_ptr<Executor> executor = *Executor::Create(*graph, params);

@@ -118,7 +118,8 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
   }
   std::set<std::string> requires_grad = trainable;
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (plan.runs_gradient[i]) requires_grad.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
+    if (plan.runs_gradient[i])
+      requires_grad.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
   }
   // A value the executor releases (Executor::Release).
   auto release = [&](const std::string& v) {
@@ -128,111 +129,111 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
     values.erase(it);
   };
   for (int step = 0; step < 2; ++step) {
-  // The trainer makes the next batch while the executor holds the last
-  // step's values; Forward() then lets those go.
-  std::map<std::string, int> feeds;
-  for (const InputDef& input : graph.def().input()) {
-    feeds[input.name()] = ledger.Allocate(Bytes(shapes.at(input.name())), "input batch");
-  }
-  for (const auto& [name, id] : values) ledger.Drop(id);
-  values = feeds;
-  for (const auto& [name, id] : params) {
-    ledger.Share(id);
-    values[name] = id;
-  }
+    // The trainer makes the next batch while the executor holds the last
+    // step's values; Forward() then lets those go.
+    std::map<std::string, int> feeds;
+    for (const InputDef& input : graph.def().input()) {
+      feeds[input.name()] = ledger.Allocate(Bytes(shapes.at(input.name())), "input batch");
+    }
+    for (const auto& [name, id] : values) ledger.Drop(id);
+    values = feeds;
+    for (const auto& [name, id] : params) {
+      ledger.Share(id);
+      values[name] = id;
+    }
 
-  // The forward pass (Executor::RunNode).
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const Node& node = nodes[i];
-    std::vector<Shape> in, out;
-    for (const std::string& v : node.inputs) in.push_back(shapes.at(v));
-    for (const std::string& v : node.outputs) out.push_back(shapes.at(v));
-    for (size_t k = 0; k < out.size(); ++k) {
-      if (k == 0 && !in.empty() && plan.RunsInPlace(graph, static_cast<int>(i), in[0], out[0])) {
-        values[node.outputs[k]] = values.at(node.inputs[0]);
-        ledger.Share(values[node.outputs[k]]);
-      } else {
-        values[node.outputs[k]] =
-            ledger.Allocate(Bytes(out[k]), absl::StrCat(node.name, " output"));
-      }
-    }
-    const OpWorkspace workspace = node.schema->WorkspaceBytes(in, out, node.attrs);
-    ledger.Observe(absl::StrCat("the forward of ", node.name), workspace.forward_bytes,
-                   absl::StrCat(node.name, " ", node.schema->workspace_name(), " workspace"));
-    for (const std::string& v : node.inputs) {
-      if (plan.ReleasedAfter(graph, v, static_cast<int>(i))) release(v);
-    }
-    for (const std::string& v : node.outputs) {
-      if (plan.ReleasedAfter(graph, v, static_cast<int>(i))) release(v);
-    }
-  }
-
-  // The backward pass (Executor::BackwardFrom and RunGradient).
-  std::map<std::string, int> grads;
-  if (!graph.loss().empty()) {
-    grads[graph.loss()] = ledger.Allocate(Bytes(shapes.at(graph.loss())), "gradients in flight");
-  }
-  for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
-    const Node& node = nodes[i];
-    bool has_output_grad = false;
-    for (const std::string& v : node.outputs) has_output_grad |= grads.count(v) > 0;
-    std::vector<int> wanted;
-    for (size_t k = 0; k < node.inputs.size(); ++k) {
-      if (node.schema->inputs()[k].differentiable && requires_grad.count(node.inputs[k]))
-        wanted.push_back(static_cast<int>(k));
-    }
-    if (has_output_grad && !wanted.empty()) {
+    // The forward pass (Executor::RunNode).
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const Node& node = nodes[i];
       std::vector<Shape> in, out;
       for (const std::string& v : node.inputs) in.push_back(shapes.at(v));
       for (const std::string& v : node.outputs) out.push_back(shapes.at(v));
-      std::vector<int> output_grads;
-      for (const std::string& v : node.outputs) {
-        auto it = grads.find(v);
-        if (it != grads.end()) {
-          output_grads.push_back(it->second);
-          grads.erase(it);
+      for (size_t k = 0; k < out.size(); ++k) {
+        if (k == 0 && !in.empty() && plan.RunsInPlace(graph, static_cast<int>(i), in[0], out[0])) {
+          values[node.outputs[k]] = values.at(node.inputs[0]);
+          ledger.Share(values[node.outputs[k]]);
         } else {
-          output_grads.push_back(ledger.Allocate(Bytes(shapes.at(v)), "gradients in flight"));
+          values[node.outputs[k]] =
+              ledger.Allocate(Bytes(out[k]), absl::StrCat(node.name, " output"));
         }
-      }
-      std::map<int, int> input_grads;
-      for (int k : wanted) {
-        input_grads[k] = ledger.Allocate(Bytes(in[k]), graph.IsParameter(node.inputs[k])
-                                                           ? "parameter gradients"
-                                                           : "gradients in flight");
       }
       const OpWorkspace workspace = node.schema->WorkspaceBytes(in, out, node.attrs);
-      double scratch = 0;
-      for (int k : wanted) {
-        if (k < static_cast<int>(workspace.gradient_bytes.size()))
-          scratch = std::max(scratch, workspace.gradient_bytes[k]);
-      }
-      ledger.Observe(absl::StrCat("the gradient of ", node.name), scratch,
+      ledger.Observe(absl::StrCat("the forward of ", node.name), workspace.forward_bytes,
                      absl::StrCat(node.name, " ", node.schema->workspace_name(), " workspace"));
-      for (int id : output_grads) ledger.Drop(id);
-      for (const auto& [k, id] : input_grads) {
-        auto it = grads.find(node.inputs[k]);
-        if (it == grads.end()) {
-          grads[node.inputs[k]] = id;
-        } else {
-          ledger.Drop(id);  // added into the first one
+      for (const std::string& v : node.inputs) {
+        if (plan.ReleasedAfter(graph, v, static_cast<int>(i))) release(v);
+      }
+      for (const std::string& v : node.outputs) {
+        if (plan.ReleasedAfter(graph, v, static_cast<int>(i))) release(v);
+      }
+    }
+
+    // The backward pass (Executor::BackwardFrom and RunGradient).
+    std::map<std::string, int> grads;
+    if (!graph.loss().empty()) {
+      grads[graph.loss()] = ledger.Allocate(Bytes(shapes.at(graph.loss())), "gradients in flight");
+    }
+    for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
+      const Node& node = nodes[i];
+      bool has_output_grad = false;
+      for (const std::string& v : node.outputs) has_output_grad |= grads.count(v) > 0;
+      std::vector<int> wanted;
+      for (size_t k = 0; k < node.inputs.size(); ++k) {
+        if (node.schema->inputs()[k].differentiable && requires_grad.count(node.inputs[k]))
+          wanted.push_back(static_cast<int>(k));
+      }
+      if (has_output_grad && !wanted.empty()) {
+        std::vector<Shape> in, out;
+        for (const std::string& v : node.inputs) in.push_back(shapes.at(v));
+        for (const std::string& v : node.outputs) out.push_back(shapes.at(v));
+        std::vector<int> output_grads;
+        for (const std::string& v : node.outputs) {
+          auto it = grads.find(v);
+          if (it != grads.end()) {
+            output_grads.push_back(it->second);
+            grads.erase(it);
+          } else {
+            output_grads.push_back(ledger.Allocate(Bytes(shapes.at(v)), "gradients in flight"));
+          }
+        }
+        std::map<int, int> input_grads;
+        for (int k : wanted) {
+          input_grads[k] = ledger.Allocate(Bytes(in[k]), graph.IsParameter(node.inputs[k])
+                                                             ? "parameter gradients"
+                                                             : "gradients in flight");
+        }
+        const OpWorkspace workspace = node.schema->WorkspaceBytes(in, out, node.attrs);
+        double scratch = 0;
+        for (int k : wanted) {
+          if (k < static_cast<int>(workspace.gradient_bytes.size()))
+            scratch = std::max(scratch, workspace.gradient_bytes[k]);
+        }
+        ledger.Observe(absl::StrCat("the gradient of ", node.name), scratch,
+                       absl::StrCat(node.name, " ", node.schema->workspace_name(), " workspace"));
+        for (int id : output_grads) ledger.Drop(id);
+        for (const auto& [k, id] : input_grads) {
+          auto it = grads.find(node.inputs[k]);
+          if (it == grads.end()) {
+            grads[node.inputs[k]] = id;
+          } else {
+            ledger.Drop(id);  // added into the first one
+          }
         }
       }
+      for (const std::string& v : plan.release_after_gradient[i]) release(v);
+      // A parameter's gradient is final after its first reader's gradient:
+      // it replaces the buffer the parameter held.
+      for (const std::string& v : node.inputs) {
+        auto held = param_grad.find(v);
+        if (held == param_grad.end() || first_reader.at(v) != i) continue;
+        auto it = grads.find(v);
+        if (it == grads.end()) continue;
+        ledger.Drop(held->second);
+        held->second = it->second;
+        grads.erase(it);
+      }
     }
-    for (const std::string& v : plan.release_after_gradient[i]) release(v);
-    // A parameter's gradient is final after its first reader's gradient:
-    // it replaces the buffer the parameter held.
-    for (const std::string& v : node.inputs) {
-      auto held = param_grad.find(v);
-      if (held == param_grad.end() || first_reader.at(v) != i) continue;
-      auto it = grads.find(v);
-      if (it == grads.end()) continue;
-      ledger.Drop(held->second);
-      held->second = it->second;
-      grads.erase(it);
-    }
-  }
-  for (const auto& [name, id] : grads) ledger.Drop(id);
+    for (const auto& [name, id] : grads) ledger.Drop(id);
   }
   estimate.peak_bytes = ledger.peak();
   estimate.peak_at = ledger.peak_at();
@@ -241,13 +242,14 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
 }
 
 absl::StatusOr<int64_t> LargestBatchThatFits(const Graph& graph, int optimizer_slots,
-                                             const BlockCachePolicy& cache,
-                                             double available_bytes, int64_t at_most) {
+                                             const BlockCachePolicy& cache, double available_bytes,
+                                             int64_t at_most) {
   // The estimate grows with the batch: bisect.
   int64_t lo = 0, hi = at_most;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo + 1) / 2;
-    TS_ASSIGN_OR_RETURN(MemoryEstimate e, EstimateTrainingMemory(graph, mid, optimizer_slots, cache));
+    TS_ASSIGN_OR_RETURN(MemoryEstimate e,
+                        EstimateTrainingMemory(graph, mid, optimizer_slots, cache));
     if (e.peak_bytes <= available_bytes) {
       lo = mid;
     } else {

@@ -42,8 +42,8 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
 // The largest batch, at most `at_most`, whose estimate is within
 // `available_bytes`; 0 when not even a batch of one fits.
 absl::StatusOr<int64_t> LargestBatchThatFits(const Graph& graph, int optimizer_slots,
-                                             const BlockCachePolicy& cache,
-                                             double available_bytes, int64_t at_most);
+                                             const BlockCachePolicy& cache, double available_bytes,
+                                             int64_t at_most);
 
 // "memory estimate for a training step at batch 64: 1.81 GB at the peak
 // (the gradient of conv2): parameters 228 MB, ..., largest at the peak: ..."

@@ -70,8 +70,7 @@ bool MemoryPlan::RunsInPlace(const Graph& graph, int index, const Shape& input0,
   const Node& node = graph.nodes()[index];
   if (!node.schema->in_place() || node.inputs.empty()) return false;
   const std::string& in = node.inputs[0];
-  return graph.Producer(in) != nullptr && !keep.count(in) &&
-         last_forward_reader.at(in) == index &&
+  return graph.Producer(in) != nullptr && !keep.count(in) && last_forward_reader.at(in) == index &&
          std::count(node.inputs.begin(), node.inputs.end(), in) == 1 && input0 == output0;
 }
 

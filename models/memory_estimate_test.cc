@@ -57,8 +57,10 @@ double MeasuredPeak(const Graph& graph, int64_t batch) {
 
 TEST(MemoryEstimate, MatchesWhatTheAllocatorHeldAtItsPeak) {
   const BlockCachePolicy cache = GetBackend(Device::kCpu)->block_cache();
-  for (const auto& [path, batch] : std::vector<std::pair<std::string, int64_t>>{
-           {"models/mlp.pbtxt", 32}, {"models/alexnet_fashion.pbtxt", 4}, {"models/cnn_bn.pbtxt", 8}}) {
+  for (const auto& [path, batch] :
+       std::vector<std::pair<std::string, int64_t>>{{"models/mlp.pbtxt", 32},
+                                                    {"models/alexnet_fashion.pbtxt", 4},
+                                                    {"models/cnn_bn.pbtxt", 8}}) {
     absl::StatusOr<Graph> graph = Graph::FromTextFile(path);
     ASSERT_TRUE(graph.ok()) << graph.status();
     absl::StatusOr<MemoryEstimate> estimate =

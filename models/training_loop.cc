@@ -137,8 +137,7 @@ absl::Status TrainingLoop::Save(int64_t epoch, int64_t batch_in_epoch,
 absl::StatusOr<std::string> TrainingLoop::CheckMemory(int64_t batch) {
   int64_t trainable = 0;
   for (const auto& [name, p] : params_.all()) trainable += p.trainable;
-  const int slots =
-      trainable > 0 ? static_cast<int>(optimizer_->State().size() / trainable) : 0;
+  const int slots = trainable > 0 ? static_cast<int>(optimizer_->State().size() / trainable) : 0;
   Backend& backend = executor_->backend();
   TS_ASSIGN_OR_RETURN(MemoryEstimate estimate,
                       EstimateTrainingMemory(graph_, batch, slots, backend.block_cache()));
@@ -148,9 +147,8 @@ absl::StatusOr<std::string> TrainingLoop::CheckMemory(int64_t batch) {
   const double held = backend.HeldBytes();
   const AvailableMemory available = backend.Available();
   if (estimate.peak_bytes - held <= available.bytes) return report;
-  TS_ASSIGN_OR_RETURN(int64_t fits,
-                      LargestBatchThatFits(graph_, slots, backend.block_cache(),
-                                           available.bytes + held, batch));
+  TS_ASSIGN_OR_RETURN(int64_t fits, LargestBatchThatFits(graph_, slots, backend.block_cache(),
+                                                         available.bytes + held, batch));
   std::string largest;
   for (size_t i = 0; i < estimate.at_peak.size() && i < 5; ++i) {
     absl::StrAppend(&largest, i > 0 ? ", " : "", estimate.at_peak[i].what, " ",
@@ -189,10 +187,9 @@ absl::StatusOr<LoopResult> TrainingLoop::RunOnThisRank(
     TrainingTask& task, const std::string& description,
     const std::map<std::string, std::string>& metadata) {
   TS_RETURN_IF_ERROR(config_.Validate());
-  TS_ASSIGN_OR_RETURN(executor_,
-                      Executor::Create(graph_, params_,
-                                       {config_.device, config_.check_numerics,
-                                        /*release_values=*/true}));
+  TS_ASSIGN_OR_RETURN(executor_, Executor::Create(graph_, params_,
+                                                  {config_.device, config_.check_numerics,
+                                                   /*release_values=*/true}));
   TS_ASSIGN_OR_RETURN(
       parallel_, distributed::DataParallel::Create(
                      graph_, params_, *executor_,

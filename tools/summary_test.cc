@@ -169,8 +169,7 @@ TEST(SummaryBinary, PrintsTableAndTotals) {
   EXPECT_NE(out.find("MFLOP"), std::string::npos) << out;
   EXPECT_NE(out.find("softmax_cross_entropy"), std::string::npos) << out;
   // The memory estimate the trainers print, for the batch given.
-  EXPECT_NE(out.find("memory estimate for a training step at batch 1: "), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("memory estimate for a training step at batch 1: "), std::string::npos) << out;
   EXPECT_NE(out.find("optimizer state 814.1 KB"), std::string::npos) << out;
   const std::string adam = RunSummary("--graph=models/mlp.pbtxt --optimizer_state=2", &status);
   EXPECT_NE(adam.find("optimizer state 1.6 MB"), std::string::npos) << adam;

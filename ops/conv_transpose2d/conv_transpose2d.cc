@@ -97,8 +97,7 @@ TESSERA_REGISTER_OP("conv_transpose2d")
       return 2.0 * NumElements(in[0]) * in[1][1] * in[1][2] * in[1][3];
     })
     // The CPU kernels' column buffer of one image, forward and gradient.
-    .Workspace("col2im", [](const std::vector<Shape>& in, const std::vector<Shape>&,
-                            const Attrs&) {
+    .Workspace("col2im", [](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
       OpWorkspace w;
       if (in.size() < 2 || in[0].size() != 4 || in[1].size() != 4) return w;
       const double col = 4.0 * in[1][1] * in[1][2] * in[1][3] * in[0][2] * in[0][3];
