@@ -95,7 +95,8 @@ TESSERA_REGISTER_OP("conv2d")
     })
     // The CPU kernels' scratch (below): the forward's GEMM output for images
     // side by side (ImagesPerForwardGemm), and dx's column and GEMM buffers
-    // of ImagesPerChunk images; dw packs small panels only.
+    // of ImagesPerChunk images (Col2imInputGradient; an upper bound where dx
+    // runs as a convolution or by Winograd); dw packs small panels only.
     .Workspace("im2col", [](const std::vector<Shape>& in, const std::vector<Shape>& out,
                             const Attrs& attrs) {
       OpWorkspace w;
