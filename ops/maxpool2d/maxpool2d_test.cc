@@ -6,6 +6,7 @@
 #include "core/backend.h"
 #include "core/op_test_case.h"
 #include "gtest/gtest.h"
+#include "ops/common/pool.h"
 
 namespace tessera {
 namespace {
@@ -344,6 +345,49 @@ TEST(MaxPool2d, DilatedWindowOutsideTheInputIsAnError) {
   EXPECT_NE(shapes.status().message().find("has a window with no cell inside input [1,1,2,5]"),
             std::string::npos)
       << shapes.status();
+}
+
+// The shape function's closed-form check agrees with looking at every cell
+// of every window, over small sizes; and a 2^31-row input is rejected at
+// once (the graph fuzzer timed out when the check walked every window).
+TEST(MaxPool2d, WindowCheckAgreesWithEveryCell) {
+  const OpSchema* schema = OpRegistry::Global().Find("maxpool2d");
+  int rejected = 0;
+  for (int64_t in = 1; in <= 9; ++in) {
+    for (int64_t k = 1; k <= 4; ++k) {
+      for (int64_t s = 1; s <= 3; ++s) {
+        for (int64_t pad = 0; 2 * pad <= k; ++pad) {
+          for (int64_t d = 1; d <= 3; ++d) {
+            for (bool ceil_mode : {false, true}) {
+              const int64_t out = pool::PooledSize(in, (k - 1) * d + 1, s, pad, ceil_mode);
+              if (out < 1) continue;
+              bool every = true;
+              for (int64_t i = 0; i < out; ++i) {
+                bool touches = false;
+                for (int64_t a = 0; a < k; ++a) {
+                  const int64_t at = i * s - pad + a * d;
+                  touches |= at >= 0 && at < in;
+                }
+                every &= touches;
+              }
+              const Attrs attrs = *schema->ResolveAttrs({{"kernel", IntsAttr({k, 1})},
+                                                         {"stride", IntsAttr({s, 1})},
+                                                         {"padding", IntsAttr({pad, 0})},
+                                                         {"dilation", IntsAttr({d, 1})},
+                                                         {"ceil_mode", BoolAttr(ceil_mode)}});
+              EXPECT_EQ(schema->InferShapes({{1, 1, in, 1}}, attrs).ok(), every)
+                  << "in " << in << " k " << k << " s " << s << " pad " << pad << " d " << d
+                  << " ceil " << ceil_mode;
+              rejected += !every;
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(rejected, 0);  // the sweep reaches the windows that miss
+  const Attrs unit = *schema->ResolveAttrs({{"kernel", IntsAttr({1, 1})}});
+  EXPECT_FALSE(schema->InferShapes({{1, 1, int64_t{1} << 31, 4}}, unit).ok());
 }
 
 }  // namespace
