@@ -5,19 +5,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "distributed/mpi_status.h"
 
 namespace tessera::distributed {
 namespace {
 
 MPI_Comm& Comm(void*& handle) { return *reinterpret_cast<MPI_Comm*>(&handle); }
-
-absl::Status MpiStatus(int code, const char* what) {
-  if (code == MPI_SUCCESS) return absl::OkStatus();
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return absl::UnavailableError(absl::StrCat(what, " failed: ", std::string(text, length)));
-}
 
 // MPI counts are ints: larger buffers go in pieces.
 constexpr int64_t kMaxChunk = int64_t{1} << 30;

@@ -12,19 +12,12 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "distributed/mpi_status.h"
 
 namespace tessera::distributed {
 namespace {
 
 constexpr char kAgreedPayload[] = "tessera.distributed/agreed";
-
-absl::Status MpiStatus(int code, const char* what) {
-  if (code == MPI_SUCCESS) return absl::OkStatus();
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return absl::UnavailableError(absl::StrCat(what, " failed: ", std::string(text, length)));
-}
 
 }  // namespace
 
