@@ -171,12 +171,26 @@ absl::StatusOr<std::vector<int64_t>> KernelOfWeight(const NodeProto& node, Impor
   return kernel;
 }
 
+// What Conv and ConvTranspose both read first: the 4-D input, the weight's
+// spatial kernel, strides and dilations.
+struct ConvGeometry {
+  const Value* x = nullptr;
+  std::vector<int64_t> kernel, stride, dilation;
+};
+
+absl::StatusOr<ConvGeometry> ReadConvGeometry(const NodeProto& node, ImportContext& ctx) {
+  ConvGeometry g;
+  TS_ASSIGN_OR_RETURN(g.x, ctx.Input(node, 0));
+  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *g.x));
+  TS_ASSIGN_OR_RETURN(g.kernel, KernelOfWeight(node, ctx));
+  TS_ASSIGN_OR_RETURN(g.stride, Spatial(ctx, node, "strides", 1));
+  TS_ASSIGN_OR_RETURN(g.dilation, Spatial(ctx, node, "dilations", 1));
+  return g;
+}
+
 absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
-  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
-  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
-  TS_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, KernelOfWeight(node, ctx));
-  TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
-  TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
+  TS_ASSIGN_OR_RETURN(const ConvGeometry geometry, ReadConvGeometry(node, ctx));
+  const auto& [x, kernel, stride, dilation] = geometry;
   const std::vector<int64_t> window = {(kernel[0] - 1) * dilation[0] + 1,
                                        (kernel[1] - 1) * dilation[1] + 1};
   TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, window, stride));
@@ -199,11 +213,8 @@ absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
 }
 
 absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
-  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
-  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
-  TS_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, KernelOfWeight(node, ctx));
-  TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
-  TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
+  TS_ASSIGN_OR_RETURN(const ConvGeometry geometry, ReadConvGeometry(node, ctx));
+  const auto& [x, kernel, stride, dilation] = geometry;
   TS_ASSIGN_OR_RETURN(auto out_pad, Spatial(ctx, node, "output_padding", 0));
   const std::string auto_pad = GetString(node, "auto_pad", "NOTSET");
   std::vector<int64_t> pads = GetInts(node, "pads", {0, 0, 0, 0});
