@@ -82,6 +82,8 @@ class Exporter {
     for (const auto& [name, p] : params_.all()) {
       if (needed.count(name)) *g_->add_initializer() = FloatTensorProto(name, p.value);
     }
+    graph_outputs_.insert(graph_.def().output().begin(), graph_.def().output().end());
+    for (const Node* node : nodes) consumed_.insert(node->inputs.begin(), node->inputs.end());
     for (const Node* node : nodes) TS_RETURN_IF_ERROR(ExportNode(*node));
     for (const std::string& out : graph_.def().output()) AddValueInfo(g_->add_output(), out);
     return model_;
@@ -97,7 +99,8 @@ class Exporter {
   void AddValueInfo(onnx::ValueInfoProto* info, const std::string& name) {
     info->set_name(name);
     auto* tensor = info->mutable_type()->mutable_tensor_type();
-    tensor->set_elem_type(onnx::TensorProto::FLOAT);
+    auto type = types_.find(name);
+    tensor->set_elem_type(type == types_.end() ? onnx::TensorProto::FLOAT : type->second);
     auto* shape = tensor->mutable_shape();
     const Shape& one = shapes_.at(name);
     const Shape& two = shapes2_.at(name);
@@ -118,6 +121,22 @@ class Exporter {
     for (const std::string& in : inputs) n->add_input(in);
     n->add_output(output.empty() ? node.outputs[0] : output);
     return *n;
+  }
+
+  // Output 1 of maxpool2d (indices) or dropout (mask), when the graph
+  // outputs it: ONNX's int64 Indices or bool mask, which no float op may
+  // read. Returns whether it is exported.
+  absl::StatusOr<bool> IntegerOutput(const Node& node, NodeProto& n, int elem_type) {
+    const std::string& out = node.outputs[1];
+    if (consumed_.count(out)) {
+      return NodeError(node, absl::StrCat("output '", out, "' feeds another node; in ONNX it is ",
+                                          onnx_import::DataTypeName(elem_type),
+                                          ", which float ops cannot read"));
+    }
+    if (!graph_outputs_.count(out)) return false;
+    n.add_output(out);
+    types_[out] = elem_type;
+    return true;
   }
 
   std::string Constant(const std::string& name, const std::vector<int64_t>& values) {
@@ -162,6 +181,16 @@ class Exporter {
       SetInt(n, "ceil_mode", a.GetBool("ceil_mode"));
       if (op == "maxpool2d") SetInts(n, "dilations", a.GetInts("dilation"));
       if (op == "avgpool2d") SetInt(n, "count_include_pad", a.GetBool("count_include_pad"));
+      if (op == "maxpool2d") {
+        TS_ASSIGN_OR_RETURN(bool indices, IntegerOutput(node, n, onnx::TensorProto::INT64));
+        const std::string layout = a.GetString("indices");
+        if (indices && layout == "plane") {
+          return NodeError(node,
+                           "indices \"plane\" (per-plane, PyTorch's) has no ONNX form; ONNX's "
+                           "Indices are \"flat\" or \"flat_column_major\"");
+        }
+        if (indices) SetInt(n, "storage_order", layout == "flat" ? 0 : 1);
+      }
     } else if (op == "avgpool2d") {
       Add(node, "GlobalAveragePool", in);
     } else if (op == "adaptive_avgpool2d") {
@@ -194,7 +223,17 @@ class Exporter {
       SetFloat(n, "bias", a.GetFloat("k"));
     } else if (op == "dropout") {
       const std::string ratio = FloatConstant(node.name + "/ratio", {}, {a.GetFloat("rate")});
-      Add(node, "Dropout", {in[0], ratio});
+      std::vector<std::string> inputs = {in[0], ratio};
+      if (a.GetBool("force_training")) {
+        // training_mode: a bool scalar true.
+        onnx::TensorProto* t = g_->add_initializer();
+        t->set_name(node.name + "/training_mode");
+        t->set_data_type(onnx::TensorProto::BOOL);
+        t->add_int32_data(1);
+        inputs.push_back(t->name());
+      }
+      NodeProto& n = Add(node, "Dropout", inputs);
+      TS_RETURN_IF_ERROR(IntegerOutput(node, n, onnx::TensorProto::BOOL).status());
     } else if (op == "flatten") {
       const int64_t axis = a.GetInt("axis");
       if (axis == 1) {
@@ -209,6 +248,11 @@ class Exporter {
     } else if (op == "softmax") {
       SetInt(Add(node, "Softmax", in), "axis", a.GetInt("axis"));
     } else if (op == "batch_norm2d") {
+      if (a.GetBool("force_training")) {
+        return NodeError(node,
+                         "force_training is ONNX's training_mode, an attribute of opset 14; the "
+                         "exporter writes opset 13");
+      }
       NodeProto& n = Add(node, "BatchNormalization", in);
       SetFloat(n, "epsilon", a.GetFloat("epsilon"));
       SetFloat(n, "momentum", 1.0f - a.GetFloat("momentum"));
@@ -295,6 +339,8 @@ class Exporter {
   const Graph& graph_;
   const ParameterStore& params_;
   std::map<std::string, Shape> shapes_, shapes2_;
+  std::set<std::string> graph_outputs_, consumed_;  // of the exported nodes
+  std::map<std::string, int> types_;                // graph outputs that are not FLOAT
   onnx::ModelProto model_;
   onnx::GraphProto* g_ = nullptr;
 };

@@ -29,6 +29,11 @@ struct Value {
   Shape shape;          // with kNominalBatch for a symbolic batch
   std::shared_ptr<const OnnxTensor> constant;  // known values (initializer or Constant node)
   bool from_initializer = false;               // a weight: trainable when it becomes a parameter
+  // The ONNX element type of a computed value. Tessera tensors are float32;
+  // an INT64 (MaxPool Indices) or BOOL (Dropout mask) value holds exact
+  // integers (0/1 for a mask) in one, and may only be a graph output: no
+  // converter takes it as an input (Input refuses it).
+  int elem_type = onnx::TensorProto::FLOAT;
 };
 
 class ImportContext {
@@ -71,7 +76,8 @@ class ImportContext {
   std::string BaseName(const onnx::NodeProto& node) const;
 
   // Binds the ONNX value `name` to a Tessera value, or to a constant.
-  void Define(const std::string& name, const std::string& tessera);
+  void Define(const std::string& name, const std::string& tessera,
+              int elem_type = onnx::TensorProto::FLOAT);
   void DefineConstant(const std::string& name, std::shared_ptr<const OnnxTensor> constant,
                       bool from_initializer);
   const Shape& ShapeOf(const std::string& tessera) const { return shapes_.at(tessera); }

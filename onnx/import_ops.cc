@@ -171,12 +171,26 @@ absl::StatusOr<std::vector<int64_t>> KernelOfWeight(const NodeProto& node, Impor
   return kernel;
 }
 
+// What Conv and ConvTranspose both read first: the 4-D input, the weight's
+// spatial kernel, strides and dilations.
+struct ConvGeometry {
+  const Value* x = nullptr;
+  std::vector<int64_t> kernel, stride, dilation;
+};
+
+absl::StatusOr<ConvGeometry> ReadConvGeometry(const NodeProto& node, ImportContext& ctx) {
+  ConvGeometry g;
+  TS_ASSIGN_OR_RETURN(g.x, ctx.Input(node, 0));
+  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *g.x));
+  TS_ASSIGN_OR_RETURN(g.kernel, KernelOfWeight(node, ctx));
+  TS_ASSIGN_OR_RETURN(g.stride, Spatial(ctx, node, "strides", 1));
+  TS_ASSIGN_OR_RETURN(g.dilation, Spatial(ctx, node, "dilations", 1));
+  return g;
+}
+
 absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
-  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
-  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
-  TS_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, KernelOfWeight(node, ctx));
-  TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
-  TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
+  TS_ASSIGN_OR_RETURN(const ConvGeometry geometry, ReadConvGeometry(node, ctx));
+  const auto& [x, kernel, stride, dilation] = geometry;
   const std::vector<int64_t> window = {(kernel[0] - 1) * dilation[0] + 1,
                                        (kernel[1] - 1) * dilation[1] + 1};
   TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, window, stride));
@@ -199,11 +213,8 @@ absl::Status Conv(const NodeProto& node, ImportContext& ctx) {
 }
 
 absl::Status ConvTranspose(const NodeProto& node, ImportContext& ctx) {
-  TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
-  TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
-  TS_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, KernelOfWeight(node, ctx));
-  TS_ASSIGN_OR_RETURN(auto stride, Spatial(ctx, node, "strides", 1));
-  TS_ASSIGN_OR_RETURN(auto dilation, Spatial(ctx, node, "dilations", 1));
+  TS_ASSIGN_OR_RETURN(const ConvGeometry geometry, ReadConvGeometry(node, ctx));
+  const auto& [x, kernel, stride, dilation] = geometry;
   TS_ASSIGN_OR_RETURN(auto out_pad, Spatial(ctx, node, "output_padding", 0));
   const std::string auto_pad = GetString(node, "auto_pad", "NOTSET");
   std::vector<int64_t> pads = GetInts(node, "pads", {0, 0, 0, 0});
@@ -346,10 +357,14 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
   // the attribute.)
   const std::vector<int64_t> span = {(kernel[0] - 1) * dilation[0] + 1,
                                      (kernel[1] - 1) * dilation[1] + 1};
-  if (GetInt(node, "storage_order", 0) != 0) {
-    return ctx.NodeError(node, "storage_order 1 (column-major indices) is not supported");
+  // MaxPool's Indices (output 1): flat indices into x, row-major
+  // (storage_order 0) or column-major (1) within each plane.
+  const int64_t storage_order = GetInt(node, "storage_order", 0);
+  if (storage_order != 0 && storage_order != 1) {
+    return ctx.NodeError(node, absl::StrCat("storage_order ", storage_order, " is invalid"));
   }
-  TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, 1));
+  const bool indices = max && ctx.OutputUsed(node, 1);
+  TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, max ? 2 : 1));
   TS_ASSIGN_OR_RETURN(auto pads, WindowPads(ctx, node, x->shape, span, stride));
   const bool include_pad = !max && GetInt(node, "count_include_pad", 0) != 0;
   const bool symmetric = pads[0] == pads[2] && pads[1] == pads[3];
@@ -365,6 +380,11 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
     // the lowest float over a value of the image, and every window holds
     // one (ONNX keeps pads smaller than the kernel).
     const float value = max ? std::numeric_limits<float>::lowest() : 0.0f;
+    if (indices) {
+      return ctx.NodeError(node, absl::StrCat("output 1 (Indices) with pads ", Str(pads),
+                                              " is not supported: Tessera pads those explicitly, "
+                                              "and the indices would count the padding"));
+    }
     TS_ASSIGN_OR_RETURN(input, PadValue(node, ctx, input, pads, value));
     padding = {0, 0};
   } else {
@@ -376,7 +396,12 @@ absl::Status Pool(const NodeProto& node, ImportContext& ctx, bool max) {
                                             {"ceil_mode", BoolAttr(GetInt(node, "ceil_mode", 0))}};
   if (!max) attrs["count_include_pad"] = BoolAttr(include_pad);
   if (max) attrs["dilation"] = IntsAttr(dilation);
-  return EmitAs(node, ctx, max ? "maxpool2d" : "avgpool2d", {input}, attrs);
+  if (indices) attrs["indices"] = StringAttr(storage_order == 0 ? "flat" : "flat_column_major");
+  TS_ASSIGN_OR_RETURN(std::string y, ctx.Emit(node, ctx.BaseName(node),
+                                              max ? "maxpool2d" : "avgpool2d", {input}, attrs));
+  ctx.Define(node.output(0), y);
+  if (indices) ctx.Define(node.output(1), OutputName(y, 1), onnx::TensorProto::INT64);
+  return absl::OkStatus();
 }
 
 absl::Status GlobalPool(const NodeProto& node, ImportContext& ctx, bool max) {
@@ -723,8 +748,12 @@ absl::Status Constant(const NodeProto& node, ImportContext& ctx) {
 
 // ---- Regularisation and normalisation ----
 
+// Dropout; training_mode = true (opset 12+, a constant) becomes
+// force_training: the node drops in every forward, as ONNX says, with
+// Tessera's own random stream (ONNX leaves the generator, and what `seed`
+// means, to the runtime). The mask (output 1, bool from opset 10, the
+// input's type before) is dropout's 0/1 mask output.
 absl::Status Dropout(const NodeProto& node, ImportContext& ctx) {
-  TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, 1));
   float rate = GetFloat(node, "ratio", 0.5f);
   if (ctx.HasInput(node, 1)) {
     TS_ASSIGN_OR_RETURN(auto r, ctx.ConstantInput(node, 1, "ratio"));
@@ -732,29 +761,40 @@ absl::Status Dropout(const NodeProto& node, ImportContext& ctx) {
       return ctx.NodeError(node, "ratio must be a float scalar");
     rate = r->floats[0];
   }
+  bool training = false;
   if (ctx.HasInput(node, 2)) {
     TS_ASSIGN_OR_RETURN(auto t, ctx.ConstantInput(node, 2, "training_mode"));
-    if (t->size() != 1 || (t->is_float ? t->floats[0] != 0 : t->ints[0] != 0)) {
-      return ctx.NodeError(node,
-                           "training_mode = true is not supported (Tessera's dropout draws "
-                           "its own masks; the trainer turns it on)");
-    }
+    // (bool: ReadTensor gives integer values.)
+    if (t->size() != 1) return ctx.NodeError(node, "training_mode must be a scalar");
+    training = t->is_float ? t->floats[0] != 0 : t->ints[0] != 0;
   }
   if (!(rate >= 0 && rate < 1))
     return ctx.NodeError(node, absl::StrCat("ratio ", rate, " is not in [0, 1)"));
-  return Unary(node, ctx, "dropout", {{"rate", FloatAttr(rate)}});
+  std::map<std::string, AttrValue> attrs = {{"rate", FloatAttr(rate)}};
+  if (training) attrs["force_training"] = BoolAttr(true);
+  TS_ASSIGN_OR_RETURN(std::string x, ctx.TensorInput(node, 0));
+  TS_ASSIGN_OR_RETURN(std::string y, ctx.Emit(node, ctx.BaseName(node), "dropout", {x}, attrs));
+  ctx.Define(node.output(0), y);
+  if (ctx.OutputUsed(node, 1)) {
+    ctx.Define(node.output(1), OutputName(y, 1),
+               ctx.opset() >= 10 ? onnx::TensorProto::BOOL : onnx::TensorProto::FLOAT);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status BatchNormalization(const NodeProto& node, ImportContext& ctx) {
   TS_ASSIGN_OR_RETURN(const Value* x, ctx.Input(node, 0));
   TS_RETURN_IF_ERROR(ExpectRank4(ctx, node, *x));
-  if (GetInt(node, "training_mode", 0) != 0) {
-    return ctx.NodeError(node,
-                         "training_mode = 1 is not supported (import is inference; the "
-                         "trainer uses batch statistics itself)");
+  // training_mode = 1 (opset 14+): batch statistics in every forward, and
+  // outputs 1 and 2 the updated running mean and variance, which ONNX
+  // updates with the biased batch variance (PyTorch, Tessera's default, the
+  // unbiased one).
+  const bool training = GetInt(node, "training_mode", 0) != 0;
+  if (training && ctx.opset() < 14) {
+    return ctx.NodeError(node, "training_mode is an attribute of opset 14 and later");
   }
   if (GetInt(node, "spatial", 1) != 1) return ctx.NodeError(node, "spatial = 0 is not supported");
-  TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, 1));
+  TS_RETURN_IF_ERROR(NoExtraOutputs(node, ctx, training ? 3 : 1));
   std::vector<std::string> inputs;
   for (int i = 0; i < 5; ++i) {
     // scale and bias train; mean and variance are running statistics.
@@ -763,11 +803,18 @@ absl::Status BatchNormalization(const NodeProto& node, ImportContext& ctx) {
   // ONNX's momentum weighs the old running value; Tessera's (as PyTorch's)
   // the new batch statistic.
   const float momentum = 1.0f - GetFloat(node, "momentum", 0.9f);
+  std::map<std::string, AttrValue> attrs = {
+      {"epsilon", FloatAttr(GetFloat(node, "epsilon", 1e-5f))}, {"momentum", FloatAttr(momentum)}};
+  if (training) {
+    attrs["force_training"] = BoolAttr(true);
+    attrs["unbiased_running_var"] = BoolAttr(false);
+  }
   TS_ASSIGN_OR_RETURN(std::string y,
-                      ctx.Emit(node, ctx.BaseName(node), "batch_norm2d", inputs,
-                               {{"epsilon", FloatAttr(GetFloat(node, "epsilon", 1e-5f))},
-                                {"momentum", FloatAttr(momentum)}}));
+                      ctx.Emit(node, ctx.BaseName(node), "batch_norm2d", inputs, attrs));
   ctx.Define(node.output(0), y);
+  for (int k = 1; training && k <= 2; ++k) {
+    if (ctx.OutputUsed(node, k)) ctx.Define(node.output(k), OutputName(y, k));
+  }
   // Running statistics that are parameters of their own become graph
   // state: a training forward updates them (ONNX inference never does).
   for (int k = 1; k <= 2; ++k) {

@@ -39,6 +39,12 @@ absl::StatusOr<const Value*> ImportContext::Input(const NodeProto& node, int i) 
   if (v == nullptr) {
     return NodeError(node, absl::StrCat("input '", node.input(i), "' is not defined"));
   }
+  if (v->elem_type != onnx::TensorProto::FLOAT) {
+    return NodeError(node,
+                     absl::StrCat("input '", node.input(i), "' is ", DataTypeName(v->elem_type),
+                                  " (Tessera holds it as float32 and allows it only as a "
+                                  "graph output)"));
+  }
   return v;
 }
 
@@ -137,10 +143,11 @@ absl::StatusOr<std::string> ImportContext::Emit(const NodeProto& node, const std
   return nd->name();
 }
 
-void ImportContext::Define(const std::string& name, const std::string& tessera) {
+void ImportContext::Define(const std::string& name, const std::string& tessera, int elem_type) {
   Value& v = values_[name];
   v.tessera = tessera;
   v.shape = shapes_.at(tessera);
+  v.elem_type = elem_type;
 }
 
 void ImportContext::DefineConstant(const std::string& name,
@@ -187,13 +194,17 @@ absl::StatusOr<int64_t> DefaultOpset(const onnx::ModelProto& model, const std::s
 // The declared shape of a graph input or output; a symbolic first dimension
 // is the batch (-1), any other symbolic dimension is an error.
 absl::StatusOr<Shape> DeclaredShape(const onnx::ValueInfoProto& info, const std::string& source,
-                                    const char* kind) {
+                                    const char* kind, int elem_type = onnx::TensorProto::FLOAT) {
   auto fail = [&](const std::string& problem) {
     return ModelError(source, absl::StrCat(kind, " '", info.name(), "': ", problem));
   };
   if (!info.type().has_tensor_type()) return fail("is not a tensor");
   const auto& tensor = info.type().tensor_type();
-  if (tensor.elem_type() != onnx::TensorProto::FLOAT) {
+  if (tensor.elem_type() != elem_type) {
+    if (elem_type != onnx::TensorProto::FLOAT) {
+      return fail(absl::StrCat("has element type ", DataTypeName(tensor.elem_type()),
+                               "; the value is ", DataTypeName(elem_type)));
+    }
     return fail(absl::StrCat("has element type ", DataTypeName(tensor.elem_type()),
                              "; Tessera computes in float32 only"));
   }
@@ -378,8 +389,16 @@ absl::StatusOr<GraphDef> ImportModel(const onnx::ModelProto& model, const std::s
       return ModelError(source, absl::StrCat("graph output '", output.name(),
                                              "' is a constant; Tessera outputs are computed"));
     }
+    if (output.type().has_tensor_type() && !output.type().tensor_type().has_shape() &&
+        output.type().tensor_type().elem_type() != onnx::TensorProto::UNDEFINED &&
+        output.type().tensor_type().elem_type() != v->elem_type) {
+      return ModelError(source,
+                        absl::StrCat("graph output '", output.name(), "' declares element type ",
+                                     DataTypeName(output.type().tensor_type().elem_type()),
+                                     "; the value is ", DataTypeName(v->elem_type)));
+    }
     if (output.type().has_tensor_type() && output.type().tensor_type().has_shape()) {
-      absl::StatusOr<Shape> declared = DeclaredShape(output, source, "output");
+      absl::StatusOr<Shape> declared = DeclaredShape(output, source, "output", v->elem_type);
       if (!declared.ok()) return declared.status();
       const Shape& actual = ctx.ShapeOf(name);
       bool matches = declared->size() == actual.size();

@@ -3,6 +3,8 @@
 
 #include "onnx/importer.h"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +14,7 @@
 #include "core/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "onnx/exporter.h"
 
 namespace tessera::onnx_import {
 namespace {
@@ -335,6 +338,158 @@ TEST(Importer, UnsupportedOpsAndAttributesNameNodeOpAndWhat) {
   m = SmallModel();
   m.mutable_graph()->mutable_node(0)->set_domain("com.microsoft");
   EXPECT_THAT(Import(m).message(), HasSubstr("domain 'com.microsoft' is not supported"));
+}
+
+// MaxPool's int64 Indices and Dropout's bool mask are float32 tensors in
+// Tessera: allowed as graph outputs of their declared type, an error
+// wherever a node would read them or the output declares another type.
+TEST(Importer, IntegerOutputsAreGraphOutputsOnly) {
+  auto pool_model = [](int64_t storage_order) {
+    onnx::ModelProto m = SmallModel();
+    onnx::GraphProto* g = m.mutable_graph();
+    g->clear_node();
+    g->clear_initializer();
+    g->clear_output();
+    *g->mutable_input(0) = FloatValue("x", {-1, 2, 4, 6});
+    onnx::NodeProto* pool = AddNode(g, "MaxPool", {"x"}, "y");
+    pool->add_output("z");
+    for (const char* name : {"kernel_shape", "strides"}) {
+      auto* k = pool->add_attribute();
+      k->set_name(name);
+      k->set_type(onnx::AttributeProto::INTS);
+      for (int64_t v : {2, 3}) k->add_ints(v);
+    }
+    auto* order = pool->add_attribute();
+    order->set_name("storage_order");
+    order->set_type(onnx::AttributeProto::INT);
+    order->set_i(storage_order);
+    *g->add_output() = FloatValue("y", {-1, 2, 2, 2});
+    *g->add_output() = FloatValue("z", {-1, 2, 2, 2});
+    g->mutable_output(1)->mutable_type()->mutable_tensor_type()->set_elem_type(
+        onnx::TensorProto::INT64);
+    return m;
+  };
+  // Two images of two channels: column-major indices into the whole x.
+  std::vector<float> x(2 * 2 * 4 * 6);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 7) % 23);
+  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(pool_model(1)), "m.onnx", "");
+  ASSERT_TRUE(def.ok()) << def.status();
+  absl::StatusOr<Graph> graph = Graph::Build(*def);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
+  absl::StatusOr<std::unique_ptr<Executor>> executor = Executor::Create(*graph, params);
+  ASSERT_TRUE(executor.ok());
+  ASSERT_TRUE((*executor)->Forward({{"x", Tensor::FromVector({2, 2, 4, 6}, x)}}, false).ok());
+  const std::vector<float> y = (*executor)->Value(def->output(0))->ToVector();
+  const std::vector<float> z = (*executor)->Value(def->output(1))->ToVector();
+  ASSERT_EQ(z.size(), 16u);
+  for (int64_t o = 0; o < 16; ++o) {
+    const int64_t plane = o / 4, i = o % 4 / 2, j = o % 2;
+    int64_t best = -1;
+    for (int64_t r = 2 * i; r < 2 * i + 2; ++r) {
+      for (int64_t q = 3 * j; q < 3 * j + 3; ++q) {
+        const int64_t at = plane * 24 + r * 6 + q;
+        if (best < 0 || x[at] > x[best]) best = at;
+      }
+    }
+    const int64_t r = best % 24 / 6, q = best % 6;
+    EXPECT_EQ(y[o], x[best]) << o;
+    EXPECT_EQ(z[o], static_cast<float>(plane * 24 + q * 4 + r)) << o;
+  }
+
+  // Declared as float: not what the value is.
+  onnx::ModelProto m = pool_model(0);
+  m.mutable_graph()->mutable_output(1)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::FLOAT);
+  EXPECT_THAT(std::string(Import(m).message()),
+              HasSubstr("output 'z': has element type FLOAT; the value is INT64"));
+  // Read by a float op.
+  m = pool_model(0);
+  AddNode(m.mutable_graph(), "Relu", {"z"}, "r");
+  EXPECT_THAT(std::string(Import(m).message()),
+              HasSubstr("node 'r_node' (Relu): input 'z' is INT64 (Tessera holds it as float32"));
+}
+
+// Export then import: maxpool2d indices (ONNX Indices, storage_order 1) and
+// a dropout forced to train (training_mode true) with its mask come back as
+// the same Tessera nodes, and the outputs are bitwise the same (the mask
+// from the same seed).
+TEST(Importer, IndicesAndMaskSurviveExportAndImport) {
+  absl::StatusOr<Graph> graph = Graph::FromText(R"pb(
+                                                  input {
+                                                    name: "x"
+                                                    shape: [ -1, 3, 6, 5 ]
+                                                  }
+                                                  node {
+                                                    name: "pool"
+                                                    op: "maxpool2d"
+                                                    input: "x"
+                                                    attr {
+                                                      key: "kernel"
+                                                      value { ints { v: [ 2, 2 ] } }
+                                                    }
+                                                    attr {
+                                                      key: "stride"
+                                                      value { ints { v: [ 1, 2 ] } }
+                                                    }
+                                                    attr {
+                                                      key: "indices"
+                                                      value { s: "flat_column_major" }
+                                                    }
+                                                  }
+                                                  node {
+                                                    name: "drop"
+                                                    op: "dropout"
+                                                    input: "pool"
+                                                    attr {
+                                                      key: "rate"
+                                                      value { f: 0.4 }
+                                                    }
+                                                    attr {
+                                                      key: "force_training"
+                                                      value { b: true }
+                                                    }
+                                                  }
+                                                  output: "drop"
+                                                  output: "drop:1"
+                                                  output: "pool:1"
+                                                )pb",
+                                                "round_trip");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ParameterStore params = ParameterStore::Initialize(*graph, 0, Device::kCpu);
+  absl::StatusOr<onnx::ModelProto> model = onnx_export::ExportModel(*graph, params);
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_TRUE(onnx_export::CheckModel(*model).ok()) << onnx_export::CheckModel(*model);
+  EXPECT_EQ(model->graph().output(1).type().tensor_type().elem_type(), onnx::TensorProto::BOOL);
+  EXPECT_EQ(model->graph().output(2).type().tensor_type().elem_type(), onnx::TensorProto::INT64);
+  absl::StatusOr<GraphDef> def = ImportModelBytes(Bytes(*model), "m.onnx", "");
+  ASSERT_TRUE(def.ok()) << def.status();
+  absl::StatusOr<Graph> imported = Graph::Build(*def);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  ParameterStore imported_params = ParameterStore::Initialize(*imported, 0, Device::kCpu);
+
+  std::vector<float> xv(4 * 3 * 6 * 5);
+  for (size_t i = 0; i < xv.size(); ++i) xv[i] = static_cast<float>((i * 37) % 101) - 50.0f;
+  const Tensor x = Tensor::FromVector({4, 3, 6, 5}, xv);
+  auto run = [&](const Graph& g, ParameterStore& p, const std::string& input) {
+    std::vector<std::vector<float>> out;
+    absl::StatusOr<std::unique_ptr<Executor>> e = Executor::Create(g, p);
+    EXPECT_TRUE(e.ok());
+    // An evaluation forward: force_training still drops.
+    EXPECT_TRUE((*e)->Forward({{input, x}}, /*training=*/false, /*seed=*/5).ok());
+    for (const std::string& name : g.def().output()) out.push_back((*e)->Value(name)->ToVector());
+    return out;
+  };
+  const std::vector<std::vector<float>> want = run(*graph, params, "x");
+  const std::vector<std::vector<float>> got = run(*imported, imported_params, def->input(0).name());
+  ASSERT_EQ(got.size(), 3u);
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_EQ(got[k].size(), want[k].size());
+    EXPECT_EQ(std::memcmp(got[k].data(), want[k].data(), want[k].size() * sizeof(float)), 0) << k;
+  }
+  // Something was dropped and something kept.
+  EXPECT_NE(std::count(want[1].begin(), want[1].end(), 0.0f), 0);
+  EXPECT_NE(std::count(want[1].begin(), want[1].end(), 1.0f), 0);
 }
 
 TEST(Importer, OnnxFilesReadWhereverGraphsAre) {

@@ -6,14 +6,20 @@
 // (default 0.1, PyTorch's convention: new = (1 - m) * old + m * batch) and
 // epsilon (default 1e-5).
 // Outputs: y [N, C, H, W], new_running_mean [C], new_running_var [C].
+// Two attributes for ONNX's training-mode BatchNormalization (opset 14+):
+// unbiased_running_var (default true, PyTorch's rule below; false: the
+// running variance takes the biased batch variance var, as ONNX's does) and
+// force_training (default false; true: every forward behaves as a training
+// forward, whatever the executor's mode, as a node with ONNX
+// training_mode = 1 does).
 //
 // Training: y = gamma * (x - mean) / sqrt(var + eps) + beta with the batch
 // mean and biased variance over N, H, W; the running statistics are updated
 // with the unbiased variance, as PyTorch does:
 //   new_running_mean = (1 - m) * running_mean + m * mean
 //   new_running_var  = (1 - m) * running_var  + m * var * M / (M - 1),
-// M = N * H * W. Evaluation: normalizes with running_mean and running_var;
-// the new_running_* outputs equal the inputs.
+// M = N * H * W (M / (M - 1) is 1 without unbiased_running_var). Evaluation: normalizes with
+// running_mean and running_var; the new_running_* outputs equal the inputs.
 //
 // Ops are pure functions, so this op cannot update its running-stat
 // parameters in place. A graph declares them as state instead: the
@@ -24,7 +30,8 @@
 // Gradients for x, gamma and beta. In training the batch statistics depend
 // on x, and so do the new running statistics; the x gradient includes those
 // paths too (d new_running_mean / dx = m / M and
-// d new_running_var / dx_i = 2 m (x_i - mean) / (M - 1)), so the op's
+// d new_running_var / dx_i = 2 m (x_i - mean) / (M - 1), or / M when
+// biased), so the op's
 // gradient is exact for all three outputs. They are zero-weighted in a graph
 // where nothing consumes new_running_*.
 
@@ -76,6 +83,8 @@ TESSERA_REGISTER_OP("batch_norm2d")
     .Output("new_running_var")
     .Attr("momentum", AttrType::kFloat, FloatAttr(0.1f))
     .Attr("epsilon", AttrType::kFloat, FloatAttr(1e-5f))
+    .Attr("unbiased_running_var", AttrType::kBool, BoolAttr(true))
+    .Attr("force_training", AttrType::kBool, BoolAttr(false))
     .Doc(
         "Per-channel batch normalization of NCHW; outputs y and the updated running stats, "
         "which the running-stat parameters take through updated_from.")
@@ -89,6 +98,25 @@ TESSERA_REGISTER_OP("batch_norm2d")
 // executor's backward context always says training.
 enum Saved { kMean = 0, kInvStd = 1, kTrainingFlag = 2 };
 
+// Whether this forward uses batch statistics.
+bool TrainingForward(const KernelContext& ctx) {
+  return ctx.training || ctx.attrs.GetBool("force_training");
+}
+
+// The divisor of the sum of squared deviations in the running variance:
+// M - 1 (unbiased, PyTorch) or M (biased, ONNX).
+int64_t RunningVarDivisor(const Attrs& attrs, int64_t count) {
+  return attrs.GetBool("unbiased_running_var") ? count - 1 : count;
+}
+
+absl::Status CheckTrainingCount(const Attrs& attrs, int64_t count) {
+  if (RunningVarDivisor(attrs, count) < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training needs more than one value per channel (N*H*W = ", count, ") for the variance"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   const int64_t batch = in[0].dim(0), channels = in[0].dim(1);
   const int64_t plane = in[0].dim(2) * in[0].dim(3), count = batch * plane;
@@ -98,11 +126,10 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   const float* beta = in[2].data();
   const float* running_mean = in[3].data();
   const float* running_var = in[4].data();
-  if (ctx.training && count < 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "training needs more than one value per channel (N*H*W = ", count, ") for the variance"));
-  }
-  if (!ctx.training) {
+  const bool training = TrainingForward(ctx);
+  if (training) TS_RETURN_IF_ERROR(CheckTrainingCount(ctx.attrs, count));
+  const int64_t var_divisor = RunningVarDivisor(ctx.attrs, count);
+  if (!training) {
     for (int64_t c = 0; c < channels; ++c) {
       if (!(running_var[c] + epsilon > 0)) {
         return absl::InvalidArgumentError(
@@ -120,7 +147,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   ParallelFor(channels, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       double mean, var;
-      if (ctx.training) {
+      if (training) {
         double sum = 0;
         for (int64_t n = 0; n < batch; ++n) {
           const float* xp = x + (n * channels + c) * plane;
@@ -135,7 +162,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
         var = sq / count;
         new_mean[c] = static_cast<float>((1.0 - momentum) * running_mean[c] + momentum * mean);
         new_var[c] =
-            static_cast<float>((1.0 - momentum) * running_var[c] + momentum * sq / (count - 1));
+            static_cast<float>((1.0 - momentum) * running_var[c] + momentum * sq / var_divisor);
       } else {
         mean = running_mean[c];
         var = running_var[c];
@@ -154,7 +181,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
       }
     }
   });
-  ctx.saved = {mean_t, inv_std_t, Tensor::Filled({1}, ctx.training ? 1.0f : 0.0f)};
+  ctx.saved = {mean_t, inv_std_t, Tensor::Filled({1}, training ? 1.0f : 0.0f)};
   return absl::OkStatus();
 }
 
@@ -163,6 +190,7 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   const int64_t batch = xt.dim(0), channels = xt.dim(1);
   const int64_t plane = xt.dim(2) * xt.dim(3), count = batch * plane;
   const float momentum = ctx.attrs.GetFloat("momentum");
+  const int64_t var_divisor = RunningVarDivisor(ctx.attrs, count);
   const bool training = ctx.saved.at(kTrainingFlag).data()[0] != 0.0f;
   const float* x = xt.data();
   const float* gamma = args.inputs[1].data();
@@ -200,9 +228,10 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
       // Through y: gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)).
       const float mean_dy = static_cast<float>(sum_dy / count);
       const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / count);
-      // Through the running stats: m / M per element, and 2 m (x - mean) / (M - 1).
+      // Through the running stats: m / M per element, and 2 m (x - mean) / (M - 1)
+      // (/ M when biased).
       const float via_mean = momentum * d_new_mean[c] / static_cast<float>(count);
-      const float via_var = 2.0f * momentum * d_new_var[c] / static_cast<float>(count - 1);
+      const float via_var = 2.0f * momentum * d_new_var[c] / static_cast<float>(var_divisor);
       for (int64_t n = 0; n < batch; ++n) {
         const int64_t at = (n * channels + c) * plane;
         for (int64_t i = 0; i < plane; ++i) {
@@ -229,12 +258,12 @@ void BatchNormForward(const float* x, const float* gamma, const float* beta,
                       const float* running_mean, const float* running_var, float* y,
                       float* new_mean, float* new_var, float* mean_out, float* inv_std_out,
                       int64_t batch, int64_t channels, int64_t plane, bool training, float momentum,
-                      float epsilon, cudaStream_t stream);
+                      float epsilon, int64_t var_divisor, cudaStream_t stream);
 void BatchNormGradient(const float* x, const float* gamma, const float* mean, const float* inv_std,
                        const float* training_flag, const float* dy, const float* d_new_mean,
                        const float* d_new_var, float* dx, float* dgamma, float* dbeta, float* stats,
                        int64_t batch, int64_t channels, int64_t plane, float momentum,
-                       cudaStream_t stream);
+                       int64_t var_divisor, cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
@@ -248,19 +277,17 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
                         std::vector<Tensor>& out) {
   const int64_t batch = in[0].dim(0), channels = in[0].dim(1);
   const int64_t plane = in[0].dim(2) * in[0].dim(3), count = batch * plane;
-  if (ctx.training && count < 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "training needs more than one value per channel (N*H*W = ", count, ") for the variance"));
-  }
+  const bool training = TrainingForward(ctx);
+  if (training) TS_RETURN_IF_ERROR(CheckTrainingCount(ctx.attrs, count));
   Tensor mean_t = Tensor::Empty({channels}, Device::kCuda),
          inv_std_t = Tensor::Empty({channels}, Device::kCuda);
   cuda::BatchNormForward(in[0].data(), in[1].data(), in[2].data(), in[3].data(), in[4].data(),
                          out[0].data(), out[1].data(), out[2].data(), mean_t.data(),
-                         inv_std_t.data(), batch, channels, plane, ctx.training,
+                         inv_std_t.data(), batch, channels, plane, training,
                          ctx.attrs.GetFloat("momentum"), ctx.attrs.GetFloat("epsilon"),
-                         CudaContextOf(ctx.backend).stream);
+                         RunningVarDivisor(ctx.attrs, count), CudaContextOf(ctx.backend).stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("batch_norm2d forward"));
-  ctx.saved = {mean_t, inv_std_t, Tensor::Filled({1}, ctx.training ? 1.0f : 0.0f, Device::kCuda)};
+  ctx.saved = {mean_t, inv_std_t, Tensor::Filled({1}, training ? 1.0f : 0.0f, Device::kCuda)};
   return absl::OkStatus();
 }
 
@@ -278,7 +305,8 @@ absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {
       x.data(), args.inputs[1].data(), ctx.saved.at(kMean).data(), ctx.saved.at(kInvStd).data(),
       ctx.saved.at(kTrainingFlag).data(), args.output_grads[0].data(), args.output_grads[1].data(),
       args.output_grads[2].data(), dx, dgamma, dbeta, dx != nullptr ? stats.data() : nullptr, batch,
-      channels, plane, ctx.attrs.GetFloat("momentum"), CudaContextOf(ctx.backend).stream);
+      channels, plane, ctx.attrs.GetFloat("momentum"), RunningVarDivisor(ctx.attrs, batch * plane),
+      CudaContextOf(ctx.backend).stream);
   return CudaLaunchStatus("batch_norm2d gradient");
 }
 

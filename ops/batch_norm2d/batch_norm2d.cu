@@ -5,7 +5,8 @@
 // then the squared deviations from it, no cancellation), the running
 // statistics updated in double with the unbiased variance
 //   new_mean = (1 - m) * running_mean + m * mean,
-//   new_var  = (1 - m) * running_var  + m * sq / (M - 1),   M = N * H * W,
+//   new_var  = (1 - m) * running_var  + m * sq / D,   M = N * H * W,
+// D = M - 1 (unbiased) or M (biased: unbiased_running_var false),
 // and the saved mean and inv_std = (float)(1 / sqrt(var + eps)). Per-channel
 // reductions run one block per channel; the elementwise passes (y, dx) one
 // thread per element.
@@ -30,7 +31,8 @@ __device__ int64_t ChannelAt(int64_t k, int64_t c, int64_t channels, int64_t pla
 __global__ void TrainStatsKernel(const float* x, const float* running_mean,
                                  const float* running_var, float* new_mean, float* new_var,
                                  float* mean_out, float* inv_std_out, int64_t channels,
-                                 int64_t count, int64_t plane, float momentum, float epsilon) {
+                                 int64_t count, int64_t plane, float momentum, float epsilon,
+                                 int64_t var_divisor) {
   for (int64_t c = blockIdx.x; c < channels; c += gridDim.x) {
     double local = 0;
     for (int64_t k = threadIdx.x; k < count; k += blockDim.x)
@@ -46,7 +48,7 @@ __global__ void TrainStatsKernel(const float* x, const float* running_mean,
       const double var = sq / count;
       new_mean[c] = static_cast<float>((1.0 - momentum) * running_mean[c] + momentum * mean);
       new_var[c] =
-          static_cast<float>((1.0 - momentum) * running_var[c] + momentum * sq / (count - 1));
+          static_cast<float>((1.0 - momentum) * running_var[c] + momentum * sq / var_divisor);
       mean_out[c] = static_cast<float>(mean);
       inv_std_out[c] = static_cast<float>(1.0 / sqrt(var + epsilon));
     }
@@ -110,7 +112,7 @@ __global__ void InputGradientKernel(const float* x, const float* gamma, const fl
                                     const float* dy, const float* d_new_mean,
                                     const float* d_new_var, const float* stats, float* dx,
                                     int64_t n, int64_t channels, int64_t plane, int64_t count,
-                                    float momentum) {
+                                    float momentum, int64_t var_divisor) {
   const bool training = training_flag[0] != 0.0f;
   for (int64_t e : GridStride{n}) {
     const int64_t c = (e / plane) % channels;
@@ -122,7 +124,7 @@ __global__ void InputGradientKernel(const float* x, const float* gamma, const fl
     }
     const float mean_dy = stats[c], mean_dy_xhat = stats[channels + c];
     const float via_mean = momentum * d_new_mean[c] / static_cast<float>(count);
-    const float via_var = 2.0f * momentum * d_new_var[c] / static_cast<float>(count - 1);
+    const float via_var = 2.0f * momentum * d_new_var[c] / static_cast<float>(var_divisor);
     const float centered = x[e] - mean[c];
     const float xhat = centered * inv_std[c];
     dx[e] = scale * (dy[e] - mean_dy - xhat * mean_dy_xhat) + via_mean + via_var * centered;
@@ -140,13 +142,13 @@ void BatchNormForward(const float* x, const float* gamma, const float* beta,
                       const float* running_mean, const float* running_var, float* y,
                       float* new_mean, float* new_var, float* mean_out, float* inv_std_out,
                       int64_t batch, int64_t channels, int64_t plane, bool training, float momentum,
-                      float epsilon, cudaStream_t stream) {
+                      float epsilon, int64_t var_divisor, cudaStream_t stream) {
   if (channels == 0) return;
   const int64_t count = batch * plane;
   if (training) {
     TrainStatsKernel<<<ChannelBlocks(channels), kReduceThreads, 0, stream>>>(
         x, running_mean, running_var, new_mean, new_var, mean_out, inv_std_out, channels, count,
-        plane, momentum, epsilon);
+        plane, momentum, epsilon, var_divisor);
   } else {
     EvalStatsKernel<<<BlocksFor(channels), kThreadsPerBlock, 0, stream>>>(
         running_mean, running_var, new_mean, new_var, mean_out, inv_std_out, channels, epsilon);
@@ -162,7 +164,7 @@ void BatchNormGradient(const float* x, const float* gamma, const float* mean, co
                        const float* training_flag, const float* dy, const float* d_new_mean,
                        const float* d_new_var, float* dx, float* dgamma, float* dbeta, float* stats,
                        int64_t batch, int64_t channels, int64_t plane, float momentum,
-                       cudaStream_t stream) {
+                       int64_t var_divisor, cudaStream_t stream) {
   if (channels == 0) return;
   const int64_t count = batch * plane;
   GradientSumsKernel<<<ChannelBlocks(channels), kReduceThreads, 0, stream>>>(
@@ -171,7 +173,7 @@ void BatchNormGradient(const float* x, const float* gamma, const float* mean, co
   const int64_t n = count * channels;
   InputGradientKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(
       x, gamma, mean, inv_std, training_flag, dy, d_new_mean, d_new_var, stats, dx, n, channels,
-      plane, count, momentum);
+      plane, count, momentum, var_divisor);
 }
 
 }  // namespace cuda

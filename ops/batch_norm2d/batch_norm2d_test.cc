@@ -8,10 +8,13 @@
 namespace tessera {
 namespace {
 
-// Plain per-channel loops in double; `training` picks batch or running
-// statistics (each case binds its own mode, see RandomCase).
+// Plain per-channel loops in double; `training` (or force_training) picks
+// batch or running statistics (each case binds its own mode, see
+// RandomCase).
 std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const Attrs& attrs,
                                           bool training) {
+  training = training || attrs.GetBool("force_training");
+  const bool unbiased = attrs.GetBool("unbiased_running_var");
   const Shape& s = in[0].shape();
   const int64_t batch = s[0], channels = s[1], plane = s[2] * s[3], count = batch * plane;
   const double m = attrs.GetFloat("momentum"), eps = attrs.GetFloat("epsilon");
@@ -32,7 +35,7 @@ std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const A
         for (int64_t i = 0; i < plane; ++i) sq += (x[at(n, i)] - mean) * (x[at(n, i)] - mean);
       var = sq / count;
       new_mean[c] = static_cast<float>((1 - m) * rmean[c] + m * mean);
-      new_var[c] = static_cast<float>((1 - m) * rvar[c] + m * sq / (count - 1));
+      new_var[c] = static_cast<float>((1 - m) * rvar[c] + m * sq / (unbiased ? count - 1 : count));
     }
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t i = 0; i < plane; ++i) {
@@ -95,6 +98,30 @@ std::vector<OpTestCase> Cases() {
   // More values per channel than threads in a GPU reduction block.
   cases.push_back(RandomCase({3, 2, 16, 12}, true, 850));
   cases.push_back(RandomCase({3, 2, 16, 12}, false, 860));
+  // ONNX's training mode: the running variance takes the biased variance.
+  {
+    OpTestCase c = cases[0];
+    c.name = "hand_computed_training_biased_running_var";
+    c.attrs = {{"unbiased_running_var", BoolAttr(false)}};
+    c.expected[2] = {1.025f};  // 0.9 * 1 + 0.1 * 1.25
+    cases.push_back(c);
+  }
+  cases.push_back(RandomCase({2, 3, 2, 3}, true, 870));
+  cases.back().attrs = {{"unbiased_running_var", BoolAttr(false)}, {"momentum", FloatAttr(0.4f)}};
+  cases.back().name += "_biased_running_var";
+  // force_training: batch statistics (and the running-stat update) in an
+  // evaluation forward, as an ONNX node with training_mode = 1.
+  cases.push_back(RandomCase({2, 3, 3, 2}, false, 880));
+  cases.back().attrs = {{"force_training", BoolAttr(true)},
+                        {"unbiased_running_var", BoolAttr(false)}};
+  cases.back().name += "_force_training";
+  {
+    OpTestCase c = cases[0];
+    c.name = "hand_computed_eval_force_training";
+    c.training = false;
+    c.attrs = {{"force_training", BoolAttr(true)}};
+    cases.push_back(c);  // the training values, in an evaluation forward
+  }
   return cases;
 }
 
@@ -129,6 +156,17 @@ TEST(BatchNorm2d, TrainingRejectsOneValuePerChannel) {
     // Evaluation uses the running statistics and is fine.
     EXPECT_TRUE(RunOpForward("batch_norm2d", BnAttrs(), in, device, false, 0).ok())
         << DeviceName(device);
+    // ...unless forced to train.
+    EXPECT_EQ(RunOpForward("batch_norm2d", BnAttrs({{"force_training", BoolAttr(true)}}), in,
+                           device, false, 0)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument)
+        << DeviceName(device);
+    // The biased running variance (ONNX) is defined for one value: 0.
+    absl::StatusOr<OpRun> biased = RunOpForward(
+        "batch_norm2d", BnAttrs({{"unbiased_running_var", BoolAttr(false)}}), in, device, true, 0);
+    ASSERT_TRUE(biased.ok()) << DeviceName(device) << biased.status();
   }
 }
 

@@ -55,3 +55,8 @@ def cases():
 
     case("batch_norm2d", "eval", bn_inputs(r, (2, 3, 3, 3)), [0, 1, 2], bn_eval(F32_1E_5),
          training=False, dout=dy_only, note="evaluation: normalizes with the running stats")
+    r = rng_for("batch_norm2d", "force_training_in_eval")
+    case("batch_norm2d", "force_training_in_eval", bn_inputs(r, (2, 3, 2, 3)), [0, 1, 2],
+         bn_train(F32_0_1, F32_1E_5), attrs=[bool_("force_training", True)], training=False,
+         note="force_training (ONNX training_mode): batch statistics and the running-stat "
+              "update in an evaluation forward, as PyTorch's training mode")

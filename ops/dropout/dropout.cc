@@ -13,6 +13,14 @@
 //     z = splitmix64 output for state seed + (i + 1) * 0x9E3779B97F4A7C15,
 //     u = (z >> 40) * 2^-24   (uniform in [0, 1), 24 bits like a float),
 // and is kept when u >= rate.
+//
+// Output 1, `mask`, says which elements were kept: 1 kept, 0 dropped (all 1
+// in evaluation), as ONNX's Dropout mask (bool there; Tessera tensors are
+// float32, and 0/1 are exact). It has no gradient (it does not depend on x).
+// Attr `force_training` (default false) makes every forward a training one,
+// whatever the executor's mode: ONNX's Dropout with training_mode = true.
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
@@ -34,13 +42,15 @@ absl::StatusOr<std::vector<Shape>> DropoutShape(const std::vector<Shape>& in, co
   if (!(rate >= 0.0f && rate < 1.0f)) {
     return absl::InvalidArgumentError(absl::StrCat("rate must be in [0, 1), got ", rate));
   }
-  return std::vector<Shape>{in[0]};
+  return std::vector<Shape>{in[0], in[0]};
 }
 
 TESSERA_REGISTER_OP("dropout")
     .Input("x")
     .Output("y")
+    .Output("mask")
     .Attr("rate", AttrType::kFloat, FloatAttr(0.5f))
+    .Attr("force_training", AttrType::kBool, BoolAttr(false))
     .Doc(
         "Inverted dropout: training zeroes with probability rate and scales the rest by "
         "1/(1-rate); evaluation is the identity.")
@@ -49,10 +59,17 @@ TESSERA_REGISTER_OP("dropout")
     .GradientReads({}, {})
     .Flops(FlopsPerOutputElement(1));
 
+bool TrainingForward(const KernelContext& ctx) {
+  return ctx.training || ctx.attrs.GetBool("force_training");
+}
+
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
-  if (!ctx.training) {
+  if (!TrainingForward(ctx)) {
     // Nothing saved: the gradient kernel reads an empty ctx.saved as eval.
     in[0].CopyInto(out[0]);
+    float* keep = out[1].data();
+    ParallelFor(out[1].num_elements(), kMinChunk,
+                [&](int64_t b, int64_t e) { std::fill(keep + b, keep + e, 1.0f); });
     return absl::OkStatus();
   }
   const float rate = ctx.attrs.GetFloat("rate");
@@ -61,9 +78,11 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   const float* x = in[0].data();
   float* m = mask.data();
   float* y = out[0].data();
+  float* keep = out[1].data();
   const uint32_t threshold = dropout::KeepThreshold(rate);
   ParallelFor(in[0].num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
     dropout::ForwardRange(ctx.seed, b, e, threshold, scale, x + b, m + b, y + b);
+    for (int64_t i = b; i < e; ++i) keep[i] = m[i] != 0.0f ? 1.0f : 0.0f;
   });
   ctx.saved = {mask};
   return absl::OkStatus();
@@ -71,6 +90,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
 
 // The forward's mode decides, not ctx.training: the executor's backward
 // context always says training, and the saved mask is what was applied.
+// (The mask output's gradient is ignored: it does not depend on x.)
 absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   const Tensor& dy = args.output_grads[0];
   if (ctx.saved.empty()) {
@@ -94,9 +114,10 @@ TESSERA_REGISTER_KERNEL("dropout", Device::kCpu, Forward, Gradient);
 // Defined in dropout.cu.
 namespace cuda {
 // The CPU kernel's mask (same seed, same counter-based stream), written to
-// `mask`, and y = x * mask.
-void DropoutForward(const float* x, float* mask, float* y, int64_t n, uint64_t seed, float rate,
-                    float scale, cudaStream_t stream);
+// `mask`, y = x * mask and keep = (mask != 0).
+void DropoutForward(const float* x, float* mask, float* y, float* keep, int64_t n, uint64_t seed,
+                    float rate, float scale, cudaStream_t stream);
+void FillOnes(float* out, int64_t n, cudaStream_t stream);
 void DropoutGradient(const float* dy, const float* mask, float* dx, int64_t n, cudaStream_t stream);
 }  // namespace cuda
 
@@ -115,12 +136,16 @@ absl::Status DeviceCopy(const Tensor& src, Tensor& dst, cudaStream_t stream, con
 absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
                         std::vector<Tensor>& out) {
   cudaStream_t stream = CudaContextOf(ctx.backend).stream;
-  if (!ctx.training) return DeviceCopy(in[0], out[0], stream, "dropout forward (evaluation)");
+  if (!TrainingForward(ctx)) {
+    TS_RETURN_IF_ERROR(DeviceCopy(in[0], out[0], stream, "dropout forward (evaluation)"));
+    cuda::FillOnes(out[1].data(), out[1].num_elements(), stream);
+    return CudaLaunchStatus("dropout forward (evaluation mask)");
+  }
   const float rate = ctx.attrs.GetFloat("rate");
   const float scale = 1.0f / (1.0f - rate);
   Tensor mask = Tensor::Empty(in[0].shape(), Device::kCuda);
-  cuda::DropoutForward(in[0].data(), mask.data(), out[0].data(), in[0].num_elements(), ctx.seed,
-                       rate, scale, stream);
+  cuda::DropoutForward(in[0].data(), mask.data(), out[0].data(), out[1].data(),
+                       in[0].num_elements(), ctx.seed, rate, scale, stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("dropout forward"));
   ctx.saved = {mask};
   return absl::OkStatus();

@@ -21,7 +21,7 @@ __device__ inline uint64_t SplitMix64(uint64_t seed, uint64_t i) {
 
 constexpr float kTwoToMinus24 = 1.0f / 16777216.0f;  // 2^-24, exact
 
-__global__ void DropoutForwardKernel(const float* x, float* mask, float* y, int64_t n,
+__global__ void DropoutForwardKernel(const float* x, float* mask, float* y, float* keep, int64_t n,
                                      uint64_t seed, float rate, float scale) {
   for (int64_t i : GridStride{n}) {
     const float u =
@@ -29,7 +29,12 @@ __global__ void DropoutForwardKernel(const float* x, float* mask, float* y, int6
     const float m = u >= rate ? scale : 0.0f;
     mask[i] = m;
     y[i] = x[i] * m;
+    keep[i] = u >= rate ? 1.0f : 0.0f;
   }
+}
+
+__global__ void FillOnesKernel(float* out, int64_t n) {
+  for (int64_t i : GridStride{n}) out[i] = 1.0f;
 }
 
 __global__ void DropoutGradientKernel(const float* dy, const float* mask, float* dx, int64_t n) {
@@ -38,10 +43,16 @@ __global__ void DropoutGradientKernel(const float* dy, const float* mask, float*
 
 }  // namespace
 
-void DropoutForward(const float* x, float* mask, float* y, int64_t n, uint64_t seed, float rate,
-                    float scale, cudaStream_t stream) {
-  DropoutForwardKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(x, mask, y, n, seed, rate,
-                                                                      scale);
+void DropoutForward(const float* x, float* mask, float* y, float* keep, int64_t n, uint64_t seed,
+                    float rate, float scale, cudaStream_t stream) {
+  if (n == 0) return;
+  DropoutForwardKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(x, mask, y, keep, n, seed,
+                                                                      rate, scale);
+}
+
+void FillOnes(float* out, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  FillOnesKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(out, n);
 }
 
 void DropoutGradient(const float* dy, const float* mask, float* dx, int64_t n,

@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "core/backend.h"
 #include "core/gradient_check.h"
 #include "core/op_test_case.h"
 #include "core/thread_pool.h"
@@ -53,14 +54,18 @@ TEST(DropoutMask, EverySimdTargetDrawsTheDocumentedMask) {
 std::vector<std::vector<float>> TrainingReference(const std::vector<Tensor>& in,
                                                   const Attrs& attrs) {
   const double rate = attrs.GetFloat("rate");
-  std::vector<float> y = in[0].ToVector();
+  std::vector<float> y = in[0].ToVector(), mask(y.size());
   const std::vector<bool> keep = DocumentedKeep(kSeed, y.size(), rate);
-  for (size_t i = 0; i < y.size(); ++i) y[i] = keep[i] ? static_cast<float>(y[i] / (1 - rate)) : 0;
-  return {y};
+  for (size_t i = 0; i < y.size(); ++i) {
+    y[i] = keep[i] ? static_cast<float>(y[i] / (1 - rate)) : 0;
+    mask[i] = keep[i] ? 1 : 0;
+  }
+  return {y, mask};
 }
 
+// y = x, and the mask keeps everything.
 std::vector<std::vector<float>> Identity(const std::vector<Tensor>& in, const Attrs&) {
-  return {in[0].ToVector()};
+  return {in[0].ToVector(), std::vector<float>(in[0].num_elements(), 1.0f)};
 }
 
 std::vector<OpTestCase> Cases() {
@@ -70,7 +75,7 @@ std::vector<OpTestCase> Cases() {
     c.name = "eval_is_identity";
     c.training = false;
     c.inputs = {Tensor::FromVector({1, 4}, {1, -2, 0.5f, 3})};
-    c.expected = {{1, -2, 0.5f, 3}};
+    c.expected = {{1, -2, 0.5f, 3}, {1, 1, 1, 1}};
     c.reference = Identity;
     cases.push_back(c);
   }
@@ -108,6 +113,27 @@ std::vector<OpTestCase> Cases() {
     c.reference = TrainingReference;
     cases.push_back(c);
   }
+  // force_training (ONNX training_mode = true): the training mask in an
+  // evaluation forward.
+  {
+    OpTestCase c;
+    c.name = "force_training_in_eval_rate_40pct";
+    c.training = false;
+    c.attrs = {{"rate", FloatAttr(0.4f)}, {"force_training", BoolAttr(true)}};
+    c.inputs = {RandomTensor({3, 4, 5}, seed++)};
+    c.seed = kSeed;
+    c.reference = TrainingReference;
+    cases.push_back(c);
+  }
+  {
+    OpTestCase c;
+    c.name = "force_training_rate_0_is_identity";
+    c.training = false;
+    c.attrs = {{"rate", FloatAttr(0.0f)}, {"force_training", BoolAttr(true)}};
+    c.inputs = {RandomTensor({3, 4, 5}, seed++)};
+    c.reference = Identity;
+    cases.push_back(c);
+  }
   return cases;
 }
 
@@ -143,6 +169,24 @@ TEST(Dropout, KeepsAboutOneMinusRateAndScalesKeptValues) {
     // Binomial: the standard deviation of the kept fraction is at most
     // sqrt(0.25 / n) = 0.0016, so 0.01 is over six sigmas.
     EXPECT_NEAR(double(kept) / n, 1.0 - rate, 0.01) << "rate " << rate;
+  }
+}
+
+// The mask output is 1 exactly where y = x / (1 - rate), 0 where y = 0.
+TEST(Dropout, MaskOutputMarksTheKeptElements) {
+  const Tensor x = RandomTensor({4, 5, 100}, 723, 0.5f, 1.5f);
+  for (Device device : AvailableDevices()) {
+    absl::StatusOr<OpRun> run = RunOpForward("dropout", RateAttrs(0.3f), {x}, device, true, 3);
+    ASSERT_TRUE(run.ok()) << run.status();
+    const std::vector<float> y = run->outputs[0].ToVector(), mask = run->outputs[1].ToVector();
+    int64_t kept = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      ASSERT_TRUE(mask[i] == 0.0f || mask[i] == 1.0f) << i;
+      ASSERT_EQ(mask[i] == 1.0f, y[i] != 0.0f) << i << " on " << DeviceName(device);
+      kept += mask[i] == 1.0f;
+    }
+    EXPECT_GT(kept, 0);
+    EXPECT_LT(kept, static_cast<int64_t>(y.size()));
   }
 }
 

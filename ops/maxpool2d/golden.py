@@ -6,8 +6,13 @@ from golden_lib import *  # noqa: F401,F403 case helpers, np, torch, F
 def cases():
     r = rng_for("maxpool2d", "k2")
     def maxp(kernel, stride=None, padding=(0, 0), ceil_mode=False, dilation=1):
-        return lambda t: [F.max_pool2d(t[0], kernel, stride=stride, padding=padding,
-                                       dilation=dilation, ceil_mode=ceil_mode)]
+        # Output 1: PyTorch's return_indices (h * W + w within each plane),
+        # Tessera's default indices layout, as float64 (no gradient).
+        def fn(t):
+            y, idx = F.max_pool2d(t[0], kernel, stride=stride, padding=padding,
+                                  dilation=dilation, ceil_mode=ceil_mode, return_indices=True)
+            return [y, idx.double()]
+        return fn
 
     case("maxpool2d", "k2", [spaced(r, (2, 3, 6, 6))], [0], maxp((2, 2)),
          attrs=[ints("kernel", 2, 2)], note="stride defaults to the kernel")

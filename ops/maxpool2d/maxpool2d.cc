@@ -12,6 +12,17 @@
 // The forward saves, for every output, the index h * W + w of its maximum
 // within its channel plane (PyTorch's return_indices layout) as a float; the
 // gradient adds dy there, so overlapping windows accumulate.
+//
+// Output 1, `indices`, gives that position as attr `indices` says:
+//   "plane" (default): h * W + w within the (n, c) plane, as PyTorch's
+//       MaxPool2d(return_indices=True);
+//   "flat": (n * C + c) * H * W + h * W + w, a flat index into x, as ONNX's
+//       MaxPool Indices with storage_order 0;
+//   "flat_column_major": (n * C + c) * H * W + w * H + h, ONNX's
+//       storage_order 1.
+// Tessera tensors are float32: the indices are exact integers there, and
+// the shape function rejects inputs whose indices could exceed 2^24. They
+// have no gradient (a piecewise constant of x).
 
 #include <algorithm>
 #include <cmath>
@@ -38,6 +49,17 @@ struct Dilation {
   int64_t SpanW(const pool::Window& p) const { return (p.kw - 1) * dw + 1; }
   bool none() const { return dh == 1 && dw == 1; }
 };
+
+enum class IndexLayout { kPlane, kFlat, kFlatColumnMajor };
+
+absl::StatusOr<IndexLayout> ReadIndexLayout(const Attrs& attrs) {
+  const std::string layout = attrs.GetString("indices");
+  if (layout == "plane") return IndexLayout::kPlane;
+  if (layout == "flat") return IndexLayout::kFlat;
+  if (layout == "flat_column_major") return IndexLayout::kFlatColumnMajor;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "indices must be \"plane\", \"flat\" or \"flat_column_major\", got \"", layout, "\""));
+}
 
 absl::StatusOr<Dilation> ReadDilation(const Attrs& attrs) {
   Dilation d;
@@ -82,23 +104,31 @@ absl::StatusOr<std::vector<Shape>> MaxPoolShape(const std::vector<Shape>& in, co
                      " has more than 2^24 values per image, too many to index "
                      "exactly in the float argmax"));
   }
+  TS_ASSIGN_OR_RETURN(IndexLayout layout, ReadIndexLayout(attrs));
+  if (layout != IndexLayout::kPlane && NumElements(in[0]) > (int64_t{1} << 24)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input ", ShapeToString(in[0]),
+                     " has more than 2^24 values, too many for exact flat indices in float32"));
+  }
   if (!EveryWindowTouchesInput(in[0][2], oh, p.kh, p.sh, p.ph, d.dh) ||
       !EveryWindowTouchesInput(in[0][3], ow, p.kw, p.sw, p.pw, d.dw)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "kernel [", p.kh, ",", p.kw, "] with dilation [", d.dh, ",", d.dw, "] and padding [", p.ph,
         ",", p.pw, "] has a window with no cell inside input ", ShapeToString(in[0])));
   }
-  return std::vector<Shape>{{in[0][0], in[0][1], oh, ow}};
+  return std::vector<Shape>{{in[0][0], in[0][1], oh, ow}, {in[0][0], in[0][1], oh, ow}};
 }
 
 TESSERA_REGISTER_OP("maxpool2d")
     .Input("x")
     .Output("y")
+    .Output("indices")
     .RequiredAttr("kernel", AttrType::kInts)
     .Attr("stride", AttrType::kInts, IntsAttr({}))
     .Attr("padding", AttrType::kInts, IntsAttr({0, 0}))
     .Attr("dilation", AttrType::kInts, IntsAttr({1, 1}))
     .Attr("ceil_mode", AttrType::kBool, BoolAttr(false))
+    .Attr("indices", AttrType::kString, StringAttr("plane"))
     .Doc("2-D max pooling over NCHW (PyTorch MaxPool2d).")
     .ShapeFn(MaxPoolShape)
     // The gradient reads only the saved argmax and shapes.
@@ -146,7 +176,23 @@ void DilatedForward(const float* x, float* y, float* idx, int64_t planes, int64_
   });
 }
 
-absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+// The indices output from the saved plane argmax (see the top of the file).
+void WriteIndices(const float* argmax, float* indices, int64_t planes, int64_t h, int64_t w,
+                  int64_t ohw, IndexLayout layout) {
+  ParallelFor(planes, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      const int64_t base = layout == IndexLayout::kPlane ? 0 : c * h * w;
+      for (int64_t o = c * ohw; o < (c + 1) * ohw; ++o) {
+        const int64_t at = static_cast<int64_t>(argmax[o]);
+        const int64_t in_plane = layout == IndexLayout::kFlatColumnMajor ? at % w * h + at / w : at;
+        indices[o] = static_cast<float>(base + in_plane);
+      }
+    }
+  });
+}
+
+absl::Status ForwardMax(KernelContext& ctx, const std::vector<Tensor>& in,
+                        std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
   TS_ASSIGN_OR_RETURN(Dilation d, ReadDilation(ctx.attrs));
   const int64_t planes = in[0].dim(0) * in[0].dim(1), h = in[0].dim(2), w = in[0].dim(3);
@@ -203,6 +249,14 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   return absl::OkStatus();
 }
 
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(IndexLayout layout, ReadIndexLayout(ctx.attrs));
+  TS_RETURN_IF_ERROR(ForwardMax(ctx, in, out));
+  WriteIndices(ctx.saved.at(0).data(), out[1].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
+               in[0].dim(3), out[0].dim(2) * out[0].dim(3), layout);
+  return absl::OkStatus();
+}
+
 absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   if (!args.input_grads[0].defined()) return absl::OkStatus();
   const Tensor& dy = args.output_grads[0];
@@ -238,6 +292,9 @@ void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int
 void MaxPoolGradient(const float* dy, const float* argmax, float* dx, int64_t planes, int64_t h,
                      int64_t w, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh,
                      int64_t sw, int64_t ph, int64_t pw, cudaStream_t stream);
+// WriteIndices above; layout 0 plane, 1 flat, 2 flat column-major.
+void MaxPoolIndices(const float* argmax, float* indices, int64_t planes, int64_t h, int64_t w,
+                    int64_t ohw, int layout, cudaStream_t stream);
 }  // namespace cuda
 
 namespace {
@@ -246,12 +303,17 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
                         std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(pool::Window p, pool::ReadWindow(ctx.attrs));
   TS_ASSIGN_OR_RETURN(Dilation d, ReadDilation(ctx.attrs));
+  TS_ASSIGN_OR_RETURN(IndexLayout layout, ReadIndexLayout(ctx.attrs));
   // Saved like the CPU's: per output, the plane index of its maximum.
   Tensor argmax = Tensor::Empty(out[0].shape(), Device::kCuda);
   cuda::MaxPoolForward(in[0].data(), out[0].data(), argmax.data(), in[0].dim(0) * in[0].dim(1),
                        in[0].dim(2), in[0].dim(3), out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh,
                        p.sw, p.ph, p.pw, d.dh, d.dw, CudaContextOf(ctx.backend).stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("maxpool2d forward"));
+  cuda::MaxPoolIndices(argmax.data(), out[1].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
+                       in[0].dim(3), out[0].dim(2) * out[0].dim(3), static_cast<int>(layout),
+                       CudaContextOf(ctx.backend).stream);
+  TS_RETURN_IF_ERROR(CudaLaunchStatus("maxpool2d indices"));
   ctx.saved = {argmax};
   return absl::OkStatus();
 }

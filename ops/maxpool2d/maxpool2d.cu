@@ -82,7 +82,27 @@ __global__ void MaxPoolGradientKernel(const float* dy, const float* argmax, floa
   }
 }
 
+// The indices output from the argmax: layout 0 plane (as is), 1 flat
+// (plane offset + h * W + w), 2 flat column-major (offset + w * H + h).
+__global__ void MaxPoolIndicesKernel(const float* argmax, float* indices, int64_t n, int64_t h,
+                                     int64_t w, int64_t ohw, int layout) {
+  for (int64_t o : GridStride{n}) {
+    const int64_t at = static_cast<int64_t>(argmax[o]);
+    const int64_t base = layout == 0 ? 0 : o / ohw * h * w;
+    const int64_t in_plane = layout == 2 ? at % w * h + at / w : at;
+    indices[o] = static_cast<float>(base + in_plane);
+  }
+}
+
 }  // namespace
+
+void MaxPoolIndices(const float* argmax, float* indices, int64_t planes, int64_t h, int64_t w,
+                    int64_t ohw, int layout, cudaStream_t stream) {
+  const int64_t n = planes * ohw;
+  if (n == 0) return;
+  MaxPoolIndicesKernel<<<BlocksFor(n), kThreadsPerBlock, 0, stream>>>(argmax, indices, n, h, w, ohw,
+                                                                      layout);
+}
 
 void MaxPoolForward(const float* x, float* y, float* argmax, int64_t planes, int64_t h, int64_t w,
                     int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw,

@@ -28,7 +28,8 @@ int64_t CountWindows(int64_t in, int64_t k, int64_t s, int64_t p, bool ceil_mode
 }
 
 // Plain loops over the padded window, its cells `dilation` apart;
-// out-of-range cells are -inf.
+// out-of-range cells are -inf. The indices output: the first maximum's
+// (r, q) in the layout attr `indices` names.
 std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const Attrs& attrs) {
   const std::vector<int64_t> k = attrs.GetInts("kernel"), pad = attrs.GetInts("padding");
   const std::vector<int64_t> d = attrs.GetInts("dilation");
@@ -39,25 +40,34 @@ std::vector<std::vector<float>> Reference(const std::vector<Tensor>& in, const A
   const int64_t oh = CountWindows(h, (k[0] - 1) * d[0] + 1, s[0], pad[0], ceil_mode);
   const int64_t ow = CountWindows(w, (k[1] - 1) * d[1] + 1, s[1], pad[1], ceil_mode);
   const std::vector<float> x = in[0].ToVector();
-  std::vector<float> y;
+  const std::string layout = attrs.GetString("indices");
+  std::vector<float> y, indices;
   for (int64_t b = 0; b < n * c; ++b) {
     for (int64_t i = 0; i < oh; ++i) {
       for (int64_t j = 0; j < ow; ++j) {
         double best = -std::numeric_limits<double>::infinity();
+        int64_t best_r = -1, best_q = -1;
         for (int64_t di = 0; di < k[0]; ++di) {
           for (int64_t dj = 0; dj < k[1]; ++dj) {
             const int64_t r = i * s[0] - pad[0] + di * d[0];
             const int64_t q = j * s[1] - pad[1] + dj * d[1];
             const bool inside = r >= 0 && r < h && q >= 0 && q < w;
-            best = std::max(best, inside ? double(x[(b * h + r) * w + q])
-                                         : -std::numeric_limits<double>::infinity());
+            if (inside && (best_r < 0 || x[(b * h + r) * w + q] > best)) {
+              best = x[(b * h + r) * w + q];
+              best_r = r;
+              best_q = q;
+            }
           }
         }
         y.push_back(static_cast<float>(best));
+        int64_t index = best_r * w + best_q;
+        if (layout == "flat") index = b * h * w + best_r * w + best_q;
+        if (layout == "flat_column_major") index = b * h * w + best_q * h + best_r;
+        indices.push_back(static_cast<float>(index));
       }
     }
   }
-  return {y};
+  return {y, indices};
 }
 
 const std::vector<float> k4x4 = {1, 5,  2,  0,   //
@@ -72,7 +82,7 @@ std::vector<OpTestCase> Cases() {
     c.name = "hand_computed_k2";
     c.attrs = {{"kernel", IntsAttr({2, 2})}};
     c.inputs = {Tensor::FromVector({1, 1, 4, 4}, k4x4)};
-    c.expected = {{5, 7, 9, 2}};
+    c.expected = {{5, 7, 9, 2}, {1, 7, 13, 15}};
     c.reference = Reference;
     cases.push_back(c);
   }
@@ -87,7 +97,7 @@ std::vector<OpTestCase> Cases() {
                {"padding", IntsAttr({1, 1})},
                {"ceil_mode", BoolAttr(true)}};
     c.inputs = {Tensor::FromVector({1, 1, 4, 4}, k4x4)};
-    c.expected = {{5, 7, 7, 9, 9, 7, 9, 9, 2}};
+    c.expected = {{5, 7, 7, 9, 9, 7, 9, 9, 2}, {1, 7, 7, 13, 13, 7, 13, 13, 15}};
     c.reference = Reference;
     cases.push_back(c);
   }
@@ -139,7 +149,7 @@ std::vector<OpTestCase> Cases() {
     c.attrs = {
         {"kernel", IntsAttr({2, 2})}, {"stride", IntsAttr({1, 1})}, {"dilation", IntsAttr({2, 2})}};
     c.inputs = {Tensor::FromVector({1, 1, 4, 4}, k4x4)};
-    c.expected = {{6, 8, 4, 9}};
+    c.expected = {{6, 8, 4, 9}, {8, 9, 6, 13}};
     c.reference = Reference;
     cases.push_back(c);
   }
@@ -165,6 +175,43 @@ std::vector<OpTestCase> Cases() {
                {"ceil_mode", BoolAttr(s.ceil_mode)}};
     c.inputs = {Tensor::FromVector(s.shape, SpacedValues(NumElements(s.shape), ++seed))};
     c.reference = Reference;
+    cases.push_back(c);
+  }
+  // ONNX's Indices: flat into x, row-major (storage_order 0) and
+  // column-major (storage_order 1), over several images and channels.
+  {
+    OpTestCase c;
+    c.name = "hand_computed_k2_flat_column_major_batch2";
+    c.attrs = {{"kernel", IntsAttr({2, 2})}, {"indices", StringAttr("flat_column_major")}};
+    std::vector<float> two = k4x4;
+    for (float v : k4x4) two.push_back(-v);
+    c.inputs = {Tensor::FromVector({2, 1, 4, 4}, two)};
+    // Image 1 is -image 0: maxima 1 at (1, 1), -0 at (0, 3), -0 at (3, 0)
+    // and 3 at (2, 3); column-major w * H + h, after image 0's 16 cells.
+    c.expected = {{5, 7, 9, 2, 1, 0, 0, 3}, {4, 13, 7, 15, 16 + 5, 16 + 12, 16 + 3, 16 + 14}};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  for (const char* layout : {"flat", "flat_column_major"}) {
+    OpTestCase c;
+    c.name = std::string("indices_") + layout + "_k3_s2_p1_ceil_batch2_c3_7x6";
+    c.attrs = {{"kernel", IntsAttr({3, 3})},
+               {"stride", IntsAttr({2, 2})},
+               {"padding", IntsAttr({1, 1})},
+               {"ceil_mode", BoolAttr(true)},
+               {"indices", StringAttr(layout)}};
+    c.inputs = {Tensor::FromVector({2, 3, 7, 6}, SpacedValues(2 * 3 * 7 * 6, ++seed))};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
+  {
+    OpTestCase c = cases.back();
+    c.name = "indices_flat_dilated_k2_d2_c2_6x7";
+    c.attrs = {{"kernel", IntsAttr({2, 2})},
+               {"dilation", IntsAttr({2, 2})},
+               {"stride", IntsAttr({1, 2})},
+               {"indices", StringAttr("flat")}};
+    c.inputs = {Tensor::FromVector({1, 2, 6, 7}, SpacedValues(2 * 6 * 7, ++seed))};
     cases.push_back(c);
   }
   return cases;
@@ -200,7 +247,9 @@ TEST(MaxPool2d, TiesAndNanPickTheCpuCellOnEveryDevice) {
       {{"kernel", IntsAttr({3, 3})}, {"padding", IntsAttr({1, 1})}, {"stride", IntsAttr({1, 1})}});
   absl::StatusOr<OpRun> cpu = RunOpForward("maxpool2d", attrs, in, Device::kCpu, true, 0);
   ASSERT_TRUE(cpu.ok()) << cpu.status();
-  const std::vector<Tensor> dy = {RandomTensor(cpu->outputs[0].shape(), 5)};
+  // (The indices output has no gradient: zeros.)
+  const std::vector<Tensor> dy = {RandomTensor(cpu->outputs[0].shape(), 5),
+                                  Tensor::Zeros(cpu->outputs[1].shape())};
   absl::StatusOr<std::vector<Tensor>> cpu_grad =
       RunOpGradient("maxpool2d", attrs, in, Device::kCpu, true, 0, dy);
   ASSERT_TRUE(cpu_grad.ok()) << cpu_grad.status();
@@ -210,6 +259,7 @@ TEST(MaxPool2d, TiesAndNanPickTheCpuCellOnEveryDevice) {
     ASSERT_TRUE(run.ok()) << run.status();
     ExpectSameValues(run->outputs[0].ToVector(), cpu->outputs[0].ToVector(), "y");
     ExpectSameValues(run->saved.at(0).ToVector(), cpu->saved.at(0).ToVector(), "argmax");
+    ExpectSameValues(run->outputs[1].ToVector(), cpu->outputs[1].ToVector(), "indices");
     absl::StatusOr<std::vector<Tensor>> grad =
         RunOpGradient("maxpool2d", attrs, in, device, true, 0, dy);
     ASSERT_TRUE(grad.ok()) << grad.status();
@@ -246,9 +296,9 @@ TEST(MaxPool2d, FirstMaximumWinsTiesOnTheCpu) {
     ASSERT_TRUE(run.ok()) << run.status();
     const Shape y_shape = run->outputs[0].shape();
     const int64_t oh = y_shape[2], ow = y_shape[3];
-    const std::vector<Tensor> dy = {RandomTensor(y_shape, 23)};
+    const std::vector<Tensor> dy = {RandomTensor(y_shape, 23), Tensor::Zeros(y_shape)};
     const std::vector<float> g = dy[0].ToVector();
-    std::vector<float> y(c * oh * ow);
+    std::vector<float> y(c * oh * ow), first_at(c * oh * ow);
     std::vector<double> dx(x.size(), 0.0);
     for (int64_t ch = 0; ch < c; ++ch) {
       for (int64_t i = 0; i < oh; ++i) {
@@ -264,11 +314,13 @@ TEST(MaxPool2d, FirstMaximumWinsTiesOnTheCpu) {
           }
           const int64_t out = (ch * oh + i) * ow + j;
           y[out] = x[first];
+          first_at[out] = static_cast<float>(first - ch * h * w);
           dx[first] += g[out];
         }
       }
     }
     EXPECT_EQ(run->outputs[0].ToVector(), y);
+    EXPECT_EQ(run->outputs[1].ToVector(), first_at);
     absl::StatusOr<std::vector<Tensor>> grad =
         RunOpGradient("maxpool2d", attrs, {input}, Device::kCpu, true, 0, dy);
     ASSERT_TRUE(grad.ok()) << grad.status();
