@@ -95,6 +95,9 @@ std::vector<OpTestCase> Cases() {
   // More values per channel than threads in a GPU reduction block.
   cases.push_back(RandomCase({3, 2, 16, 12}, true, 850));
   cases.push_back(RandomCase({3, 2, 16, 12}, false, 860));
+  // Planes of 35: whole Highway vectors (float and double) and odd tails.
+  cases.push_back(RandomCase({2, 2, 5, 7}, true, 870));
+  cases.push_back(RandomCase({2, 2, 5, 7}, false, 880));
   return cases;
 }
 
