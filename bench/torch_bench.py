@@ -194,6 +194,30 @@ def bench_memory_bound(results, min_time):
                 lambda: ((leaf(uniform(*act)), leaf(uniform(64))),
                          lambda x, b: x + b.view(1, -1, 1, 1)),
                 min_time, grad_of=(0, 1), grad_reads=0)
+    bn = nn.BatchNorm2d(64).train()
+    bench_bytes(results, "batch_norm2d/16x64x56x56",
+                lambda: ((leaf(uniform(*act)), bn.weight, bn.bias),
+                         lambda x, g, b: F.batch_norm(x, bn.running_mean, bn.running_var, g, b,
+                                                      training=True)),
+                min_time, grad_of=(0, 1, 2))
+    bench_bytes(results, "l2_loss/16x64x56x56",
+                lambda: ((leaf(uniform(*act)), leaf(uniform(*act))),
+                         lambda y, t: (0.5 * ((y - t) ** 2).sum() / act[0]).reshape(1)),
+                min_time, grad_of=(0, 1), grad_reads=2)
+    bench_bytes(results, "softmax_cross_entropy/64x1000",
+                lambda: ((leaf(uniform(64, 1000)), torch.randint(0, 1000, (64,))),
+                         lambda x, t: F.cross_entropy(x, t).reshape(1)), min_time)
+    bench_bytes(results, "concat/2x16x64x56x56_axis1",
+                lambda: ((leaf(uniform(*act)), leaf(uniform(*act))),
+                         lambda a, b: torch.cat([a, b], 1)), min_time, grad_of=(0, 1), grad_reads=0)
+    bench_bytes(results, "pad2d/1_1_2_2_16x64x56x56", one(act, lambda x: F.pad(x, (1, 2, 1, 2))),
+                min_time, grad_reads=0)
+    bench_bytes(results, "transpose/nchw_to_nhwc_16x64x56x56",
+                one(act, lambda x: x.permute(0, 2, 3, 1).contiguous()), min_time, grad_reads=0)
+    bench_bytes(results, "resize2d/linear_16x64x28x28_to_45x45",
+                one((16, 64, 28, 28), lambda x: F.interpolate(x, size=(45, 45), mode="bilinear",
+                                                              align_corners=False)),
+                min_time, grad_reads=0)
     bench_bytes(results, "dropout/16x64x56x56",
                 one(act, lambda x: F.dropout(x, 0.5, training=True)), min_time)
     bench_bytes(results, "softmax/64x1000", one((64, 1000), lambda x: F.softmax(x, 1)), min_time)

@@ -54,7 +54,11 @@ std::vector<OpTestCase> Cases() {
                                {1, 5, 6, 6, 6, 6},
                                {2, 2, 5, 9, 4, 4},
                                // More than one GPU block of threads.
-                               {2, 4, 19, 23, 5, 7}};
+                               {2, 4, 19, 23, 5, 7},
+                               // Rows of 37: whole Highway vectors and a tail;
+                               // global pooling (one sum per plane).
+                               {1, 2, 13, 37, 6, 6},
+                               {2, 3, 7, 7, 1, 1}};
   for (const auto& s : shapes) {
     OpTestCase c;
     c.name = "n" + std::to_string(s[0]) + "c" + std::to_string(s[1]) + "_" + std::to_string(s[2]) +

@@ -41,6 +41,8 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/batch_norm2d/bn_planes.h"
+#include "ops/common/rows.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -150,14 +152,12 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
       if (training) {
         double sum = 0;
         for (int64_t n = 0; n < batch; ++n) {
-          const float* xp = x + (n * channels + c) * plane;
-          for (int64_t i = 0; i < plane; ++i) sum += xp[i];
+          sum += batch_norm::Sum(x + (n * channels + c) * plane, plane);
         }
         mean = sum / count;
         double sq = 0;  // second pass: no cancellation of large means
         for (int64_t n = 0; n < batch; ++n) {
-          const float* xp = x + (n * channels + c) * plane;
-          for (int64_t i = 0; i < plane; ++i) sq += (xp[i] - mean) * (xp[i] - mean);
+          sq += batch_norm::SumSquaredDeviation(x + (n * channels + c) * plane, mean, plane);
         }
         var = sq / count;
         new_mean[c] = static_cast<float>((1.0 - momentum) * running_mean[c] + momentum * mean);
@@ -173,11 +173,12 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
       const float inv_std = static_cast<float>(1.0 / std::sqrt(var + epsilon));
       mean_out[c] = m;
       inv_std_out[c] = inv_std;
+      // (x - m) * scale + beta, folded into one multiply-add.
       const float scale = gamma[c] * inv_std;
+      const float shift = beta[c] - m * scale;
       for (int64_t n = 0; n < batch; ++n) {
-        const float* xp = x + (n * channels + c) * plane;
-        float* yp = y + (n * channels + c) * plane;
-        for (int64_t i = 0; i < plane; ++i) yp[i] = (xp[i] - m) * scale + beta[c];
+        const int64_t at = (n * channels + c) * plane;
+        simd::ScaleShift(x + at, scale, shift, y + at, plane);
       }
     }
   });
@@ -208,10 +209,8 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
       double sum_dy = 0, sum_dy_xhat = 0;
       for (int64_t n = 0; n < batch; ++n) {
         const int64_t at = (n * channels + c) * plane;
-        for (int64_t i = 0; i < plane; ++i) {
-          sum_dy += dy[at + i];
-          sum_dy_xhat += double(dy[at + i]) * (x[at + i] - mean[c]) * inv_std[c];
-        }
+        batch_norm::AddGradientSums(dy + at, x + at, mean[c], inv_std[c], plane, &sum_dy,
+                                    &sum_dy_xhat);
       }
       if (dgamma) dgamma[c] = static_cast<float>(sum_dy_xhat);
       if (dbeta) dbeta[c] = static_cast<float>(sum_dy);
@@ -221,7 +220,7 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
         // Running stats are constants: y is affine in x.
         for (int64_t n = 0; n < batch; ++n) {
           const int64_t at = (n * channels + c) * plane;
-          for (int64_t i = 0; i < plane; ++i) dx[at + i] = scale * dy[at + i];
+          simd::ScaleShift(dy + at, scale, 0.0f, dx + at, plane);
         }
         continue;
       }
@@ -232,14 +231,11 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
       // (/ M when biased).
       const float via_mean = momentum * d_new_mean[c] / static_cast<float>(count);
       const float via_var = 2.0f * momentum * d_new_var[c] / static_cast<float>(var_divisor);
+      const batch_norm::DxTerms terms{mean[c],      inv_std[c], scale,  mean_dy,
+                                      mean_dy_xhat, via_mean,   via_var};
       for (int64_t n = 0; n < batch; ++n) {
         const int64_t at = (n * channels + c) * plane;
-        for (int64_t i = 0; i < plane; ++i) {
-          const float centered = x[at + i] - mean[c];
-          const float xhat = centered * inv_std[c];
-          dx[at + i] =
-              scale * (dy[at + i] - mean_dy - xhat * mean_dy_xhat) + via_mean + via_var * centered;
-        }
+        batch_norm::TrainingDx(dy + at, x + at, terms, dx + at, plane);
       }
     }
   });

@@ -122,6 +122,9 @@ std::vector<OpTestCase> Cases() {
     c.attrs = {{"force_training", BoolAttr(true)}};
     cases.push_back(c);  // the training values, in an evaluation forward
   }
+  // Planes of 35: whole Highway vectors (float and double) and odd tails.
+  cases.push_back(RandomCase({2, 2, 5, 7}, true, 890));
+  cases.push_back(RandomCase({2, 2, 5, 7}, false, 900));
   return cases;
 }
 

@@ -7,6 +7,7 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/common/rows.h"
 #include "ops/common/sum.h"
 
 #if TESSERA_CUDA
@@ -50,6 +51,10 @@ Layout LayoutOf(const Tensor& x) {
   return {x.dim(0), x.dim(1), inner};
 }
 
+// Below this many elements per plane (a matmul's [N, C] has 1) a call per
+// plane costs more than it saves.
+constexpr int64_t kMinSimdInner = 64;
+
 absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   const Layout l = LayoutOf(in[0]);
   const float* x = in[0].data();
@@ -62,15 +67,15 @@ absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<
                   const float v = bias[plane % l.channels];
                   const float* xp = x + plane * l.inner;
                   float* yp = y + plane * l.inner;
+                  if (l.inner >= kMinSimdInner) {
+                    simd::ScaleShift(xp, 1.0f, v, yp, l.inner);  // x * 1 + v: exact
+                    continue;
+                  }
                   for (int64_t i = 0; i < l.inner; ++i) yp[i] = xp[i] + v;
                 }
               });
   return absl::OkStatus();
 }
-
-// Below this many elements per plane (a matmul's [N, C] has 1) a call per
-// plane costs more than it saves.
-constexpr int64_t kMinSimdInner = 64;
 
 absl::Status Gradient(KernelContext&, GradientArgs& args) {
   const Layout l = LayoutOf(args.inputs[0]);

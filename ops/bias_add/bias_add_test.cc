@@ -32,7 +32,8 @@ std::vector<OpTestCase> Cases() {
     c.expected = {{11, 12, 13, 3, 4, 5}};
     cases.push_back(c);
   }
-  const Shape shapes[] = {{1, 3, 4, 5}, {2, 5, 3, 2}, {3, 5}, {2, 3, 7}};
+  // {2, 3, 9, 11}: planes of 99 floats take the Highway rows (>= 64), with a tail.
+  const Shape shapes[] = {{1, 3, 4, 5}, {2, 5, 3, 2}, {3, 5}, {2, 3, 7}, {2, 3, 9, 11}};
   uint64_t seed = 100;
   for (const Shape& s : shapes) {
     OpTestCase c;

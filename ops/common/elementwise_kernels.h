@@ -52,12 +52,158 @@ void BinaryGradient(const F& f, const float* a, const float* b, const float* dy,
 
 namespace elementwise_internal {
 
+// The arrays of one kernel call; null where not read or not wanted. A
+// unary op uses x[0] and dx[0], a binary op x[0..1] and dx[0..1].
+struct Arrays {
+  const float* x[2] = {nullptr, nullptr};
+  const float* y = nullptr;  // the forward's output, as the gradient reads it
+  const float* dy = nullptr;
+  float* out = nullptr;  // the forward's output
+  float* dx[2] = {nullptr, nullptr};
+  int64_t n = 0;
+
+  // The same arrays from element `i` on (a thread's chunk).
+  Arrays From(int64_t i) const {
+    Arrays a = *this;
+    for (int k = 0; k < 2; ++k) {
+      if (a.x[k] != nullptr) a.x[k] += i;
+      if (a.dx[k] != nullptr) a.dx[k] += i;
+    }
+    if (a.y != nullptr) a.y += i;
+    if (a.dy != nullptr) a.dy += i;
+    if (a.out != nullptr) a.out += i;
+    a.n -= i;
+    return a;
+  }
+};
+
 inline const float* DataOrNull(const Tensor& t, bool wanted) {
   return wanted && t.defined() ? t.data() : nullptr;
 }
 inline float* DataOrNull(Tensor& t) { return t.defined() ? t.data() : nullptr; }
-inline const float* Offset(const float* p, int64_t i) { return p == nullptr ? nullptr : p + i; }
-inline float* Offset(float* p, int64_t i) { return p == nullptr ? nullptr : p + i; }
+
+// How a unary and a binary op call their entry points: the only difference
+// between the two.
+struct Unary {
+  static constexpr int kInputs = 1;
+  using ForwardFn = UnaryForwardFn;
+  using GradientFn = UnaryGradientFn;
+  static void Forward(ForwardFn f, const Attrs& attrs, const Arrays& a) {
+    f(attrs, a.x[0], a.out, a.n);
+  }
+  static void Gradient(GradientFn f, const Attrs& attrs, const Arrays& a) {
+    f(attrs, a.x[0], a.y, a.dy, a.dx[0], a.n);
+  }
+#if TESSERA_CUDA
+  template <class G>
+  static void GpuForward(const G& g, const Arrays& a, void* stream) {
+    cuda::UnaryForward(g, a.x[0], a.out, a.n, stream);
+  }
+  template <class G>
+  static void GpuGradient(const G& g, const Arrays& a, void* stream) {
+    cuda::UnaryGradient(g, a.x[0], a.y, a.dy, a.dx[0], a.n, stream);
+  }
+#endif
+};
+
+struct Binary {
+  static constexpr int kInputs = 2;
+  using ForwardFn = BinaryForwardFn;
+  using GradientFn = BinaryGradientFn;
+  static void Forward(ForwardFn f, const Attrs& attrs, const Arrays& a) {
+    f(attrs, a.x[0], a.x[1], a.out, a.n);
+  }
+  static void Gradient(GradientFn f, const Attrs& attrs, const Arrays& a) {
+    f(attrs, a.x[0], a.x[1], a.dy, a.dx[0], a.dx[1], a.n);
+  }
+#if TESSERA_CUDA
+  template <class G>
+  static void GpuForward(const G& g, const Arrays& a, void* stream) {
+    cuda::BinaryForward(g, a.x[0], a.x[1], a.out, a.n, stream);
+  }
+  template <class G>
+  static void GpuGradient(const G& g, const Arrays& a, void* stream) {
+    cuda::BinaryGradient(g, a.x[0], a.x[1], a.dy, a.dx[0], a.dx[1], a.n, stream);
+  }
+#endif
+};
+
+template <class Arity>
+Arrays ForwardArrays(const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  Arrays a;
+  for (int k = 0; k < Arity::kInputs; ++k) a.x[k] = in[k].data();
+  a.out = out[0].data();
+  a.n = out[0].num_elements();
+  return a;
+}
+
+// What the gradient reads (F::kGradientUses) and writes; false when no
+// input gradient is wanted.
+template <class Arity, class F>
+bool GradientArrays(GradientArgs& args, Arrays* a) {
+  constexpr bool kReadsX = (F::kGradientUses & kUsesInput) != 0;
+  constexpr bool kReadsY = (F::kGradientUses & kUsesOutput) != 0;
+  bool any = false;
+  for (int k = 0; k < Arity::kInputs; ++k) {
+    a->x[k] = DataOrNull(args.inputs[k], kReadsX);
+    a->dx[k] = DataOrNull(args.input_grads[k]);
+    any = any || a->dx[k] != nullptr;
+  }
+  a->y = DataOrNull(args.outputs[0], kReadsY);
+  a->dy = args.output_grads[0].data();
+  a->n = args.output_grads[0].num_elements();
+  return any;
+}
+
+// Registers an elementwise op's kernels: the CPU entry points (per SIMD
+// target, chosen at run time) run on the thread pool, and with CUDA the
+// GPU launchers of GpuF. F is the functor (any instance of it:
+// kGradientUses is all this reads).
+template <class Arity, class F, class GpuF>
+bool RegisterElementwise(const char* op, typename Arity::ForwardFn forward,
+                         typename Arity::GradientFn gradient) {
+  KernelDef cpu;
+  cpu.forward = [forward](KernelContext& ctx, const std::vector<Tensor>& in,
+                          std::vector<Tensor>& out) {
+    const Arrays a = ForwardArrays<Arity>(in, out);
+    ParallelFor(a.n, kElementwiseMinChunk, [&](int64_t b, int64_t e) {
+      Arrays chunk = a.From(b);
+      chunk.n = e - b;
+      Arity::Forward(forward, ctx.attrs, chunk);
+    });
+    return absl::OkStatus();
+  };
+  cpu.gradient = [gradient](KernelContext& ctx, GradientArgs& args) {
+    Arrays a;
+    if (!GradientArrays<Arity, F>(args, &a)) return absl::OkStatus();
+    ParallelFor(a.n, kElementwiseMinChunk, [&](int64_t b, int64_t e) {
+      Arrays chunk = a.From(b);
+      chunk.n = e - b;
+      Arity::Gradient(gradient, ctx.attrs, chunk);
+    });
+    return absl::OkStatus();
+  };
+  KernelRegistry::Global().Register(op, Device::kCpu, cpu);
+#if TESSERA_CUDA
+  KernelDef gpu;
+  const std::string name = op;
+  gpu.forward = [name](KernelContext& ctx, const std::vector<Tensor>& in,
+                       std::vector<Tensor>& out) {
+    Arity::GpuForward(MakeElementwiseFunctor<GpuF>(ctx.attrs), ForwardArrays<Arity>(in, out),
+                      CudaContextOf(ctx.backend).stream);
+    return CudaLaunchStatus(absl::StrCat(name, " forward").c_str());
+  };
+  gpu.gradient = [name](KernelContext& ctx, GradientArgs& args) {
+    Arrays a;
+    if (!GradientArrays<Arity, F>(args, &a)) return absl::OkStatus();
+    Arity::GpuGradient(MakeElementwiseFunctor<GpuF>(ctx.attrs), a,
+                       CudaContextOf(ctx.backend).stream);
+    return CudaLaunchStatus(absl::StrCat(name, " gradient").c_str());
+  };
+  KernelRegistry::Global().Register(op, Device::kCuda, gpu);
+#endif
+  return true;
+}
 
 }  // namespace elementwise_internal
 
@@ -65,105 +211,14 @@ inline float* Offset(float* p, int64_t i) { return p == nullptr ? nullptr : p + 
 // reads); GpuF its tessera::cuda instance, which the GPU launchers take.
 template <class F, class GpuF>
 bool RegisterUnaryElementwise(const char* op, UnaryForwardFn forward, UnaryGradientFn gradient) {
-  using namespace elementwise_internal;  // NOLINT: local helpers
-  constexpr bool kReadsX = (F::kGradientUses & kUsesInput) != 0;
-  constexpr bool kReadsY = (F::kGradientUses & kUsesOutput) != 0;
-  KernelDef cpu;
-  cpu.forward = [forward](KernelContext& ctx, const std::vector<Tensor>& in,
-                          std::vector<Tensor>& out) {
-    const float* x = in[0].data();
-    float* y = out[0].data();
-    ParallelFor(out[0].num_elements(), kElementwiseMinChunk,
-                [&](int64_t b, int64_t e) { forward(ctx.attrs, x + b, y + b, e - b); });
-    return absl::OkStatus();
-  };
-  cpu.gradient = [gradient](KernelContext& ctx, GradientArgs& args) {
-    float* dx = DataOrNull(args.input_grads[0]);
-    if (dx == nullptr) return absl::OkStatus();
-    const float* x = DataOrNull(args.inputs[0], kReadsX);
-    const float* y = DataOrNull(args.outputs[0], kReadsY);
-    const float* dy = args.output_grads[0].data();
-    ParallelFor(args.output_grads[0].num_elements(), kElementwiseMinChunk,
-                [&](int64_t b, int64_t e) {
-                  gradient(ctx.attrs, Offset(x, b), Offset(y, b), dy + b, dx + b, e - b);
-                });
-    return absl::OkStatus();
-  };
-  KernelRegistry::Global().Register(op, Device::kCpu, cpu);
-#if TESSERA_CUDA
-  KernelDef gpu;
-  const std::string name = op;
-  gpu.forward = [name](KernelContext& ctx, const std::vector<Tensor>& in,
-                       std::vector<Tensor>& out) {
-    cuda::UnaryForward(MakeElementwiseFunctor<GpuF>(ctx.attrs), in[0].data(), out[0].data(),
-                       out[0].num_elements(), CudaContextOf(ctx.backend).stream);
-    return CudaLaunchStatus(absl::StrCat(name, " forward").c_str());
-  };
-  gpu.gradient = [name](KernelContext& ctx, GradientArgs& args) {
-    float* dx = DataOrNull(args.input_grads[0]);
-    if (dx == nullptr) return absl::OkStatus();
-    cuda::UnaryGradient(MakeElementwiseFunctor<GpuF>(ctx.attrs),
-                        DataOrNull(args.inputs[0], kReadsX), DataOrNull(args.outputs[0], kReadsY),
-                        args.output_grads[0].data(), dx, args.output_grads[0].num_elements(),
-                        CudaContextOf(ctx.backend).stream);
-    return CudaLaunchStatus(absl::StrCat(name, " gradient").c_str());
-  };
-  KernelRegistry::Global().Register(op, Device::kCuda, gpu);
-#endif
-  return true;
+  return elementwise_internal::RegisterElementwise<elementwise_internal::Unary, F, GpuF>(
+      op, forward, gradient);
 }
 
 template <class F, class GpuF>
 bool RegisterBinaryElementwise(const char* op, BinaryForwardFn forward, BinaryGradientFn gradient) {
-  using namespace elementwise_internal;  // NOLINT: local helpers
-  constexpr bool kReadsInputs = (F::kGradientUses & kUsesInput) != 0;
-  KernelDef cpu;
-  cpu.forward = [forward](KernelContext& ctx, const std::vector<Tensor>& in,
-                          std::vector<Tensor>& out) {
-    const float* a = in[0].data();
-    const float* b = in[1].data();
-    float* y = out[0].data();
-    ParallelFor(out[0].num_elements(), kElementwiseMinChunk,
-                [&](int64_t i, int64_t e) { forward(ctx.attrs, a + i, b + i, y + i, e - i); });
-    return absl::OkStatus();
-  };
-  cpu.gradient = [gradient](KernelContext& ctx, GradientArgs& args) {
-    float* da = DataOrNull(args.input_grads[0]);
-    float* db = DataOrNull(args.input_grads[1]);
-    if (da == nullptr && db == nullptr) return absl::OkStatus();
-    const float* a = DataOrNull(args.inputs[0], kReadsInputs);
-    const float* b = DataOrNull(args.inputs[1], kReadsInputs);
-    const float* dy = args.output_grads[0].data();
-    ParallelFor(args.output_grads[0].num_elements(), kElementwiseMinChunk,
-                [&](int64_t i, int64_t e) {
-                  gradient(ctx.attrs, Offset(a, i), Offset(b, i), dy + i, Offset(da, i),
-                           Offset(db, i), e - i);
-                });
-    return absl::OkStatus();
-  };
-  KernelRegistry::Global().Register(op, Device::kCpu, cpu);
-#if TESSERA_CUDA
-  KernelDef gpu;
-  const std::string name = op;
-  gpu.forward = [name](KernelContext& ctx, const std::vector<Tensor>& in,
-                       std::vector<Tensor>& out) {
-    cuda::BinaryForward(MakeElementwiseFunctor<GpuF>(ctx.attrs), in[0].data(), in[1].data(),
-                        out[0].data(), out[0].num_elements(), CudaContextOf(ctx.backend).stream);
-    return CudaLaunchStatus(absl::StrCat(name, " forward").c_str());
-  };
-  gpu.gradient = [name](KernelContext& ctx, GradientArgs& args) {
-    float* da = DataOrNull(args.input_grads[0]);
-    float* db = DataOrNull(args.input_grads[1]);
-    if (da == nullptr && db == nullptr) return absl::OkStatus();
-    cuda::BinaryGradient(
-        MakeElementwiseFunctor<GpuF>(ctx.attrs), DataOrNull(args.inputs[0], kReadsInputs),
-        DataOrNull(args.inputs[1], kReadsInputs), args.output_grads[0].data(), da, db,
-        args.output_grads[0].num_elements(), CudaContextOf(ctx.backend).stream);
-    return CudaLaunchStatus(absl::StrCat(name, " gradient").c_str());
-  };
-  KernelRegistry::Global().Register(op, Device::kCuda, gpu);
-#endif
-  return true;
+  return elementwise_internal::RegisterElementwise<elementwise_internal::Binary, F, GpuF>(
+      op, forward, gradient);
 }
 
 }  // namespace tessera

@@ -5,12 +5,12 @@
 // dimension. The gradient splits dy back into the inputs' pieces.
 
 #include <algorithm>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/common/rows.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -106,7 +106,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   TS_ASSIGN_OR_RETURN(Layout l, LayoutOf(ctx.attrs, in));
   float* y = out[0].data();
   ForEachPiece(l, [&](size_t k, int64_t at, int64_t part_at, int64_t count) {
-    std::memcpy(y + at, in[k].data() + part_at, count * sizeof(float));
+    simd::Copy(in[k].data() + part_at, y + at, count);
   });
   return absl::OkStatus();
 }
@@ -116,7 +116,7 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   const float* dy = args.output_grads[0].data();
   ForEachPiece(l, [&](size_t k, int64_t at, int64_t part_at, int64_t count) {
     Tensor& dx = args.input_grads[k];
-    if (dx.defined()) std::memcpy(dx.data() + part_at, dy + at, count * sizeof(float));
+    if (dx.defined()) simd::Copy(dy + at, dx.data() + part_at, count);
   });
   return absl::OkStatus();
 }

@@ -52,6 +52,9 @@ std::vector<OpTestCase> Cases() {
       {"axis0_batches_1_2", {{1, 3, 2, 2}, {2, 3, 2, 2}}, 0},
       {"axis_minus1_rank2_widths_2_5_1", {{3, 2}, {3, 5}, {3, 1}}, -1},
       {"eight_inputs_rank2", {{2, 1}, {2, 2}, {2, 3}, {2, 1}, {2, 4}, {2, 2}, {2, 1}, {2, 3}}, 1},
+      // Pieces of 3 x 13 = 39 and 2 x 13 = 26 floats: whole vectors and
+      // odd tails in the Highway copies.
+      {"channels_3_2_batch2_1x13", {{2, 3, 1, 13}, {2, 2, 1, 13}}, 1},
   };
   uint64_t seed = 400;
   for (const Spec& s : specs) {

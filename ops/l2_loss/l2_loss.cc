@@ -2,10 +2,14 @@
 // dimension). Gradients: (prediction - target) / batch, and its negative for
 // the target.
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/l2_loss/l2_rows.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -35,15 +39,25 @@ TESSERA_REGISTER_OP("l2_loss")
       return 3.0 * NumElements(in[0]);
     });
 
+// The forward's unit of work: 64K floats of each input (512 KB read).
+constexpr int64_t kBlock = 1 << 16;
+
 absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   const int64_t n = in[0].num_elements(), batch = in[0].dim(0);
   const float* y = in[0].data();
   const float* t = in[1].data();
+  // Blocks of a fixed size, summed in block order: the same result for any
+  // thread count.
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> partial(blocks);
+  ParallelFor(blocks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) {
+      const int64_t at = k * kBlock;
+      partial[k] = l2::SumSquaredDifference(y + at, t + at, std::min(kBlock, n - at));
+    }
+  });
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double d = double(y[i]) - t[i];
-    sum += d * d;
-  }
+  for (double p : partial) sum += p;
   out[0].data()[0] = static_cast<float>(0.5 * sum / batch);
   return absl::OkStatus();
 }
@@ -56,11 +70,8 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
   float* dy = args.input_grads[0].defined() ? args.input_grads[0].data() : nullptr;
   float* dt = args.input_grads[1].defined() ? args.input_grads[1].data() : nullptr;
   ParallelFor(n, 1 << 14, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const float g = scale * (y[i] - t[i]);
-      if (dy) dy[i] = g;
-      if (dt) dt[i] = -g;
-    }
+    l2::ScaledDifference(y + b, t + b, scale, dy == nullptr ? nullptr : dy + b,
+                         dt == nullptr ? nullptr : dt + b, e - b);
   });
   return absl::OkStatus();
 }

@@ -18,6 +18,7 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/common/rows.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -79,6 +80,9 @@ TESSERA_REGISTER_OP("pad2d")
     .GradientReads({}, {})
     .Flops(NoFlops());
 
+// Below this many floats a piece of work is not worth waking a thread.
+constexpr int64_t kMinChunkFloats = 1 << 14;
+
 struct Geometry {
   int64_t planes, h, w, oh, ow, top, left;
   int mode;
@@ -105,20 +109,33 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   // Per output column, the input column it reads (-1: the constant).
   std::vector<int64_t> cols(g.ow);
   for (int64_t j = 0; j < g.ow; ++j) cols[j] = pad2d::Source(j, g.left, g.w, g.mode);
-  ParallelFor(g.planes * g.oh, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t plane = r / g.oh, i = r % g.oh;
-      const int64_t src = pad2d::Source(i, g.top, g.h, g.mode);
-      float* yr = y + r * g.ow;
-      if (src < 0) {
-        std::fill(yr, yr + g.ow, g.value);
-        continue;
-      }
-      const float* xr = x + (plane * g.h + src) * g.w;
-      for (int64_t j = 0; j < g.ow; ++j) yr[j] = cols[j] < 0 ? g.value : xr[cols[j]];
-    }
-  });
+  // Output columns [c0, c1) read input columns c0 - left, ... in order: a
+  // copy; the few padded columns around them go one by one.
+  const int64_t c0 = std::max<int64_t>(g.left, 0), c1 = std::min(g.ow, g.left + g.w);
+  ParallelFor(g.planes * g.oh, std::max<int64_t>(1, kMinChunkFloats / g.ow),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) {
+                  const int64_t plane = r / g.oh, i = r % g.oh;
+                  const int64_t src = pad2d::Source(i, g.top, g.h, g.mode);
+                  float* yr = y + r * g.ow;
+                  if (src < 0) {
+                    simd::Fill(g.value, yr, g.ow);
+                    continue;
+                  }
+                  const float* xr = x + (plane * g.h + src) * g.w;
+                  for (int64_t j = 0; j < c0; ++j) yr[j] = cols[j] < 0 ? g.value : xr[cols[j]];
+                  simd::Copy(xr + c0 - g.left, yr + c0, c1 - c0);
+                  for (int64_t j = c1; j < g.ow; ++j) yr[j] = cols[j] < 0 ? g.value : xr[cols[j]];
+                }
+              });
   return absl::OkStatus();
+}
+
+// True when input cell p of an axis is read by exactly one output cell
+// (then its gradient is that cell's, a copy; otherwise a sum).
+bool ReadOnce(int64_t p, int64_t begin, int64_t in, int64_t out, int mode) {
+  const pad2d::Ranges r = pad2d::Readers(p, begin, in, out, mode);
+  return r.n == 1 && r.hi[0] - r.lo[0] == 1;
 }
 
 absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
@@ -127,17 +144,39 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   const Geometry g = GeometryOf(ctx.attrs, dx, args.output_grads[0]);
   const float* dy = args.output_grads[0].data();
   float* dxp = dx.data();
+  // Runs [start, end) of input columns alike in ReadOnce: a run read once
+  // copies dy (column q from output column q + left); the rest sum with
+  // GradientAt, in the same order as the GPU kernel.
+  struct Run {
+    int64_t start, end;
+    bool once;
+  };
+  std::vector<Run> runs;
+  for (int64_t q = 0; q < g.w; ++q) {
+    const bool once = ReadOnce(q, g.left, g.w, g.ow, g.mode);
+    if (runs.empty() || runs.back().once != once) runs.push_back({q, q, once});
+    runs.back().end = q + 1;
+  }
   // A gather: each dx element is written once, so chunks never overlap.
-  ParallelFor(g.planes * g.h, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t plane = r / g.h, p = r % g.h;
-      const float* dyc = dy + plane * g.oh * g.ow;
-      for (int64_t q = 0; q < g.w; ++q) {
-        dxp[r * g.w + q] =
-            pad2d::GradientAt(dyc, p, q, g.h, g.w, g.oh, g.ow, g.top, g.left, g.mode);
-      }
-    }
-  });
+  ParallelFor(
+      g.planes * g.h, std::max<int64_t>(1, kMinChunkFloats / g.w), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const int64_t plane = r / g.h, p = r % g.h;
+          const float* dyc = dy + plane * g.oh * g.ow;
+          float* dxr = dxp + r * g.w;
+          const bool row_once = ReadOnce(p, g.top, g.h, g.oh, g.mode);
+          for (const Run& run : runs) {
+            if (row_once && run.once) {
+              const float* dyr = dyc + (p + g.top) * g.ow + g.left;
+              simd::Copy(dyr + run.start, dxr + run.start, run.end - run.start);
+              continue;
+            }
+            for (int64_t q = run.start; q < run.end; ++q) {
+              dxr[q] = pad2d::GradientAt(dyc, p, q, g.h, g.w, g.oh, g.ow, g.top, g.left, g.mode);
+            }
+          }
+        }
+      });
   return absl::OkStatus();
 }
 

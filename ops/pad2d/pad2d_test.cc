@@ -87,6 +87,11 @@ std::vector<OpTestCase> Cases() {
       {"constant_crop_batch2_c3_5x6_pads-1_2_1_-3", {2, 3, 5, 6}, {-1, 2, 1, -3}, "constant"},
       {"reflect_crop_c2_5x5_pads-2_2_3_-1", {1, 2, 5, 5}, {-2, 2, 3, -1}, "reflect"},
       {"edge_crop_c2_4x5_pads2_-2_-3_1", {1, 2, 4, 5}, {2, -2, -3, 1}, "edge"},
+      // Rows wider than two AVX-512 vectors with an odd tail: the SIMD row
+      // copies of the forward and of the gradient's read-once cells.
+      {"constant_c2_3x37_pads1_2_1_3", {1, 2, 3, 37}, {1, 2, 1, 3}, "constant"},
+      {"reflect_c2_4x37_pads2_3_1_2", {1, 2, 4, 37}, {2, 3, 1, 2}, "reflect"},
+      {"edge_crop_c2_3x37_pads1_-3_1_2", {1, 2, 3, 37}, {1, -3, 1, 2}, "edge"},
   };
   uint64_t seed = 900;
   for (const Spec& s : specs) {

@@ -15,6 +15,7 @@
 
 #include "ops/resize2d/resize2d.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/common/rows.h"
+#include "ops/resize2d/resize_rows.h"
 
 #if TESSERA_CUDA
 #include "core/cuda/cuda_context.h"
@@ -140,46 +143,115 @@ Dims DimsOf(const Tensor& x, const Tensor& y) {
   return {x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3)};
 }
 
+// Every output cell's taps along one axis, computed once per call (the
+// reference recomputes them for every output element).
+std::vector<resize2d::Taps> TapTable(const resize2d::Axis& a) {
+  std::vector<resize2d::Taps> taps(a.out);
+  for (int64_t o = 0; o < a.out; ++o) taps[o] = resize2d::TapsOf(o, a);
+  return taps;
+}
+
+// Rows of ForwardAt at once: for each row tap a, the column taps of input
+// row index[a] (GatherRow), times the row weight, added in double in
+// ForwardAt's order, so the result is the same to the bit.
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(const auto axes, AxesOf(in[0].shape(), ctx.attrs));
   const Dims d = DimsOf(in[0], out[0]);
   const float extrapolation_value = ctx.attrs.GetFloat("extrapolation_value");
   const float* x = in[0].data();
   float* y = out[0].data();
-  ParallelFor(d.planes * d.oh, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t c = r / d.oh, i = r % d.oh;
-      for (int64_t j = 0; j < d.ow; ++j) {
-        y[r * d.ow + j] = resize2d::ForwardAt(x + c * d.h * d.w, i, j, d.w, axes.first, axes.second,
-                                              extrapolation_value);
-      }
+  const std::vector<resize2d::Taps> row_taps = TapTable(axes.first);
+  const std::vector<resize2d::Taps> col_taps = TapTable(axes.second);
+  // Column taps tap-major: index[b * ow + j], weight[b * ow + j].
+  const int taps = col_taps.empty() ? 0 : col_taps[0].n;
+  std::vector<int32_t> index(taps * d.ow);
+  std::vector<double> weight(taps * d.ow);
+  for (int64_t j = 0; j < d.ow; ++j) {
+    for (int b = 0; b < taps; ++b) {
+      index[b * d.ow + j] = static_cast<int32_t>(col_taps[j].index[b]);
+      weight[b * d.ow + j] = col_taps[j].weight[b];
     }
-  });
+  }
+  ParallelFor(d.planes * d.oh, std::max<int64_t>(1, (1 << 13) / std::max<int64_t>(1, d.ow)),
+              [&](int64_t begin, int64_t end) {
+                std::vector<double> row(d.ow), acc(d.ow);
+                for (int64_t r = begin; r < end; ++r) {
+                  const int64_t c = r / d.oh, i = r % d.oh;
+                  const resize2d::Taps& tr = row_taps[i];
+                  float* yr = y + r * d.ow;
+                  if (tr.extrapolate) {
+                    simd::Fill(extrapolation_value, yr, d.ow);
+                    continue;
+                  }
+                  std::fill(acc.begin(), acc.end(), 0.0);
+                  for (int a = 0; a < tr.n; ++a) {
+                    resize2d::GatherRow(x + (c * d.h + tr.index[a]) * d.w, index.data(),
+                                        weight.data(), taps, d.ow, row.data());
+                    resize2d::AddScaledRow(tr.weight[a], row.data(), d.ow, acc.data());
+                  }
+                  resize2d::DemoteRow(acc.data(), d.ow, yr);
+                  for (int64_t j = 0; j < d.ow; ++j) {
+                    if (col_taps[j].extrapolate) yr[j] = extrapolation_value;
+                  }
+                }
+              });
   return absl::OkStatus();
 }
 
+// The weight with which output cell o's taps read input cell p (0 if none).
+double WeightOf(const resize2d::Taps& t, int64_t p) {
+  double w = 0;
+  for (int k = 0; k < t.n; ++k) w += t.index[k] == p ? t.weight[k] : 0.0;
+  return w;
+}
+
+// GradientAt with the taps looked up in tables rather than recomputed: the
+// same sums in the same order.
 absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   if (!args.input_grads[0].defined()) return absl::OkStatus();
   Tensor& dx = args.input_grads[0];
   TS_ASSIGN_OR_RETURN(const auto axes, AxesOf(dx.shape(), ctx.attrs));
   const Dims d = DimsOf(dx, args.output_grads[0]);
-  // The output columns that read each input column.
-  std::vector<int64_t> j0(d.w), j1(d.w);
-  for (int64_t q = 0; q < d.w; ++q) resize2d::Readers(q, axes.second, &j0[q], &j1[q]);
+  const std::vector<resize2d::Taps> row_taps = TapTable(axes.first);
+  const std::vector<resize2d::Taps> col_taps = TapTable(axes.second);
+  // Per input column q, the output columns that read it, [j0, j1), and
+  // their weights (0 for an extrapolated column, which GradientAt skips).
+  std::vector<int64_t> j0(d.w), j1(d.w), first(d.w + 1, 0);
+  std::vector<double> col_weight;
+  for (int64_t q = 0; q < d.w; ++q) {
+    resize2d::Readers(q, axes.second, &j0[q], &j1[q]);
+    first[q] = static_cast<int64_t>(col_weight.size());
+    for (int64_t j = j0[q]; j < j1[q]; ++j) {
+      col_weight.push_back(col_taps[j].extrapolate ? 0.0 : WeightOf(col_taps[j], q));
+    }
+  }
   const float* dy = args.output_grads[0].data();
   float* dxp = dx.data();
   // A gather: each dx element is written once, so chunks never overlap.
-  ParallelFor(d.planes * d.h, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t c = r / d.h, p = r % d.h;
-      int64_t i0, i1;
-      resize2d::Readers(p, axes.first, &i0, &i1);
-      for (int64_t q = 0; q < d.w; ++q) {
-        dxp[r * d.w + q] = resize2d::GradientAt(dy + c * d.oh * d.ow, p, q, d.ow, axes.first,
-                                                axes.second, i0, i1, j0[q], j1[q]);
-      }
-    }
-  });
+  ParallelFor(d.planes * d.h, std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(1, d.w)),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) {
+                  const int64_t c = r / d.h, p = r % d.h;
+                  const float* dyc = dy + c * d.oh * d.ow;
+                  int64_t i0, i1;
+                  resize2d::Readers(p, axes.first, &i0, &i1);
+                  for (int64_t q = 0; q < d.w; ++q) {
+                    const double* wc = col_weight.data() + first[q];
+                    double sum = 0;
+                    for (int64_t i = i0; i < i1; ++i) {
+                      const resize2d::Taps& tr = row_taps[i];
+                      if (tr.extrapolate) continue;
+                      const double wr = WeightOf(tr, p);
+                      const float* dyr = dyc + i * d.ow;
+                      for (int64_t j = j0[q]; j < j1[q]; ++j) {
+                        if (col_taps[j].extrapolate) continue;
+                        sum += wr * wc[j - j0[q]] * dyr[j];
+                      }
+                    }
+                    dxp[r * d.w + q] = static_cast<float>(sum);
+                  }
+                }
+              });
   return absl::OkStatus();
 }
 

@@ -239,6 +239,32 @@ std::vector<OpTestCase> Cases() {
        "align_corners",
        "round_prefer_floor",
        false},
+      // Output rows of 19 and 21: whole Highway vectors of doubles (8 on
+      // AVX-512) and a tail in the forward's row kernels.
+      {"linear_half_pixel_up_c2_5x7_to_6x19",
+       {1, 2, 5, 7},
+       {6, 19},
+       {},
+       "linear",
+       "half_pixel",
+       "round_prefer_floor",
+       false},
+      {"nearest_half_pixel_down_c2_6x40_to_4x19",
+       {1, 2, 6, 40},
+       {4, 19},
+       {},
+       "nearest",
+       "half_pixel",
+       "round_prefer_floor",
+       false},
+      {"cubic_half_pixel_c1_5x9_to_4x21",
+       {1, 1, 5, 9},
+       {4, 21},
+       {},
+       "cubic",
+       "half_pixel",
+       "round_prefer_floor",
+       false},
   };
   uint64_t seed = 1200;
   for (const Spec& s : specs) {

@@ -55,6 +55,13 @@ std::vector<OpTestCase> Cases() {
       {"nchw_to_nhwc_2x3x4x5", {2, 3, 4, 5}, {0, 2, 3, 1}},
       {"rank4_reverse_2x3x1x5", {2, 3, 1, 5}, {3, 2, 1, 0}},
       {"rank5_2x1x3x2x3_perm41302", {2, 1, 3, 2, 3}, {4, 1, 3, 0, 2}},
+      // The tiled kernels: 4x4 register tiles with odd tails on both axes,
+      // NCHW <-> NHWC as batches of 2-D transposes, and runs copied whole
+      // when the last axis stays last.
+      {"matrix_9x13", {9, 13}, {1, 0}},
+      {"nchw_to_nhwc_2x6x3x3", {2, 6, 3, 3}, {0, 2, 3, 1}},
+      {"nhwc_to_nchw_2x3x3x6", {2, 3, 3, 6}, {0, 3, 1, 2}},
+      {"last_axis_stays_3x4x5_perm102", {3, 4, 5}, {1, 0, 2}},
   };
   uint64_t seed = 700;
   for (const Spec& s : specs) {
@@ -63,6 +70,17 @@ std::vector<OpTestCase> Cases() {
     c.attrs = {{"perm", IntsAttr(s.perm)}};
     c.inputs = {RandomTensor(s.shape, ++seed)};
     c.reference = Reference;
+    cases.push_back(c);
+  }
+  {
+    // More than one 64-row block of a 2-D transpose, with tails (the
+    // gradient is the same kernel, checked by the smaller cases above).
+    OpTestCase c;
+    c.name = "matrix_70x131_blocks";
+    c.attrs = {{"perm", IntsAttr({1, 0})}};
+    c.inputs = {RandomTensor({70, 131}, 790)};
+    c.reference = Reference;
+    c.check_gradient = false;
     cases.push_back(c);
   }
   return cases;

@@ -1,0 +1,83 @@
+#include "ops/common/rows.h"
+
+// Highway runtime dispatch: this file is compiled once per SIMD target.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ops/common/rows.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tessera {
+namespace simd {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+void CopyImpl(const float* src, float* dst, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  // Two vectors per step: loads of the next one issue while the first stores.
+  for (; i + 2 * lanes <= n; i += 2 * lanes) {
+    const auto v0 = hn::LoadU(d, src + i);
+    const auto v1 = hn::LoadU(d, src + i + lanes);
+    hn::StoreU(v0, d, dst + i);
+    hn::StoreU(v1, d, dst + i + lanes);
+  }
+  for (; i + lanes <= n; i += lanes) hn::StoreU(hn::LoadU(d, src + i), d, dst + i);
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+void FillImpl(float value, float* dst, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const auto v = hn::Set(d, value);
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes) hn::StoreU(v, d, dst + i);
+  for (; i < n; ++i) dst[i] = value;
+}
+
+void ScaleShiftImpl(const float* x, float scale, float shift, float* y, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const auto vs = hn::Set(d, scale), vb = hn::Set(d, shift);
+  int64_t i = 0;
+  for (; i + 2 * lanes <= n; i += 2 * lanes) {
+    const auto v0 = hn::MulAdd(hn::LoadU(d, x + i), vs, vb);
+    const auto v1 = hn::MulAdd(hn::LoadU(d, x + i + lanes), vs, vb);
+    hn::StoreU(v0, d, y + i);
+    hn::StoreU(v1, d, y + i + lanes);
+  }
+  for (; i + lanes <= n; i += lanes) hn::StoreU(hn::MulAdd(hn::LoadU(d, x + i), vs, vb), d, y + i);
+  // The tail through a padded vector: the same rounding as the body.
+  if (i < n) {
+    HWY_ALIGN float buffer[HWY_MAX_BYTES / sizeof(float)] = {};
+    for (int64_t k = i; k < n; ++k) buffer[k - i] = x[k];
+    hn::Store(hn::MulAdd(hn::Load(d, buffer), vs, vb), d, buffer);
+    for (int64_t k = i; k < n; ++k) y[k] = buffer[k - i];
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simd
+}  // namespace tessera
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace tessera {
+namespace simd {
+
+HWY_EXPORT(CopyImpl);
+HWY_EXPORT(FillImpl);
+HWY_EXPORT(ScaleShiftImpl);
+
+void Copy(const float* src, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(CopyImpl)(src, dst, n); }
+
+void Fill(float value, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(FillImpl)(value, dst, n); }
+
+void ScaleShift(const float* x, float scale, float shift, float* y, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(ScaleShiftImpl)(x, scale, shift, y, n);
+}
+
+}  // namespace simd
+}  // namespace tessera
+#endif  // HWY_ONCE

@@ -1,0 +1,26 @@
+#ifndef TESSERA_OPS_COMMON_ROWS_H_
+#define TESSERA_OPS_COMMON_ROWS_H_
+
+#include <cstdint>
+
+namespace tessera {
+namespace simd {
+
+// Highway loops over one row of floats, for ops whose rows are contiguous.
+
+// dst[i] = src[i] for i in [0, n): Highway loads and stores (transpose's
+// runs, pad2d's and concat's rows). The ranges must not overlap.
+void Copy(const float* src, float* dst, int64_t n);
+
+// dst[i] = value for i in [0, n) (pad2d's constant cells).
+void Fill(float value, float* dst, int64_t n);
+
+// y[i] = x[i] * scale + shift for i in [0, n), one rounding (a fused
+// multiply-add where the target has one): bias_add (scale 1, exact) and
+// batch_norm2d's normalization. y may alias x.
+void ScaleShift(const float* x, float scale, float shift, float* y, int64_t n);
+
+}  // namespace simd
+}  // namespace tessera
+
+#endif  // TESSERA_OPS_COMMON_ROWS_H_

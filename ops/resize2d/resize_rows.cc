@@ -1,0 +1,92 @@
+#include "ops/resize2d/resize_rows.h"
+
+// Highway runtime dispatch: this file is compiled once per SIMD target.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ops/resize2d/resize_rows.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+// After foreach_target.h: compiled once per target.
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tessera {
+namespace resize2d {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Doubles, and the half-width floats and int32s that go with them.
+using DD = hn::ScalableTag<double>;
+using DF = hn::Rebind<float, DD>;
+using DI = hn::Rebind<int32_t, DD>;
+
+void GatherRowImpl(const float* x, const int32_t* index, const double* weight, int taps, int64_t n,
+                   double* row) {
+  const DD dd;
+  const DF df;
+  const DI di;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    auto sum = hn::Zero(dd);
+    for (int b = 0; b < taps; ++b) {
+      const auto v = hn::PromoteTo(dd, hn::GatherIndex(df, x, hn::LoadU(di, index + b * n + j)));
+      sum = hn::Add(sum, hn::Mul(hn::LoadU(dd, weight + b * n + j), v));
+    }
+    hn::StoreU(sum, dd, row + j);
+  }
+  for (; j < n; ++j) {
+    double sum = 0;
+    for (int b = 0; b < taps; ++b) sum += weight[b * n + j] * x[index[b * n + j]];
+    row[j] = sum;
+  }
+}
+
+void AddScaledRowImpl(double w, const double* row, int64_t n, double* acc) {
+  const DD dd;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
+  const auto vw = hn::Set(dd, w);
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    hn::StoreU(hn::Add(hn::LoadU(dd, acc + j), hn::Mul(vw, hn::LoadU(dd, row + j))), dd, acc + j);
+  }
+  for (; j < n; ++j) acc[j] += w * row[j];
+}
+
+void DemoteRowImpl(const double* acc, int64_t n, float* out) {
+  const DD dd;
+  const DF df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes)
+    hn::StoreU(hn::DemoteTo(df, hn::LoadU(dd, acc + j)), df, out + j);
+  for (; j < n; ++j) out[j] = static_cast<float>(acc[j]);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace resize2d
+}  // namespace tessera
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace tessera {
+namespace resize2d {
+
+HWY_EXPORT(GatherRowImpl);
+HWY_EXPORT(AddScaledRowImpl);
+HWY_EXPORT(DemoteRowImpl);
+
+void GatherRow(const float* x, const int32_t* index, const double* weight, int taps, int64_t n,
+               double* row) {
+  HWY_DYNAMIC_DISPATCH(GatherRowImpl)(x, index, weight, taps, n, row);
+}
+
+void AddScaledRow(double w, const double* row, int64_t n, double* acc) {
+  HWY_DYNAMIC_DISPATCH(AddScaledRowImpl)(w, row, n, acc);
+}
+
+void DemoteRow(const double* acc, int64_t n, float* out) {
+  HWY_DYNAMIC_DISPATCH(DemoteRowImpl)(acc, n, out);
+}
+
+}  // namespace resize2d
+}  // namespace tessera
+#endif  // HWY_ONCE
