@@ -151,16 +151,16 @@ inline void Im2col(const ConvGeometry& g, const float* image, float* col, int64_
   });
 }
 
-// The im2col matrix of `count` images side by side (column j * col_cols() +
-// oh * out_w + ow belongs to image j, which starts at images + j *
-// image_stride), never stored: block [k0, k0+kc) x [c0, c0+cols) is packed
-// straight into GEMM panels of nr columns, as ops/common/gemm.h's PackBFn
-// asks. Columns split into runs inside one output row, each copied like
-// Im2col copies a row.
-inline void PackIm2colPanels(const ConvGeometry& g, const float* images, int64_t image_stride,
-                             int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
-                             float* out) {
-  const auto& a = g.attrs;
+// The panel walk both packers below share: block [k0, k0+kc) x [c0,
+// c0+cols) of an im2col matrix whose columns are `pixels`-long images side
+// by side, into GEMM panels of nr columns as ops/common/gemm.h's PackBFn
+// asks. Columns past the end are zeroed; the rest split into runs inside
+// one output row of one image, and for each run and each row (c, kh, kw)
+// of the block copy_row(image, oh, ow0, run, c, kh, kw, dst) writes
+// dst[0, run). A template, so that copy_row inlines into the hot loop.
+template <typename CopyRow>
+inline void PackPanelRuns(const ConvGeometry& g, int64_t k0, int64_t kc, int64_t c0, int64_t cols,
+                          int64_t nr, float* out, const CopyRow& copy_row) {
   const int64_t pixels = g.col_cols();
   for (int64_t p = 0; p < cols; p += nr, out += kc * nr) {
     const int64_t valid = std::min(nr, cols - p);
@@ -170,31 +170,14 @@ inline void PackIm2colPanels(const ConvGeometry& g, const float* images, int64_t
     }
     for (int64_t t = 0; t < valid;) {
       const int64_t col = c0 + p + t;
-      const int64_t pix = col % pixels, oh = pix / g.out_w, ow0 = pix % g.out_w;
+      const int64_t image = col / pixels, pix = col % pixels;
+      const int64_t oh = pix / g.out_w, ow0 = pix % g.out_w;
       const int64_t run = std::min(valid - t, g.out_w - ow0);
-      const float* image = images + (col / pixels) * image_stride;
       // (c, kh, kw) of row k0, stepped along with kk.
       int64_t kw = k0 % g.kernel_w, kh = (k0 / g.kernel_w) % g.kernel_h;
       int64_t c = k0 / (g.kernel_w * g.kernel_h);
       for (int64_t kk = 0; kk < kc; ++kk) {
-        float* dst = out + kk * nr + t;
-        const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
-        if (ih < 0 || ih >= g.in_h) {
-          std::fill(dst, dst + run, 0.0f);
-        } else {
-          const float* src = image + (c * g.in_h + ih) * g.in_w;
-          const int64_t first = kw * a.dilation[1] - a.padding[1];
-          const int64_t lo = std::clamp(ValidBegin(first, a.stride[1], g.out_w), ow0, ow0 + run);
-          const int64_t hi =
-              std::clamp(ValidEnd(first, a.stride[1], g.in_w, g.out_w), lo, ow0 + run);
-          std::fill(dst, dst + (lo - ow0), 0.0f);
-          if (a.stride[1] == 1) {
-            std::copy(src + first + lo, src + first + hi, dst + (lo - ow0));
-          } else {
-            for (int64_t ow = lo; ow < hi; ++ow) dst[ow - ow0] = src[first + ow * a.stride[1]];
-          }
-          std::fill(dst + (hi - ow0), dst + run, 0.0f);
-        }
+        copy_row(image, oh, ow0, run, c, kh, kw, out + kk * nr + t);
         if (++kw == g.kernel_w) {
           kw = 0;
           if (++kh == g.kernel_h) {
@@ -206,6 +189,37 @@ inline void PackIm2colPanels(const ConvGeometry& g, const float* images, int64_t
       t += run;
     }
   }
+}
+
+// The im2col matrix of `count` images side by side (column j * col_cols() +
+// oh * out_w + ow belongs to image j, which starts at images + j *
+// image_stride), never stored: packed block by block (PackPanelRuns), each
+// run copied like Im2col copies a row.
+inline void PackIm2colPanels(const ConvGeometry& g, const float* images, int64_t image_stride,
+                             int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
+                             float* out) {
+  const auto& a = g.attrs;
+  PackPanelRuns(
+      g, k0, kc, c0, cols, nr, out,
+      [&](int64_t j, int64_t oh, int64_t ow0, int64_t run, int64_t c, int64_t kh, int64_t kw,
+          float* dst) {
+        const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
+        if (ih < 0 || ih >= g.in_h) {
+          std::fill(dst, dst + run, 0.0f);
+          return;
+        }
+        const float* src = images + j * image_stride + (c * g.in_h + ih) * g.in_w;
+        const int64_t first = kw * a.dilation[1] - a.padding[1];
+        const int64_t lo = std::clamp(ValidBegin(first, a.stride[1], g.out_w), ow0, ow0 + run);
+        const int64_t hi = std::clamp(ValidEnd(first, a.stride[1], g.in_w, g.out_w), lo, ow0 + run);
+        std::fill(dst, dst + (lo - ow0), 0.0f);
+        if (a.stride[1] == 1) {
+          std::copy(src + first + lo, src + first + hi, dst + (lo - ow0));
+        } else {
+          for (int64_t ow = lo; ow < hi; ++ow) dst[ow - ow0] = src[first + ow * a.stride[1]];
+        }
+        std::fill(dst + (hi - ow0), dst + run, 0.0f);
+      });
 }
 
 // dst[i] = im2col(image)[row][pix0 + i] for i < count: one im2col row, a
@@ -272,69 +286,72 @@ inline PhaseLayout MakePhaseLayout(const ConvGeometry& g) {
 inline void SplitPhases(const ConvGeometry& g, const PhaseLayout& L, int64_t channels,
                         const float* image, float* phases) {
   const auto& a = g.attrs;
-  // One item per phase plane: a first layer has 3 channels but 3 x 16 planes.
-  const int64_t phases_per_channel = L.stride_h * L.stride_w;
-  ParallelFor(channels * phases_per_channel, std::max<int64_t>(1, (1 << 14) / L.plane()),
+  // One item per (channel, row phase): a first layer has 3 channels but 3 x
+  // 4 row phases. Each input row is read once, for every column phase: the
+  // row, padded, is deinterleaved in one pass.
+  const int64_t padded_w = L.cols * L.stride_w;
+  ParallelFor(channels * L.stride_h, std::max<int64_t>(1, (1 << 14) / (L.stride_w * L.plane())),
               [&](int64_t i0, int64_t i1) {
+                std::vector<float> row(padded_w);
                 for (int64_t i = i0; i < i1; ++i) {
-                  const int64_t c = i / phases_per_channel,
-                                ph = i % phases_per_channel / L.stride_w, pw = i % L.stride_w;
+                  const int64_t c = i / L.stride_h, ph = i % L.stride_h;
                   const float* plane = image + c * g.in_h * g.in_w;
-                  float* out = phases + i * L.plane();
-                  const int64_t first = pw - a.padding[1];  // iw at q = 0
-                  const int64_t lo = ValidBegin(first, L.stride_w, L.cols);
-                  const int64_t hi = std::max(lo, ValidEnd(first, L.stride_w, g.in_w, L.cols));
+                  float* out = phases + (c * L.stride_h + ph) * L.stride_w * L.plane();
+                  // Padded columns [lo, hi) hold the input row.
+                  const int64_t lo = std::min(padded_w, a.padding[1]);
+                  const int64_t hi = std::min(padded_w, a.padding[1] + g.in_w);
+                  std::fill(row.begin(), row.begin() + lo, 0.0f);
+                  std::fill(row.begin() + hi, row.end(), 0.0f);
                   for (int64_t r = 0; r < L.rows; ++r, out += L.cols) {
                     const int64_t ih = r * L.stride_h + ph - a.padding[0];
                     if (ih < 0 || ih >= g.in_h) {
-                      std::fill(out, out + L.cols, 0.0f);
+                      for (int64_t pw = 0; pw < L.stride_w; ++pw) {
+                        std::fill(out + pw * L.plane(), out + pw * L.plane() + L.cols, 0.0f);
+                      }
                       continue;
                     }
-                    const float* src = plane + ih * g.in_w + first;
-                    std::fill(out, out + lo, 0.0f);
-                    for (int64_t q = lo; q < hi; ++q) out[q] = src[q * L.stride_w];
-                    std::fill(out + hi, out + L.cols, 0.0f);
+                    std::copy(plane + ih * g.in_w, plane + ih * g.in_w + (hi - lo),
+                              row.begin() + lo);
+                    const float* src = row.data();
+                    if (L.stride_w == 1) {
+                      std::copy(src, src + L.cols, out);
+                    } else if (L.stride_w == 4) {  // AlexNet's first layer
+                      float* o0 = out;
+                      float* o1 = out + L.plane();
+                      float* o2 = out + 2 * L.plane();
+                      float* o3 = out + 3 * L.plane();
+                      for (int64_t q = 0; q < L.cols; ++q) {
+                        o0[q] = src[4 * q];
+                        o1[q] = src[4 * q + 1];
+                        o2[q] = src[4 * q + 2];
+                        o3[q] = src[4 * q + 3];
+                      }
+                    } else {
+                      for (int64_t q = 0; q < L.cols; ++q) {
+                        for (int64_t pw = 0; pw < L.stride_w; ++pw) {
+                          out[pw * L.plane() + q] = src[q * L.stride_w + pw];
+                        }
+                      }
+                    }
                   }
                 }
               });
 }
 
 // PackIm2colPanels over phases: `count` images side by side, image j's
-// phases at phases + j * image_stride.
+// phases at phases + j * image_stride; every run is one plain copy.
 inline void PackPhasedPanels(const ConvGeometry& g, const PhaseLayout& L, const float* phases,
                              int64_t image_stride, int64_t k0, int64_t kc, int64_t c0, int64_t cols,
                              int64_t nr, float* out) {
-  const int64_t pixels = g.col_cols();
-  for (int64_t p = 0; p < cols; p += nr, out += kc * nr) {
-    const int64_t valid = std::min(nr, cols - p);
-    if (valid < nr) {
-      for (int64_t kk = 0; kk < kc; ++kk)
-        std::fill(out + kk * nr + valid, out + kk * nr + nr, 0.0f);
-    }
-    for (int64_t t = 0; t < valid;) {
-      const int64_t col = c0 + p + t;
-      const int64_t pix = col % pixels, oh = pix / g.out_w, ow0 = pix % g.out_w;
-      const int64_t run = std::min(valid - t, g.out_w - ow0);
-      // The run's first pixel in phase plane (0, 0) of channel 0.
-      const float* base = phases + (col / pixels) * image_stride + oh * L.cols + ow0;
-      int64_t kw = k0 % g.kernel_w, kh = (k0 / g.kernel_w) % g.kernel_h;
-      int64_t c = k0 / (g.kernel_w * g.kernel_h);
-      for (int64_t kk = 0; kk < kc; ++kk) {
-        const float* src = base + c * L.channel() +
-                           ((kh % L.stride_h) * L.stride_w + kw % L.stride_w) * L.plane() +
-                           (kh / L.stride_h) * L.cols + kw / L.stride_w;
-        std::copy(src, src + run, out + kk * nr + t);
-        if (++kw == g.kernel_w) {
-          kw = 0;
-          if (++kh == g.kernel_h) {
-            kh = 0;
-            ++c;
-          }
-        }
-      }
-      t += run;
-    }
-  }
+  PackPanelRuns(g, k0, kc, c0, cols, nr, out,
+                [&](int64_t j, int64_t oh, int64_t ow0, int64_t run, int64_t c, int64_t kh,
+                    int64_t kw, float* dst) {
+                  const float* src =
+                      phases + j * image_stride + c * L.channel() +
+                      ((kh % L.stride_h) * L.stride_w + kw % L.stride_w) * L.plane() +
+                      (oh + kh / L.stride_h) * L.cols + ow0 + kw / L.stride_w;
+                  std::copy(src, src + run, dst);
+                });
 }
 
 // Im2colRowSegment over one image's phases.
@@ -403,17 +420,24 @@ inline void AddBias(const float* bias, int64_t batch, int64_t channels, int64_t 
 // one thread in a fixed order.
 inline void BiasGradient(const float* dy, int64_t batch, int64_t channels, int64_t pixels,
                          float* db) {
-  ParallelFor(channels, std::max<int64_t>(1, (1 << 15) / (batch * pixels)),
-              [&](int64_t c0, int64_t c1) {
-                for (int64_t c = c0; c < c1; ++c) {
-                  double s = 0;
-                  for (int64_t n = 0; n < batch; ++n) {
-                    const float* row = dy + (n * channels + c) * pixels;
-                    for (int64_t p = 0; p < pixels; ++p) s += row[p];
-                  }
-                  db[c] = static_cast<float>(s);
-                }
-              });
+  ParallelFor(
+      channels, std::max<int64_t>(1, (1 << 15) / (batch * pixels)), [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c) {
+          // Eight partial sums: one chain of dependent adds would
+          // wait out the adder's latency on every value.
+          double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          for (int64_t n = 0; n < batch; ++n) {
+            const float* row = dy + (n * channels + c) * pixels;
+            int64_t p = 0;
+            for (; p + 8 <= pixels; p += 8) {
+              for (int i = 0; i < 8; ++i) s[i] += row[p + i];
+            }
+            for (; p < pixels; ++p) s[p % 8] += row[p];
+          }
+          db[c] =
+              static_cast<float>(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+        }
+      });
 }
 
 }  // namespace conv

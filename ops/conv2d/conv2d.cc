@@ -14,7 +14,9 @@
 //         column buffer); otherwise col2im(W_g^T dy),
 //   dW_g = sum over images of dy col^T,   db = sum of dy over images and pixels.
 // Stride-1 3x3 convolutions with enough channels and pixels take Winograd
-// F(4x4, 3x3) instead (ops/common/winograd.h), forward and for dx.
+// F(4x4, 3x3) instead (ops/common/winograd.h), forward and for dx; other
+// undilated ones a direct convolution (direct_conv.h) where it measured
+// faster than the implicit GEMM.
 
 #include <algorithm>
 #include <cmath>
@@ -27,6 +29,7 @@
 #include "ops/common/gemm.h"
 #include "ops/common/im2col.h"
 #include "ops/common/winograd.h"
+#include "ops/conv2d/direct_conv.h"
 
 #if TESSERA_CUDA
 #include "ops/common/cudnn_conv.h"
@@ -106,8 +109,32 @@ TESSERA_REGISTER_OP("conv2d")
       if (batch < 1 || pixels < 1) return w;
       const double images = pixels >= 1024 ? 1 : std::min(std::ceil(4096 / pixels), batch);
       if (images > 1) w.forward_bytes = 4 * out_per_group * images * pixels;
+      // The direct convolution's phases and packed weight, forward and for dx.
+      conv::ConvGeometry g;
+      g.channels = in[1][1];
+      g.in_h = in[0][2];
+      g.in_w = in[0][3];
+      g.kernel_h = in[1][2];
+      g.kernel_w = in[1][3];
+      g.out_h = out[0][2];
+      g.out_w = out[0][3];
+      const auto a = conv::ReadConvAttrs(attrs);
+      double direct = 0, direct_dx = 0;
+      if (a.ok()) {
+        g.attrs = *a;
+        direct = 4.0 * conv::DirectConvScratchFloats(g, batch, a->groups, out_per_group);
+        // dx as a convolution of dy (InputGradientAsConvolution).
+        conv::ConvGeometry q = g;
+        q.channels = out_per_group;
+        std::swap(q.in_h, q.out_h);
+        std::swap(q.in_w, q.out_w);
+        q.attrs.padding = {std::max<int64_t>(0, g.kernel_h - 1 - a->padding[0]),
+                           std::max<int64_t>(0, g.kernel_w - 1 - a->padding[1])};
+        direct_dx = 4.0 * conv::DirectConvScratchFloats(q, batch, a->groups, g.channels);
+      }
+      w.forward_bytes = std::max<double>(w.forward_bytes, direct);
       const double chunk = std::clamp(std::floor((1 << 22) / (rows * pixels)), 1.0, batch);
-      w.gradient_bytes = {4 * (rows + out_per_group) * chunk * pixels};
+      w.gradient_bytes = {std::max(4 * (rows + out_per_group) * chunk * pixels, direct_dx)};
       return w;
     });
 
@@ -310,7 +337,12 @@ bool InputGradientAsConvolution(const Conv2dProblem& p, const float* w, const fl
       }
     }
   });
-  ImplicitGemmForward(q, dy, turned.data(), dx);
+  if (conv::UseDirectConv(q.geometry, q.out_per_group)) {
+    conv::DirectConvForward(q.geometry, q.batch, q.groups, q.out_per_group, dy, turned.data(),
+                            nullptr, dx);
+  } else {
+    ImplicitGemmForward(q, dy, turned.data(), dx);
+  }
   return true;
 }
 
@@ -321,6 +353,11 @@ absl::Status Conv2dForward(KernelContext& ctx, const std::vector<Tensor>& in,
   if (conv::UseWinograd(g, p.out_per_group)) {
     WinogradForward(p, in[0].data(), in[1].data(), in.size() == 3 ? in[2].data() : nullptr,
                     out[0].data());
+    return absl::OkStatus();
+  }
+  if (conv::UseDirectConv(g, p.out_per_group)) {
+    conv::DirectConvForward(g, p.batch, p.groups, p.out_per_group, in[0].data(), in[1].data(),
+                            in.size() == 3 ? in[2].data() : nullptr, out[0].data());
     return absl::OkStatus();
   }
   ImplicitGemmForward(p, in[0].data(), in[1].data(), out[0].data());
@@ -366,7 +403,10 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
       Col2imInputGradient(p, w.data(), dy.data(), dx.data());
     }
   }
-  if (dw.defined()) {
+  if (dw.defined() && conv::UseDirectWeightGradient(g, p.out_per_group)) {
+    conv::DirectConvWeightGradient(g, p.batch, p.groups, p.out_per_group, x.data(), dy.data(),
+                                   dw.data());
+  } else if (dw.defined()) {
     // dW_g = sum over images of dy_n col_n^T: an implicit GEMM per image,
     // dy_n read in place, col_n^T packed from x; images summed in order, so
     // dW is deterministic.

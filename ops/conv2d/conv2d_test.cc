@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ops/common/winograd.h"
+#include "ops/conv2d/direct_conv.h"
 
 namespace tessera {
 namespace {
@@ -142,6 +143,18 @@ std::vector<OpTestCase> Cases() {
   // y; 10 and 3 output channels leave partial register tiles.
   cases.push_back(RandomCase("batch1_c1_o10_k3x3_pad1_32x33_one_gemm_per_image", {1, 1, 32, 33},
                              {10, 1, 3, 3}, true, {{1, 1}, {1, 1}, {1, 1}, 1}, 200));
+  // The direct convolution (direct_conv.h) under its automatic choice, so
+  // that the harness reruns it on every SIMD target (small, for the
+  // finite-difference check over every weight): stride 4 on odd sizes with
+  // 33 outputs (a partial channel block), odd batch; a 5x5 with groups and
+  // 32 outputs per group, batch 1; a padded stride-1 kernel whose input
+  // gradient runs as a direct convolution too.
+  cases.push_back(RandomCase("batch3_c3_o33_k7x7_stride4_pad2_direct", {3, 3, 13, 11},
+                             {33, 3, 7, 7}, true, {{4, 4}, {2, 2}, {1, 1}, 1}, 210));
+  cases.push_back(RandomCase("batch1_c6_o64_groups2_k5x5_pad2_direct", {1, 6, 7, 6}, {64, 3, 5, 5},
+                             true, {{1, 1}, {2, 2}, {1, 1}, 2}, 220));
+  cases.push_back(RandomCase("batch3_c32_o32_k2x1_pad1x0_direct_dx", {3, 32, 4, 3}, {32, 32, 2, 1},
+                             false, {{1, 1}, {1, 0}, {1, 1}, 1}, 230));
   return cases;
 }
 
@@ -314,6 +327,86 @@ TEST(Conv2dWinograd, ErrorAtSixtyFourChannelsWithinGoldenTolerance) {
   }
   std::printf("Winograd F(4x4,3x3), 64 channels: max |error| %.3g, max |y| %.3g\n", max_err,
               max_ref);
+}
+
+// The direct convolution, forced on shapes that cut its register tiles
+// (R pixels x V vectors of output channels) at every edge: odd sizes and
+// channel counts, padding, stride 2 to 4, groups, batch 1 and odd batches,
+// a 1x1 kernel, and a stride-1 padding that its input gradient (a
+// convolution too) takes. The forward against the double reference, dx and
+// dW against the implicit-GEMM path's, bitwise the same over small work
+// items on 4 threads, and the finite-difference check through it.
+class ForceDirect {
+ public:
+  explicit ForceDirect(conv::DirectConvUse use) { conv::SetDirectConvUseForTesting(use); }
+  ~ForceDirect() { conv::SetDirectConvUseForTesting(conv::DirectConvUse::kAuto); }
+};
+
+TEST(Conv2dDirect, ForcedPathMatchesReferenceAndPlainGradients) {
+  const OpSchema* schema = OpRegistry::Global().Find("conv2d");
+  ASSERT_NE(schema, nullptr);
+  const ForceWinograd no_winograd(conv::WinogradUse::kNever);
+  const std::vector<WinogradCase> cases = {
+      {{1, 1, 4, 4}, {1, 1, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+      {{3, 3, 23, 21}, {35, 3, 11, 11}, {{4, 4}, {2, 2}, {1, 1}, 1}},
+      {{2, 3, 19, 17}, {17, 3, 11, 11}, {{4, 4}, {0, 0}, {1, 1}, 1}},
+      {{2, 3, 13, 11}, {9, 3, 7, 7}, {{4, 4}, {2, 2}, {1, 1}, 1}},
+      {{1, 4, 6, 5}, {10, 2, 5, 5}, {{1, 1}, {2, 2}, {1, 1}, 2}},
+      {{1, 6, 9, 7}, {70, 3, 5, 5}, {{1, 1}, {2, 2}, {1, 1}, 2}},
+      {{3, 5, 7, 9}, {50, 5, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+      {{2, 4, 8, 11}, {9, 4, 3, 2}, {{2, 3}, {1, 0}, {1, 1}, 1}},
+      {{3, 8, 5, 6}, {68, 2, 1, 1}, {{1, 1}, {0, 0}, {1, 1}, 4}},
+      {{1, 7, 13, 13}, {20, 7, 3, 3}, {{1, 1}, {0, 0}, {1, 1}, 1}},
+      {{2, 33, 6, 5}, {34, 33, 5, 3}, {{1, 1}, {2, 1}, {1, 1}, 1}},
+  };
+  for (const WinogradCase& wc : cases) {
+    const std::string name =
+        absl::StrCat(ShapeToString(wc.x), " * ", ShapeToString(wc.w), " stride ", wc.p.stride[0],
+                     "x", wc.p.stride[1], " pad ", wc.p.padding[0], "x", wc.p.padding[1]);
+    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(ToAttrs(wc.p));
+    ASSERT_TRUE(attrs.ok()) << attrs.status();
+    const std::vector<Tensor> inputs = {RandomTensor(wc.x, 400), RandomTensor(wc.w, 401),
+                                        RandomTensor({wc.w[0]}, 402)};
+    absl::StatusOr<std::vector<Tensor>> plain_grads;
+    std::vector<Tensor> dy;
+    {
+      ForceDirect never(conv::DirectConvUse::kNever);
+      absl::StatusOr<OpRun> plain = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
+      ASSERT_TRUE(plain.ok()) << plain.status();
+      dy = {RandomTensor(plain->outputs[0].shape(), 403)};
+      plain_grads = RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
+      ASSERT_TRUE(plain_grads.ok()) << plain_grads.status();
+    }
+    ForceDirect always(conv::DirectConvUse::kAlways);
+    absl::StatusOr<OpRun> run = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
+    ASSERT_TRUE(run.ok()) << run.status();
+    ExpectNear(run->outputs[0].ToVector(), Reference(inputs, *attrs)[0], 1e-5, name + " y");
+    absl::StatusOr<std::vector<Tensor>> grads =
+        RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
+    ASSERT_TRUE(grads.ok()) << grads.status();
+    for (int i = 0; i < 3; ++i) {
+      ExpectNear((*grads)[i].ToVector(), (*plain_grads)[i].ToVector(), 1e-5,
+                 absl::StrCat(name, " gradient of input ", i));
+    }
+    SetNumCpuThreads(4);
+    SetSmallChunksForTesting(true);
+    absl::StatusOr<OpRun> small = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
+    absl::StatusOr<std::vector<Tensor>> small_grads =
+        RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
+    SetSmallChunksForTesting(false);
+    const unsigned cores = std::thread::hardware_concurrency();
+    SetNumCpuThreads(cores == 0 ? 1 : static_cast<int>(cores));
+    ASSERT_TRUE(small.ok()) << small.status();
+    ASSERT_TRUE(small_grads.ok()) << small_grads.status();
+    EXPECT_EQ(small->outputs[0].ToVector(), run->outputs[0].ToVector()) << name;
+    EXPECT_EQ((*small_grads)[0].ToVector(), (*grads)[0].ToVector()) << name;
+    // Finite differences cost two forwards per input value: the small cases.
+    if (NumElements(wc.x) + NumElements(wc.w) > 3000) continue;
+    absl::StatusOr<GradCheckReport> check =
+        CheckGradients("conv2d", *attrs, inputs, Device::kCpu, true, 1, GradCheckOptions());
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_EQ(check->failed, 0) << name << ": " << check->failures[0];
+  }
 }
 
 }  // namespace

@@ -33,3 +33,13 @@ def cases():
          [uniform(r, (1, 16, 25, 27)), uniform(r, (16, 16, 3, 3)), uniform(r, (16,))], [0, 1, 2],
          conv(padding=(1, 1)), attrs=[ints("padding", 1, 1)],
          note="16 channels each way, 25x27: forward and dx take Winograd F(4x4,3x3); odd sizes cut tiles")
+    r = rng_for("conv2d", "direct_11x11_stride4_33ch")
+    case("conv2d", "direct_11x11_stride4_33ch",
+         [uniform(r, (3, 3, 27, 25)), uniform(r, (33, 3, 11, 11)), uniform(r, (33,))], [0, 1, 2],
+         conv(stride=(4, 4), padding=(2, 2)), attrs=[ints("stride", 4, 4), ints("padding", 2, 2)],
+         note="AlexNet conv1's kernel: forward and dW take the direct convolution (33 outputs: a partial channel block)")
+    r = rng_for("conv2d", "direct_3x3_groups2_40ch")
+    case("conv2d", "direct_3x3_groups2_40ch",
+         [uniform(r, (1, 64, 9, 8)), uniform(r, (80, 32, 3, 3)), uniform(r, (80,))], [0, 1, 2],
+         conv(padding=(1, 1), groups=2), attrs=[ints("padding", 1, 1), int_("groups", 2)],
+         note="groups 2, 40 outputs and 32 inputs per group on a small map (no Winograd): forward, dx (a stride-1 convolution) and dW take the direct convolution")
