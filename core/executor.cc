@@ -372,6 +372,7 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
                                         [&] { return RunGradient(index, requires_grad, grads); }));
     if (releasing_) {
       for (const std::string& v : plan_->release_after_gradient[index]) Release(v);
+      saved_[index].clear();  // what the forward kept for this gradient
     }
     for (const std::string& in : graph_.nodes()[index].inputs) {
       auto reader = first_reader_.find(in);

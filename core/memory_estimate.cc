@@ -99,7 +99,7 @@ class Ledger {
 
   BlockCachePolicy policy_;
   std::vector<Buffer> buffers_;
-  std::map<double, int> cache_;      // free blocks by rounded size
+  std::map<double, int> cache_;     // free blocks by rounded size
   std::vector<double> free_order_;  // their sizes, oldest freed first
   double resident_ = 0, cached_ = 0, peak_ = -1, peak_in_use_ = 0;
   std::string peak_at_;
@@ -174,6 +174,7 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
     }
 
     // The forward pass (Executor::RunNode).
+    std::vector<std::vector<int>> saved(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
       const Node& node = nodes[i];
       std::vector<Shape> in, out;
@@ -187,6 +188,11 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
           values[node.outputs[k]] =
               ledger.Allocate(Bytes(out[k]), absl::StrCat(node.name, " output"));
         }
+      }
+      // What the kernel keeps for its gradient (KernelContext::saved).
+      for (double bytes : node.schema->SavedBytes(in, out, node.attrs)) {
+        saved[i].push_back(
+            ledger.Allocate(bytes, absl::StrCat(node.name, " saved for its gradient")));
       }
       const OpWorkspace workspace = node.schema->WorkspaceBytes(in, out, node.attrs);
       ledger.Observe(absl::StrCat("the forward of ", node.name), workspace.forward_bytes,
@@ -252,6 +258,8 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
         }
       }
       for (const std::string& v : plan.release_after_gradient[i]) release(v);
+      for (int id : saved[i]) ledger.Drop(id);
+      saved[i].clear();
       // A parameter's gradient is final after its first reader's gradient:
       // it replaces the buffer the parameter held, or, fused, is applied
       // and released (the parameter then holds none).

@@ -64,23 +64,23 @@ TEST(MemoryEstimate, MatchesWhatTheAllocatorHeldAtItsPeak) {
        std::vector<std::pair<std::string, int64_t>>{{"models/mlp.pbtxt", 32},
                                                     {"models/alexnet_fashion.pbtxt", 4},
                                                     {"models/cnn_bn.pbtxt", 8}}) {
-   for (bool fused : {false, true}) {
-    absl::StatusOr<Graph> graph = Graph::FromTextFile(path);
-    ASSERT_TRUE(graph.ok()) << graph.status();
-    absl::StatusOr<MemoryEstimate> estimate =
-        EstimateTrainingMemory(*graph, batch, /*optimizer_slots=*/1, cache, fused);
-    ASSERT_TRUE(estimate.ok()) << estimate.status();
-    const double measured = MeasuredPeak(*graph, batch, fused);
-    // Kernels' scratch (std::vector) is in the estimate, not in the
-    // allocator's count.
-    double scratch = 0;
-    for (const MemoryItem& item : estimate->at_peak) {
-      if (item.what.find("workspace") != std::string::npos) scratch += item.bytes;
+    for (bool fused : {false, true}) {
+      absl::StatusOr<Graph> graph = Graph::FromTextFile(path);
+      ASSERT_TRUE(graph.ok()) << graph.status();
+      absl::StatusOr<MemoryEstimate> estimate =
+          EstimateTrainingMemory(*graph, batch, /*optimizer_slots=*/1, cache, fused);
+      ASSERT_TRUE(estimate.ok()) << estimate.status();
+      const double measured = MeasuredPeak(*graph, batch, fused);
+      // Kernels' scratch (std::vector) is in the estimate, not in the
+      // allocator's count.
+      double scratch = 0;
+      for (const MemoryItem& item : estimate->at_peak) {
+        if (item.what.find("workspace") != std::string::npos) scratch += item.bytes;
+      }
+      EXPECT_NEAR(estimate->peak_bytes - scratch, measured, 0.05 * measured)
+          << path << " at batch " << batch << (fused ? ", fused update" : "") << ": "
+          << FormatMemoryEstimate(*estimate);
     }
-    EXPECT_NEAR(estimate->peak_bytes - scratch, measured, 0.05 * measured)
-        << path << " at batch " << batch << (fused ? ", fused update" : "") << ": "
-        << FormatMemoryEstimate(*estimate);
-   }
   }
 }
 
@@ -88,13 +88,15 @@ TEST(MemoryEstimate, TheFusedUpdateHoldsLess) {
   absl::StatusOr<Graph> graph = Graph::FromTextFile("models/alexnet_fashion.pbtxt");
   ASSERT_TRUE(graph.ok()) << graph.status();
   const BlockCachePolicy cache = GetBackend(Device::kCpu)->block_cache();
-  absl::StatusOr<MemoryEstimate> plain = EstimateTrainingMemory(*graph, 64, 1, cache, false);
-  absl::StatusOr<MemoryEstimate> fused = EstimateTrainingMemory(*graph, 64, 1, cache, true);
+  // At batch 256 the step's peak is above the parameters, gradients and
+  // momentum that ParameterStore::Initialize and the optimizer allocate.
+  absl::StatusOr<MemoryEstimate> plain = EstimateTrainingMemory(*graph, 256, 1, cache, false);
+  absl::StatusOr<MemoryEstimate> fused = EstimateTrainingMemory(*graph, 256, 1, cache, true);
   ASSERT_TRUE(plain.ok() && fused.ok());
   // fc6's and fc7's weight gradients (218 MB) are applied and gone before
   // the convolutions' gradients run.
-  EXPECT_LT(fused->peak_bytes, plain->peak_bytes - 200e6)
-      << FormatMemoryEstimate(*plain) << "\n" << FormatMemoryEstimate(*fused);
+  EXPECT_LT(fused->peak_bytes, plain->peak_bytes - 200e6) << FormatMemoryEstimate(*plain) << "\n"
+                                                          << FormatMemoryEstimate(*fused);
 }
 
 TEST(MemoryEstimate, ParametersGradientsAndOptimizerStateAreCounted) {
@@ -113,18 +115,18 @@ TEST(MemoryEstimate, ParametersGradientsAndOptimizerStateAreCounted) {
 }
 
 TEST(MemoryEstimate, TheConvolutionWorkspaceIsALargestContributor) {
-  absl::StatusOr<Graph> graph = Graph::FromTextFile("models/alexnet_fashion.pbtxt");
+  absl::StatusOr<Graph> graph = Graph::FromTextFile("models/cnn_bn.pbtxt");
   ASSERT_TRUE(graph.ok()) << graph.status();
-  // At batch 64 the peak is conv2's gradient, its dx columns held.
+  // At batch 8 the peak is conv2's gradient, its dx columns held.
   absl::StatusOr<MemoryEstimate> estimate =
-      EstimateTrainingMemory(*graph, 64, 1, GetBackend(Device::kCpu)->block_cache());
+      EstimateTrainingMemory(*graph, 8, 1, GetBackend(Device::kCpu)->block_cache());
   ASSERT_TRUE(estimate.ok()) << estimate.status();
   bool listed = false;
   for (const MemoryItem& item : estimate->at_peak) {
     listed |= item.what.find("im2col workspace") != std::string::npos && item.bytes > 1e6;
   }
   EXPECT_TRUE(listed) << FormatMemoryEstimate(*estimate, 20);
-  EXPECT_NE(FormatMemoryEstimate(*estimate).find("at batch 64"), std::string::npos);
+  EXPECT_NE(FormatMemoryEstimate(*estimate).find("at batch 8"), std::string::npos);
 }
 
 TEST(MemoryEstimate, LargestBatchThatFitsIsTheLargest) {
