@@ -118,8 +118,7 @@ class CpuBackend final : public Backend {
     if (ptr == nullptr) {
       ReleaseCache();
       ptr = WithinLimit(rounded) ? SystemAllocate(rounded) : nullptr;
-      if (ptr == nullptr)
-        throw OutOfMemoryError(Device::kCpu, bytes, HeldBytes(), memory_limit());
+      if (ptr == nullptr) throw OutOfMemoryError(Device::kCpu, bytes, HeldBytes(), memory_limit());
     }
     NoteInUse(rounded);
     return ptr;
@@ -255,14 +254,15 @@ class CpuBackend final : public Backend {
     if (rounded < kCacheMinBytes) return std::aligned_alloc(kAlignment, rounded);
     const size_t span = MapBytes(rounded);
     const size_t slack = rounded >= kHugePage ? kHugePage : 0;
-    char* raw = static_cast<char*>(mmap(nullptr, span + slack, PROT_READ | PROT_WRITE,
-                                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    char* raw = static_cast<char*>(
+        mmap(nullptr, span + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     if (raw == MAP_FAILED) return nullptr;
     if (slack == 0) return raw;
     char* start = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(raw) + kHugePage - 1) &
                                           ~(kHugePage - 1));
     if (start > raw) munmap(raw, start - raw);
-    if (raw + span + slack > start + span) munmap(start + span, raw + span + slack - (start + span));
+    if (raw + span + slack > start + span)
+      munmap(start + span, raw + span + slack - (start + span));
     madvise(start, span, MADV_HUGEPAGE);  // a hint: without THP, small pages
     return start;
   }
