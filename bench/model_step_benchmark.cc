@@ -53,6 +53,10 @@ ABSL_FLAG(uint64_t, seed, 1, "Seed for parameters, data and dropout.");
 ABSL_FLAG(bool, release_values, true,
           "The executor's memory plan (release values nothing needs, in-place relu); "
           "--norelease_values keeps every forward value, for comparison.");
+ABSL_FLAG(bool, fused_update, true,
+          "Update each parameter as soon as its gradient is final and free the gradient "
+          "(Optimizer::fused_update), as the trainer does on one rank; the update's time is "
+          "then part of backward_ms.");
 ABSL_FLAG(std::string, device, "cpu", "cpu | gpu (a build with --config=cuda on a GPU machine).");
 
 namespace tessera {
@@ -161,11 +165,14 @@ absl::Status Run() {
   sgd.weight_decay = 5e-4f;
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer, Optimizer::Create(sgd, params, device));
   const float lr = static_cast<float>(absl::GetFlag(FLAGS_lr));
+  const bool fused = absl::GetFlag(FLAGS_fused_update);
+  if (fused) executor.AddHook(optimizer->fused_update());
 
   double forward_ms = 0, backward_ms = 0, update_ms = 0;
   float loss = 0;
   for (int step = 0; step < warmup + steps; ++step) {
     const Clock::time_point t0 = Clock::now();
+    if (fused) optimizer->BeginFusedStep(lr);
     TS_RETURN_IF_ERROR(executor.Forward(feeds, /*training=*/true, seed * 1000003 + step));
     TS_ASSIGN_OR_RETURN(loss, executor.Loss());  // the trainer reads it every step too
     const Clock::time_point t1 = Clock::now();

@@ -51,6 +51,12 @@ struct BlockCachePolicy {
   size_t alignment = 1;
   size_t min_bytes = 0;
   size_t max_bytes = 0;
+  // Kept blocks are given back (oldest freed first) before a fresh
+  // allocation would make the backend hold more than the most it has had in
+  // use (live tensors, the cache not counted) since ResetPeakHeldBytes():
+  // the cache then fills only the room below that high-water mark, and what
+  // the backend holds peaks where its live tensors peak.
+  bool within_peak_in_use = false;
 };
 
 // One per device type: owns allocation, copies, synchronisation and the few

@@ -354,8 +354,12 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
     Parameter* p = params_.Find(name);
     if (p == nullptr || !p->trainable || !finished.insert(name).second) return absl::OkStatus();
     auto it = grads.find(name);
-    if (it == grads.end()) {
-      backend_.Fill(p->grad, 0.0f);  // no path from the loss
+    if (it == grads.end()) {  // no path from the loss
+      if (p->grad.defined()) {
+        backend_.Fill(p->grad, 0.0f);
+      } else {  // released by a fused optimizer update (Optimizer::fused_update)
+        p->grad = Tensor::Zeros(p->value.shape(), options_.device);
+      }
     } else {
       p->grad = std::move(it->second);  // hand over the buffer, no copy
       grads.erase(it);
@@ -368,6 +372,7 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
                                         [&] { return RunGradient(index, requires_grad, grads); }));
     if (releasing_) {
       for (const std::string& v : plan_->release_after_gradient[index]) Release(v);
+      saved_[index].clear();  // what the forward kept for this gradient
     }
     for (const std::string& in : graph_.nodes()[index].inputs) {
       auto reader = first_reader_.find(in);

@@ -22,7 +22,10 @@ namespace tessera {
 struct Parameter {
   const ParameterDef* def = nullptr;
   Tensor value;
-  Tensor grad;  // same shape; written by Executor::Backward
+  // Same shape; written by Executor::Backward. Shape only (no storage)
+  // once a fused optimizer update has applied and released it
+  // (Optimizer::fused_update).
+  Tensor grad;
   bool trainable = true;
   float weight_decay_scale = 1.0f;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -24,9 +25,24 @@ class Ledger {
     if (Cacheable(rounded) && it != cache_.end() && it->second > 0) {
       --it->second;
       cached_ -= rounded;
+      EraseOne(free_order_, rounded);
     } else {
+      if (Cacheable(rounded) && policy_.within_peak_in_use) {
+        // The backend gives back its oldest freed blocks rather than hold
+        // more than its in-use high-water mark (CpuBackend::Allocate).
+        const double in_use = resident_ - cached_;
+        const double high_water = std::max(peak_in_use_, in_use + rounded);
+        while (!free_order_.empty() && in_use + cached_ + rounded > high_water) {
+          const double oldest = free_order_.front();
+          free_order_.erase(free_order_.begin());
+          --cache_[oldest];
+          cached_ -= oldest;
+          resident_ -= oldest;
+        }
+      }
       resident_ += rounded;
     }
+    peak_in_use_ = std::max(peak_in_use_, resident_ - cached_);
     buffers_.push_back({rounded, 1, std::move(what)});
     return static_cast<int>(buffers_.size()) - 1;
   }
@@ -37,6 +53,7 @@ class Ledger {
     if (Cacheable(rounded) && cached_ + rounded <= policy_.max_bytes) {
       ++cache_[rounded];
       cached_ += rounded;
+      free_order_.push_back(rounded);
     } else {
       resident_ -= rounded;
     }
@@ -71,14 +88,20 @@ class Ledger {
     const double a = static_cast<double>(std::max<size_t>(1, policy_.alignment));
     return std::ceil(std::max(bytes, 4.0) / a) * a;
   }
+  // Removes the most recently freed block of this size from `order`.
+  static void EraseOne(std::vector<double>& order, double rounded) {
+    auto it = std::find(order.rbegin(), order.rend(), rounded);
+    if (it != order.rend()) order.erase(std::next(it).base());
+  }
   bool Cacheable(double rounded) const {
     return policy_.max_bytes > 0 && rounded >= policy_.min_bytes;
   }
 
   BlockCachePolicy policy_;
   std::vector<Buffer> buffers_;
-  std::map<double, int> cache_;  // free blocks by rounded size
-  double resident_ = 0, cached_ = 0, peak_ = -1;
+  std::map<double, int> cache_;     // free blocks by rounded size
+  std::vector<double> free_order_;  // their sizes, oldest freed first
+  double resident_ = 0, cached_ = 0, peak_ = -1, peak_in_use_ = 0;
   std::string peak_at_;
   std::vector<MemoryItem> at_peak_;
 };
@@ -89,7 +112,8 @@ double Bytes(const Shape& shape) { return 4.0 * NumElements(shape); }
 
 absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_t batch,
                                                       int optimizer_slots,
-                                                      const BlockCachePolicy& cache) {
+                                                      const BlockCachePolicy& cache,
+                                                      bool fused_update) {
   if (batch < 1) return absl::InvalidArgumentError(absl::StrCat("batch must be positive: ", batch));
   TS_ASSIGN_OR_RETURN(auto shapes, graph.InferShapes(batch));
   MemoryEstimate estimate;
@@ -135,6 +159,13 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
     for (const InputDef& input : graph.def().input()) {
       feeds[input.name()] = ledger.Allocate(Bytes(shapes.at(input.name())), "input batch");
     }
+    // Fused (Optimizer::BeginFusedStep): the last step's gradients go.
+    if (fused_update) {
+      for (auto& [name, id] : param_grad) {
+        if (id >= 0) ledger.Drop(id);
+        id = -1;
+      }
+    }
     for (const auto& [name, id] : values) ledger.Drop(id);
     values = feeds;
     for (const auto& [name, id] : params) {
@@ -143,6 +174,7 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
     }
 
     // The forward pass (Executor::RunNode).
+    std::vector<std::vector<int>> saved(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
       const Node& node = nodes[i];
       std::vector<Shape> in, out;
@@ -156,6 +188,11 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
           values[node.outputs[k]] =
               ledger.Allocate(Bytes(out[k]), absl::StrCat(node.name, " output"));
         }
+      }
+      // What the kernel keeps for its gradient (KernelContext::saved).
+      for (double bytes : node.schema->SavedBytes(in, out, node.attrs)) {
+        saved[i].push_back(
+            ledger.Allocate(bytes, absl::StrCat(node.name, " saved for its gradient")));
       }
       const OpWorkspace workspace = node.schema->WorkspaceBytes(in, out, node.attrs);
       ledger.Observe(absl::StrCat("the forward of ", node.name), workspace.forward_bytes,
@@ -221,16 +258,23 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
         }
       }
       for (const std::string& v : plan.release_after_gradient[i]) release(v);
+      for (int id : saved[i]) ledger.Drop(id);
+      saved[i].clear();
       // A parameter's gradient is final after its first reader's gradient:
-      // it replaces the buffer the parameter held.
+      // it replaces the buffer the parameter held, or, fused, is applied
+      // and released (the parameter then holds none).
       for (const std::string& v : node.inputs) {
         auto held = param_grad.find(v);
         if (held == param_grad.end() || first_reader.at(v) != i) continue;
         auto it = grads.find(v);
         if (it == grads.end()) continue;
-        ledger.Drop(held->second);
+        if (held->second >= 0) ledger.Drop(held->second);
         held->second = it->second;
         grads.erase(it);
+        if (fused_update) {
+          ledger.Drop(held->second);
+          held->second = -1;
+        }
       }
     }
     for (const auto& [name, id] : grads) ledger.Drop(id);
@@ -243,13 +287,13 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
 
 absl::StatusOr<int64_t> LargestBatchThatFits(const Graph& graph, int optimizer_slots,
                                              const BlockCachePolicy& cache, double available_bytes,
-                                             int64_t at_most) {
+                                             int64_t at_most, bool fused_update) {
   // The estimate grows with the batch: bisect.
   int64_t lo = 0, hi = at_most;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo + 1) / 2;
     TS_ASSIGN_OR_RETURN(MemoryEstimate e,
-                        EstimateTrainingMemory(graph, mid, optimizer_slots, cache));
+                        EstimateTrainingMemory(graph, mid, optimizer_slots, cache, fused_update));
     if (e.peak_bytes <= available_bytes) {
       lo = mid;
     } else {

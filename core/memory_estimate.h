@@ -35,15 +35,19 @@ struct MemoryEstimate {
 // optimizer keeps (SGD with momentum 1, Adam 2; Optimizer::State()).
 // `cache`: the device's allocator (Backend::block_cache()); two steps are
 // replayed, the second finding the first one's freed blocks.
+// `fused_update`: the optimizer's update runs in the backward pass
+// (Optimizer::fused_update) and releases each parameter's gradient once it
+// is applied; otherwise every parameter gradient is held between steps.
 absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_t batch,
                                                       int optimizer_slots,
-                                                      const BlockCachePolicy& cache = {});
+                                                      const BlockCachePolicy& cache = {},
+                                                      bool fused_update = false);
 
 // The largest batch, at most `at_most`, whose estimate is within
 // `available_bytes`; 0 when not even a batch of one fits.
 absl::StatusOr<int64_t> LargestBatchThatFits(const Graph& graph, int optimizer_slots,
                                              const BlockCachePolicy& cache, double available_bytes,
-                                             int64_t at_most);
+                                             int64_t at_most, bool fused_update = false);
 
 // "memory estimate for a training step at batch 64: 1.81 GB at the peak
 // (the gradient of conv2): parameters 228 MB, ..., largest at the peak: ..."

@@ -154,6 +154,17 @@ OpSchema& OpSchema::Workspace(const std::string& what, WorkspaceFn fn) {
   return *this;
 }
 
+OpSchema& OpSchema::Saves(SavedFn fn) {
+  saved_fn_ = std::move(fn);
+  return *this;
+}
+
+std::vector<double> OpSchema::SavedBytes(const std::vector<Shape>& inputs,
+                                         const std::vector<Shape>& outputs,
+                                         const Attrs& attrs) const {
+  return saved_fn_ ? saved_fn_(inputs, outputs, attrs) : std::vector<double>{};
+}
+
 OpWorkspace OpSchema::WorkspaceBytes(const std::vector<Shape>& inputs,
                                      const std::vector<Shape>& outputs, const Attrs& attrs) const {
   return workspace_fn_ ? workspace_fn_(inputs, outputs, attrs) : OpWorkspace{};

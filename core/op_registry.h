@@ -89,6 +89,12 @@ struct OpWorkspace {
 };
 using WorkspaceFn = std::function<OpWorkspace(
     const std::vector<Shape>& inputs, const std::vector<Shape>& outputs, const Attrs& attrs)>;
+// The tensors a training forward keeps for its gradient (KernelContext::
+// saved: max pool's argmax, LRN's scale, dropout's mask), bytes per tensor.
+// They live from the node's forward until its gradient ran; the memory
+// estimate counts them.
+using SavedFn = std::function<std::vector<double>(
+    const std::vector<Shape>& inputs, const std::vector<Shape>& outputs, const Attrs& attrs)>;
 
 struct OpInputDef {
   std::string name;
@@ -128,6 +134,8 @@ class OpSchema {
   // Ops whose CPU kernels need scratch memory declare it; `what` names it in
   // the estimate's list of contributors ("conv1 im2col workspace").
   OpSchema& Workspace(const std::string& what, WorkspaceFn fn);
+  // Ops whose training forward saves tensors for the gradient declare them.
+  OpSchema& Saves(SavedFn fn);
 
   const std::string& name() const { return name_; }
   const std::vector<OpInputDef>& inputs() const { return inputs_; }
@@ -149,6 +157,9 @@ class OpSchema {
   OpWorkspace WorkspaceBytes(const std::vector<Shape>& inputs, const std::vector<Shape>& outputs,
                              const Attrs& attrs) const;
   const std::string& workspace_name() const { return workspace_name_; }
+  // Empty for ops that declare none.
+  std::vector<double> SavedBytes(const std::vector<Shape>& inputs,
+                                 const std::vector<Shape>& outputs, const Attrs& attrs) const;
   // nullopt when the op declares no FLOPs or its FlopsFn cannot tell.
   std::optional<OpCost> ForwardCost(const std::vector<Shape>& inputs,
                                     const std::vector<Shape>& outputs, const Attrs& attrs) const;
@@ -163,6 +174,7 @@ class OpSchema {
   std::optional<std::vector<int>> gradient_reads_inputs_, gradient_reads_outputs_;
   bool in_place_ = false;
   WorkspaceFn workspace_fn_;
+  SavedFn saved_fn_;
   std::string workspace_name_ = "workspace";
   std::string doc_;
 };

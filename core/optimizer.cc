@@ -10,18 +10,14 @@ namespace {
 class Sgd final : public Optimizer {
  public:
   Sgd(const OptimizerConfig& config, ParameterStore& params, Device device)
-      : config_(config), params_(params), backend_(*GetBackend(device)) {
+      : Optimizer(params), config_(config), backend_(*GetBackend(device)) {
     for (auto& [name, p] : params_.all()) {
       if (p.trainable) velocity_[name] = Tensor::Zeros(p.value.shape(), device);
     }
   }
-  void Step(float lr) override {
-    for (auto& [name, p] : params_.all()) {
-      if (!p.trainable) continue;
-      backend_.SgdMomentumUpdate(p.value, p.grad, velocity_[name], lr, config_.momentum,
-                                 config_.weight_decay * p.weight_decay_scale);
-    }
-    ++steps_;
+  void Update(const std::string& name, Parameter& p, float lr) override {
+    backend_.SgdMomentumUpdate(p.value, p.grad, velocity_[name], lr, config_.momentum,
+                               config_.weight_decay * p.weight_decay_scale);
   }
   std::map<std::string, Tensor*> State() override {
     std::map<std::string, Tensor*> state;
@@ -32,7 +28,6 @@ class Sgd final : public Optimizer {
 
  private:
   OptimizerConfig config_;
-  ParameterStore& params_;
   Backend& backend_;
   std::map<std::string, Tensor> velocity_;
 };
@@ -40,24 +35,22 @@ class Sgd final : public Optimizer {
 class Adam final : public Optimizer {
  public:
   Adam(const OptimizerConfig& config, ParameterStore& params, Device device)
-      : config_(config), params_(params), backend_(*GetBackend(device)) {
+      : Optimizer(params), config_(config), backend_(*GetBackend(device)) {
     for (auto& [name, p] : params_.all()) {
       if (!p.trainable) continue;
       m_[name] = Tensor::Zeros(p.value.shape(), device);
       v_[name] = Tensor::Zeros(p.value.shape(), device);
     }
   }
-  void Step(float lr) override {
+  void PrepareStep(float lr) override {
     const double t = static_cast<double>(steps_ + 1);
     const double correction =
         std::sqrt(1.0 - std::pow(config_.beta2, t)) / (1.0 - std::pow(config_.beta1, t));
-    const float lr_t = static_cast<float>(lr * correction);
-    for (auto& [name, p] : params_.all()) {
-      if (!p.trainable) continue;
-      backend_.AdamUpdate(p.value, p.grad, m_[name], v_[name], lr_t, config_.beta1, config_.beta2,
-                          config_.epsilon, config_.weight_decay * p.weight_decay_scale);
-    }
-    ++steps_;
+    lr_t_ = static_cast<float>(lr * correction);
+  }
+  void Update(const std::string& name, Parameter& p, float) override {
+    backend_.AdamUpdate(p.value, p.grad, m_[name], v_[name], lr_t_, config_.beta1, config_.beta2,
+                        config_.epsilon, config_.weight_decay * p.weight_decay_scale);
   }
   std::map<std::string, Tensor*> State() override {
     std::map<std::string, Tensor*> state;
@@ -69,12 +62,45 @@ class Adam final : public Optimizer {
 
  private:
   OptimizerConfig config_;
-  ParameterStore& params_;
   Backend& backend_;
   std::map<std::string, Tensor> m_, v_;
+  float lr_t_ = 0;  // this step's bias-corrected learning rate
 };
 
 }  // namespace
+
+void Optimizer::Step(float learning_rate) {
+  if (!fused_pending_) PrepareStep(learning_rate);
+  for (auto& [name, p] : params_.all()) {
+    if (p.trainable && !fused_done_.count(name)) Update(name, p, learning_rate);
+  }
+  fused_pending_ = false;
+  fused_done_.clear();
+  ++steps_;
+}
+
+void Optimizer::BeginFusedStep(float learning_rate) {
+  // The coming backward pass writes every trainable parameter's gradient:
+  // the last step's buffers need not be held through its forward pass.
+  for (auto& [name, p] : params_.all()) {
+    if (p.trainable && p.grad.defined()) p.grad = Tensor::ShapeOnly(p.grad.shape());
+  }
+  PrepareStep(learning_rate);
+  fused_pending_ = true;
+  fused_lr_ = learning_rate;
+  fused_done_.clear();
+}
+
+absl::Status Optimizer::FusedHook::GradientReady(const std::string& name, Parameter& param) {
+  Optimizer& o = optimizer_;
+  if (!o.fused_pending_ || !param.trainable || !o.fused_done_.insert(name).second)
+    return absl::OkStatus();
+  o.Update(name, param, o.fused_lr_);
+  // Its last reader is done with it: the buffer can serve the gradients
+  // still to come.
+  param.grad = Tensor::ShapeOnly(param.grad.shape());
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<Optimizer>> Optimizer::Create(const OptimizerConfig& config,
                                                              ParameterStore& params,

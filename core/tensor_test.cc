@@ -33,6 +33,37 @@ TEST(Tensor, FillAndAxpy) {
   EXPECT_EQ(Tensor::Zeros({0}).num_elements(), 0);
 }
 
+// The CPU allocator reuses freed blocks of the same size, but gives them
+// back rather than hold more than the most it has had in use
+// (BlockCachePolicy::within_peak_in_use).
+TEST(CpuBackend, TheBlockCacheStaysBelowTheInUseHighWaterMark) {
+  Backend& cpu = *GetBackend(Device::kCpu);
+  ASSERT_TRUE(cpu.block_cache().within_peak_in_use);
+  cpu.ReleaseCache();
+  cpu.ResetPeakHeldBytes();
+  const size_t base = cpu.HeldBytes(), mb = size_t{1} << 20;
+  void* a = cpu.Allocate(4 * mb);
+  cpu.Deallocate(a, 4 * mb);  // kept
+  EXPECT_EQ(cpu.HeldBytes(), base + 4 * mb);
+  void* b = cpu.Allocate(4 * mb);  // the same block again
+  EXPECT_EQ(b, a);
+  static_cast<float*>(b)[mb - 1] = 1.0f;  // writable
+  cpu.Deallocate(b, 4 * mb);
+  // A miss: keeping the 4 MB block would hold 7 MB where 4 MB was the most
+  // in use, so it goes.
+  void* c = cpu.Allocate(3 * mb);
+  EXPECT_EQ(cpu.HeldBytes(), base + 3 * mb);
+  // 4 MB in use, the high-water mark: nothing to give back.
+  void* d = cpu.Allocate(mb);
+  EXPECT_EQ(cpu.HeldBytes(), base + 4 * mb);
+  cpu.Deallocate(c, 3 * mb);
+  cpu.Deallocate(d, mb);
+  EXPECT_EQ(cpu.HeldBytes(), base + 4 * mb);  // both kept
+  EXPECT_EQ(cpu.PeakHeldBytes(), base + 4 * mb);
+  cpu.ReleaseCache();
+  EXPECT_EQ(cpu.HeldBytes(), base);
+}
+
 TEST(ThreadPool, CoversRangeOnceInChunks) {
   ThreadPool pool(3);
   std::vector<int> hits(1000, 0);

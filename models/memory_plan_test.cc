@@ -71,22 +71,35 @@ struct Trained {
   std::unique_ptr<Executor> executor;
 };
 
-// Three SGD steps; returns the parameters. With `keep`, also runs one more
-// training forward and hands over the executor and its parameters.
+// Three optimizer steps; returns the parameters and the optimizer's state.
+// `fused`: the update runs in the backward pass (Optimizer::fused_update).
+// With `keep`, also runs one more training forward and hands over the
+// executor and its parameters.
 std::map<std::string, std::vector<float>> Train(const Graph& graph, bool release,
-                                                Trained* keep = nullptr) {
+                                                Trained* keep = nullptr, bool fused = false,
+                                                const std::string& optimizer = "sgd") {
   auto params =
       std::make_unique<ParameterStore>(ParameterStore::Initialize(graph, 5, Device::kCpu));
   std::unique_ptr<Executor> executor =
       *Executor::Create(graph, *params, {Device::kCpu, false, release});
-  std::unique_ptr<Optimizer> sgd = *Optimizer::Create(OptimizerConfig{}, *params, Device::kCpu);
+  OptimizerConfig config;
+  config.type = optimizer;
+  config.weight_decay = 0.01f;
+  std::unique_ptr<Optimizer> opt = *Optimizer::Create(config, *params, Device::kCpu);
+  if (fused) executor->AddHook(opt->fused_update());
   for (int step = 0; step < 3; ++step) {
+    const float lr = 0.1f / (step + 1);
+    if (fused) opt->BeginFusedStep(lr);
     EXPECT_TRUE(executor->Forward(Batch(step), /*training=*/true).ok());
     EXPECT_TRUE(executor->Backward().ok());
-    sgd->Step(0.1f);
+    if (fused) {  // every gradient was applied and released in the backward pass
+      for (const auto& [name, p] : params->all()) EXPECT_FALSE(p.grad.defined()) << name;
+    }
+    opt->Step(lr);
   }
   std::map<std::string, std::vector<float>> values;
   for (const auto& [name, p] : params->all()) values[name] = p.value.ToVector();
+  for (const auto& [name, t] : opt->State()) values[name] = t->ToVector();
   if (keep != nullptr) {
     EXPECT_TRUE(executor->Forward(Batch(9), /*training=*/true).ok());
     keep->executor = std::move(executor);
@@ -99,6 +112,16 @@ TEST(MemoryPlan, ReleasingGivesBitwiseTheSameTraining) {
   absl::StatusOr<Graph> graph = Graph::FromText(kGraph, "plan");
   ASSERT_TRUE(graph.ok()) << graph.status();
   EXPECT_EQ(Train(*graph, /*release=*/true), Train(*graph, /*release=*/false));
+}
+
+TEST(MemoryPlan, TheFusedUpdateGivesBitwiseTheSameTraining) {
+  absl::StatusOr<Graph> graph = Graph::FromText(kGraph, "plan");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  for (const char* optimizer : {"sgd", "adam"}) {
+    EXPECT_EQ(Train(*graph, /*release=*/true, nullptr, /*fused=*/true, optimizer),
+              Train(*graph, /*release=*/false, nullptr, /*fused=*/false, optimizer))
+        << optimizer;
+  }
 }
 
 TEST(MemoryPlan, ReleasesWhatNothingNeedsAndKeepsOutputs) {
@@ -142,6 +165,44 @@ TEST(MemoryPlan, ReluRunsInPlaceOnTheConvolutionOutput) {
   ASSERT_TRUE(executor->Forward(Batch(0), /*training=*/true).ok());
   EXPECT_TRUE(hook.in_place);
   ASSERT_TRUE(executor->Backward().ok());
+}
+
+// Whether node `name`'s forward wrote its output into its input's storage.
+struct InPlaceHook : ExecutorHook {
+  explicit InPlaceHook(std::string name) : name(std::move(name)) {}
+  std::string name;
+  bool in_place = false;
+  absl::Status AfterNode(const NodeCall& call) override {
+    if (!call.gradient && call.node.name == name)
+      in_place = call.inputs[0].data() == call.outputs[0].data();
+    return absl::OkStatus();
+  }
+};
+
+TEST(MemoryPlan, AnotherReaderOfTheInputKeepsTheOpOutOfPlace) {
+  // relu is InPlace, but "sum" still reads conv after it: relu must write
+  // a buffer of its own. The sum, conv's last reader, then runs in place on
+  // conv's output (no gradient reads it).
+  std::string text = kGraph;
+  const std::string pool = "input: \"act\"\n    attr";
+  text.replace(text.find(pool), pool.size(), "input: \"sum\"\n    attr");
+  const std::string pool_node = "  node {\n    name: \"pool\"";
+  text.insert(text.find(pool_node),
+              "  node { name: \"sum\" op: \"add\" input: \"conv\" input: \"act\" }\n");
+  absl::StatusOr<Graph> graph = Graph::FromText(text, "plan");
+  ASSERT_TRUE(graph.ok()) << graph.status() << text;
+  ParameterStore params = ParameterStore::Initialize(*graph, 5, Device::kCpu);
+  std::unique_ptr<Executor> executor =
+      *Executor::Create(*graph, params, {Device::kCpu, false, /*release_values=*/true});
+  InPlaceHook relu("act"), sum("sum");
+  executor->AddHook(&relu);
+  executor->AddHook(&sum);
+  ASSERT_TRUE(executor->Forward(Batch(0), /*training=*/true).ok());
+  EXPECT_FALSE(relu.in_place);
+  EXPECT_TRUE(sum.in_place);
+  ASSERT_TRUE(executor->Backward().ok());
+  // And the result is the one without the plan, bit for bit.
+  EXPECT_EQ(Train(*graph, /*release=*/true), Train(*graph, /*release=*/false));
 }
 
 }  // namespace

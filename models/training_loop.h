@@ -146,6 +146,7 @@ class TrainingLoop {
   ParameterStore params_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Optimizer> optimizer_;
+  bool fused_update_ = false;  // Optimizer::fused_update is in the executor's hooks
   std::unique_ptr<distributed::DataParallel> parallel_;
 };
 

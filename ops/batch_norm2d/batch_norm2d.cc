@@ -91,6 +91,10 @@ TESSERA_REGISTER_OP("batch_norm2d")
         "Per-channel batch normalization of NCHW; outputs y and the updated running stats, "
         "which the running-stat parameters take through updated_from.")
     .ShapeFn(BatchNormShape)
+    .Saves([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      const double channels = in[0].size() > 1 ? static_cast<double>(in[0][1]) : 1.0;
+      return std::vector<double>{4 * channels, 4 * channels, 4.0};  // mean, 1/std, mode
+    })
     // a folded scale and shift
     .Flops(FlopsPerOutputElement(2));
 

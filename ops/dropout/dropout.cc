@@ -57,6 +57,9 @@ TESSERA_REGISTER_OP("dropout")
     .ShapeFn(DropoutShape)
     // The gradient reads only the saved mask.
     .GradientReads({}, {})
+    .Saves([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      return std::vector<double>{4.0 * NumElements(in[0])};  // the mask
+    })
     .Flops(FlopsPerOutputElement(1));
 
 bool TrainingForward(const KernelContext& ctx) {

@@ -66,6 +66,9 @@ TESSERA_REGISTER_OP("lrn")
         "Local response normalization across channels: x / (k + alpha/size * window sum of "
         "x^2)^beta, PyTorch's LocalResponseNorm.")
     .ShapeFn(LrnShape)
+    .Saves([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      return std::vector<double>{4.0 * NumElements(in[0])};  // s, per element
+    })
     .Flops([](const std::vector<Shape>&, const std::vector<Shape>& out, const Attrs& attrs) {
       // The windowed sum of squares, the power and the multiply.
       return (2.0 * attrs.GetInt("size") + 2.0) * NumElements(out[0]);

@@ -133,6 +133,9 @@ TESSERA_REGISTER_OP("maxpool2d")
     .ShapeFn(MaxPoolShape)
     // The gradient reads only the saved argmax and shapes.
     .GradientReads({}, {})
+    .Saves([](const std::vector<Shape>&, const std::vector<Shape>& out, const Attrs&) {
+      return std::vector<double>{4.0 * NumElements(out[0])};  // the argmax, a float per output
+    })
     .Flops([](const std::vector<Shape>& in, const std::vector<Shape>& out, const Attrs& attrs) {
       // One per window element per output.
       const std::vector<int64_t> kernel = attrs.GetInts("kernel");

@@ -39,6 +39,9 @@ TESSERA_REGISTER_OP("softmax_cross_entropy")
     .Output("loss")
     .Doc("Mean cross-entropy of softmax(logits) against integer class labels.")
     .ShapeFn(LossShape)
+    .Saves([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
+      return std::vector<double>{4.0 * NumElements(in[0])};  // the probabilities
+    })
     .Flops([](const std::vector<Shape>& in, const std::vector<Shape>&, const Attrs&) {
       // exp, sum and divide (or log) per input element.
       return 3.0 * NumElements(in[0]);
