@@ -110,7 +110,8 @@ class CpuBackend final : public Backend {
         return ptr;
       }
       const size_t in_use = in_use_bytes_.load();
-      const size_t high_water = std::max(peak_in_use_bytes_.load(), in_use + rounded);
+      const size_t high_water =
+          std::max(peak_in_use_bytes_.load(), in_use + rounded) + kCacheSlackBytes;
       while (!cached_.empty() && in_use + cached_bytes_ + rounded > high_water) EvictOldest();
     }
     // Over the limit or out of memory: free the cache and try once more.
@@ -150,7 +151,8 @@ class CpuBackend final : public Backend {
   // Freed blocks stay resident (the kernel's OOM killer counts them): the
   // estimate has to count them too.
   BlockCachePolicy block_cache() const override {
-    return {kAlignment, kCacheMinBytes, kCacheMaxBytes, /*within_peak_in_use=*/true};
+    return {kAlignment, kCacheMinBytes, kCacheMaxBytes, /*within_peak_in_use=*/true,
+            kCacheSlackBytes};
   }
   AvailableMemory Available() override {
     return CapByLimit(HostAvailableMemory(), memory_limit(), HeldBytes());
@@ -233,6 +235,9 @@ class CpuBackend final : public Backend {
  private:
   static constexpr size_t kCacheMinBytes = 1 << 16;
   static constexpr size_t kCacheMaxBytes = size_t{2} << 30;
+  // See BlockCachePolicy::slack_bytes: a small model keeps all its blocks;
+  // AlexNet's peak grows by at most this much.
+  static constexpr size_t kCacheSlackBytes = size_t{64} << 20;
   struct CachedBlock {
     size_t bytes;
     void* ptr;

@@ -31,7 +31,8 @@ class Ledger {
         // The backend gives back its oldest freed blocks rather than hold
         // more than its in-use high-water mark (CpuBackend::Allocate).
         const double in_use = resident_ - cached_;
-        const double high_water = std::max(peak_in_use_, in_use + rounded);
+        const double high_water = std::max(peak_in_use_, in_use + rounded) +
+                                  static_cast<double>(policy_.slack_bytes);
         while (!free_order_.empty() && in_use + cached_ + rounded > high_water) {
           const double oldest = free_order_.front();
           free_order_.erase(free_order_.begin());
