@@ -25,23 +25,43 @@ namespace tessera {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// A packed GEMM in the style of Goto and BLIS:
+// A packed GEMM in the style of Goto and BLIS. The micro-kernel broadcasts
+// A and loads vectors of B, so in BLIS's terms A is the operand whose
+// micro-panel stays in L1 and B the one streamed from an L2-sized block:
 //   each thread owns a fixed range of rows or of columns of C and, for it:
-//   for each block of kNc columns of C:
-//     for each block of kKc rows of K:
-//       pack op(B)[kc, nc] into panels of nr columns (k-major inside a panel)
-//       for each block of kMc rows of op(A):
-//         pack the A block into micro-panels of kMr rows (k-major)
-//         run the kMr x nr register-tiled micro-kernel on every tile
+//   for each block of up to kMcMax rows of op(A):
+//     for each block of kc rows of K:
+//       pack the A block [rows, kc] into micro-panels of kMr rows (k-major):
+//         it stays in L3 and is packed once, whatever N is
+//       for each block of nc columns (kc * nc floats fill about half of L2):
+//         pack op(B)[kc, nc] into panels of nr columns (k-major)
+//         for each micro-panel of A (8 x kc, in L1 across the row):
+//           run the kMr x nr micro-kernel on every panel of the B block
 // Threads never wait for one another: a thread packs what it reads (the
-// small operand twice over costs little next to the product). Packing reads A
-// and B directly in either orientation. Each C element is summed in the same
-// k order by one thread, whatever the thread count: results are
-// deterministic.
-//
-constexpr int64_t kKc = 256;
-constexpr int64_t kMc = 96;      // a multiple of kMr
-constexpr int64_t kNcMin = 768;  // columns per B block, rounded up to panels
+// operand that is not split, packed by each thread, costs little next to the
+// product). Packing reads A and B directly in either orientation. Each C
+// element is summed in the same k order (k blocks of KBlock(k)) by one
+// thread, whatever the thread count: results are deterministic.
+constexpr int64_t kKcMax = 512;
+// Rows per thread share below which threads split columns instead.
+constexpr int64_t kMc = 96;
+// Rows of A packed at once: kMcMax * kc floats (2 MiB) per thread, in L3.
+constexpr int64_t kMcMax = 1024;
+// The B block's share of L2 (1 MiB on AVX-512 parts, Zen 4 and 5 included;
+// 512 KiB on Zen 2 and 3).
+#if HWY_TARGET <= HWY_AVX3 && HWY_TARGET != HWY_SCALAR
+constexpr int64_t kBBlockBytes = 768 << 10;
+#else
+constexpr int64_t kBBlockBytes = 384 << 10;
+#endif
+
+// K is cut into equal blocks of at most kKcMax (rounded up to 8): a short
+// last block would pay the C tile's load and store for little work. Only k
+// decides it, so the summation order is fixed.
+int64_t KBlock(int64_t k) {
+  const int64_t blocks = (k + kKcMax - 1) / kKcMax;
+  return std::min(kKcMax, ((k + blocks - 1) / blocks + 7) / 8 * 8);
+}
 
 int64_t PanelWidth() { return kNv * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>())); }
 
@@ -136,14 +156,16 @@ int64_t PackedBSize(int64_t n, int64_t k) {
   return k * ((n + nr - 1) / nr) * nr;
 }
 
-// Packs all of op(B): k block k0 (kc rows) starts at k0 * n_panels * nr and
-// holds every panel in order, panel p at p * kc * nr within the block.
+// Packs all of op(B): k block k0 (KBlock(k) rows, fewer in the last) starts
+// at k0 * n_panels * nr and holds every panel in order, panel p at p * kc *
+// nr within the block.
 void PackWholeB(bool trans_b, int64_t n, int64_t k, const float* b_data, float* out) {
   const int64_t nr = PanelWidth();
   const Operand b{b_data, trans_b, trans_b ? k : n};
   const int64_t n_panels = (n + nr - 1) / nr;
-  for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-    const int64_t kc = std::min(kKc, k - k0);
+  const int64_t kb = KBlock(k);
+  for (int64_t k0 = 0; k0 < k; k0 += kb) {
+    const int64_t kc = std::min(kb, k - k0);
     float* block = out + k0 * n_panels * nr;
     ParallelFor(n_panels, 4, [&](int64_t p0, int64_t p1) {
       PackB(b, k0, kc, p0 * nr, std::min(n, p1 * nr) - p0 * nr, nr, block + p0 * kc * nr);
@@ -158,7 +180,10 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
               const float* b_data, const float* packed_b, const PackBFn* pack_b, float* c,
               bool accumulate) {
   const int64_t nr = PanelWidth();
-  const int64_t nc = (kNcMin + nr - 1) / nr * nr;
+  const int64_t kb = KBlock(k);
+  // Columns per B block: whole panels, kb * nc floats within kBBlockBytes.
+  const int64_t nc =
+      std::max<int64_t>(1, kBBlockBytes / static_cast<int64_t>(sizeof(float)) / (kb * nr)) * nr;
   const Operand a{a_data, trans_a, trans_a ? m : k};
   const Operand b{b_data, trans_b, trans_b ? k : n};
   const int64_t n_panels = (n + nr - 1) / nr;
@@ -166,35 +191,38 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
   const int threads = CpuThreadPool().num_threads();
   // One thread's share of C: rows [r0, r1) x panels [p0, p1).
   auto run = [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
-    auto packed_a = hwy::AllocateAligned<float>(static_cast<size_t>(kMc * kKc));
+    const int64_t mc = std::min(kMcMax, (r1 - r0 + kMr - 1) / kMr * kMr);
+    auto packed_a = hwy::AllocateAligned<float>(static_cast<size_t>(mc * kb));
     hwy::AlignedFreeUniquePtr<float[]> own_b;
-    if (packed_b == nullptr) own_b = hwy::AllocateAligned<float>(static_cast<size_t>(kKc * nc));
-    for (int64_t jc = p0 * nr; jc < std::min(n, p1 * nr); jc += nc) {
-      const int64_t cols = std::min({nc, n - jc, p1 * nr - jc});
-      const int64_t panels = (cols + nr - 1) / nr;
-      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-        const int64_t kc = std::min(kKc, k - k0);
+    if (packed_b == nullptr) own_b = hwy::AllocateAligned<float>(static_cast<size_t>(kb * nc));
+    const int64_t c_end = std::min(n, p1 * nr);
+    for (int64_t ic = r0; ic < r1; ic += kMcMax) {
+      const int64_t rows = std::min(kMcMax, r1 - ic);
+      for (int64_t k0 = 0; k0 < k; k0 += kb) {
+        const int64_t kc = std::min(kb, k - k0);
         const bool add_to_c = accumulate || k0 > 0;
-        const float* bblock;
-        if (packed_b != nullptr) {
-          bblock = packed_b + k0 * n_panels * nr + (jc / nr) * kc * nr;
-        } else {
-          if (pack_b != nullptr) {
-            (*pack_b)(k0, kc, jc, cols, nr, own_b.get());
+        PackA(a, ic, rows, k0, kc, packed_a.get());
+        for (int64_t jc = p0 * nr; jc < c_end; jc += nc) {
+          const int64_t cols = std::min(nc, c_end - jc);
+          const int64_t panels = (cols + nr - 1) / nr;
+          const float* bblock;
+          if (packed_b != nullptr) {
+            bblock = packed_b + k0 * n_panels * nr + (jc / nr) * kc * nr;
           } else {
-            PackB(b, k0, kc, jc, cols, nr, own_b.get());
+            if (pack_b != nullptr) {
+              (*pack_b)(k0, kc, jc, cols, nr, own_b.get());
+            } else {
+              PackB(b, k0, kc, jc, cols, nr, own_b.get());
+            }
+            bblock = own_b.get();
           }
-          bblock = own_b.get();
-        }
-        for (int64_t ic = r0; ic < r1; ic += kMc) {
-          const int64_t rows = std::min(kMc, r1 - ic);
-          PackA(a, ic, rows, k0, kc, packed_a.get());
-          for (int64_t p = 0; p < panels; ++p) {
-            const int64_t pcols = std::min(nr, cols - p * nr);
-            for (int64_t ir = 0; ir < rows; ir += kMr) {
-              MicroKernel(packed_a.get() + ir * kc, bblock + p * kc * nr, kc,
-                          c + (ic + ir) * n + jc + p * nr, n, std::min(kMr, rows - ir), pcols,
-                          add_to_c, nr);
+          for (int64_t ir = 0; ir < rows; ir += kMr) {
+            const float* a_panel = packed_a.get() + ir * kc;
+            float* c_row = c + (ic + ir) * n + jc;
+            const int64_t tile_rows = std::min(kMr, rows - ir);
+            for (int64_t p = 0; p < panels; ++p) {
+              MicroKernel(a_panel, bblock + p * kc * nr, kc, c_row + p * nr, n, tile_rows,
+                          std::min(nr, cols - p * nr), add_to_c, nr);
             }
           }
         }
@@ -202,8 +230,11 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
     }
   };
   if (m_blocks >= threads) {
-    ParallelFor(m_blocks, 1,
-                [&](int64_t b0, int64_t b1) { run(b0 * kMc, std::min(m, b1 * kMc), 0, n_panels); });
+    // Rows split in whole micro-panels, as evenly as they go.
+    const int64_t m_tiles = (m + kMr - 1) / kMr;
+    ParallelFor(m_tiles, kMc / kMr, [&](int64_t t0, int64_t t1) {
+      run(t0 * kMr, std::min(m, t1 * kMr), 0, n_panels);
+    });
   } else {
     ParallelFor(n_panels, 4, [&](int64_t p0, int64_t p1) { run(0, m, p0, p1); });
   }
