@@ -25,23 +25,43 @@ namespace tessera {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// A packed GEMM in the style of Goto and BLIS:
+// A packed GEMM in the style of Goto and BLIS. The micro-kernel broadcasts
+// A and loads vectors of B, so in BLIS's terms A is the operand whose
+// micro-panel stays in L1 and B the one streamed from an L2-sized block:
 //   each thread owns a fixed range of rows or of columns of C and, for it:
-//   for each block of kNc columns of C:
-//     for each block of kKc rows of K:
-//       pack op(B)[kc, nc] into panels of nr columns (k-major inside a panel)
-//       for each block of kMc rows of op(A):
-//         pack the A block into micro-panels of kMr rows (k-major)
-//         run the kMr x nr register-tiled micro-kernel on every tile
+//   for each block of up to kMcMax rows of op(A):
+//     for each block of kc rows of K:
+//       pack the A block [rows, kc] into micro-panels of kMr rows (k-major):
+//         it stays in L3 and is packed once, whatever N is
+//       for each block of nc columns (kc * nc floats fill about half of L2):
+//         pack op(B)[kc, nc] into panels of nr columns (k-major)
+//         for each micro-panel of A (8 x kc, in L1 across the row):
+//           run the kMr x nr micro-kernel on every panel of the B block
 // Threads never wait for one another: a thread packs what it reads (the
-// small operand twice over costs little next to the product). Packing reads A
-// and B directly in either orientation. Each C element is summed in the same
-// k order by one thread, whatever the thread count: results are
-// deterministic.
-//
-constexpr int64_t kKc = 256;
-constexpr int64_t kMc = 96;      // a multiple of kMr
-constexpr int64_t kNcMin = 768;  // columns per B block, rounded up to panels
+// operand that is not split, packed by each thread, costs little next to the
+// product). Packing reads A and B directly in either orientation. Each C
+// element is summed in the same k order (k blocks of KBlock(k)) by one
+// thread, whatever the thread count: results are deterministic.
+constexpr int64_t kKcMax = 512;
+// Rows per thread share below which threads split columns instead.
+constexpr int64_t kMc = 96;
+// Rows of A packed at once: kMcMax * kc floats (2 MiB) per thread, in L3.
+constexpr int64_t kMcMax = 1024;
+// The B block's share of L2 (1 MiB on AVX-512 parts, Zen 4 and 5 included;
+// 512 KiB on Zen 2 and 3).
+#if HWY_TARGET <= HWY_AVX3 && HWY_TARGET != HWY_SCALAR
+constexpr int64_t kBBlockBytes = 768 << 10;
+#else
+constexpr int64_t kBBlockBytes = 384 << 10;
+#endif
+
+// K is cut into equal blocks of at most kKcMax (rounded up to 8): a short
+// last block would pay the C tile's load and store for little work. Only k
+// decides it, so the summation order is fixed.
+int64_t KBlock(int64_t k) {
+  const int64_t blocks = (k + kKcMax - 1) / kKcMax;
+  return std::min(kKcMax, ((k + blocks - 1) / blocks + 7) / 8 * 8);
+}
 
 int64_t PanelWidth() { return kNv * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>())); }
 
@@ -73,12 +93,61 @@ void Transpose4Rows(const float* src, int64_t ld, int64_t kc, float* out, int64_
   }
 }
 
+// out[k * stride + r] = src[r * ld + k] for r < 8, k < kc, 8x8 at a time
+// in 256-bit registers: half the shuffles per float of Transpose4Rows, and
+// eight lines read at once keep more misses in flight when the lines come
+// from DRAM (a transposed weight).
+void Transpose8Rows(const float* src, int64_t ld, int64_t kc, float* out, int64_t stride) {
+  int64_t k = 0;
+#if HWY_TARGET <= HWY_AVX2 && HWY_TARGET != HWY_SCALAR
+  const hn::FixedTag<float, 8> d8;
+  const hn::Repartition<double, decltype(d8)> dd;
+  auto pairs_lo = [&](hn::Vec<decltype(d8)> x, hn::Vec<decltype(d8)> y) {
+    return hn::BitCast(d8, hn::InterleaveLower(dd, hn::BitCast(dd, x), hn::BitCast(dd, y)));
+  };
+  auto pairs_hi = [&](hn::Vec<decltype(d8)> x, hn::Vec<decltype(d8)> y) {
+    return hn::BitCast(d8, hn::InterleaveUpper(dd, hn::BitCast(dd, x), hn::BitCast(dd, y)));
+  };
+  for (; k + 8 <= kc; k += 8) {
+    const float* s = src + k;
+    const auto r0 = hn::LoadU(d8, s), r1 = hn::LoadU(d8, s + ld);
+    const auto r2 = hn::LoadU(d8, s + 2 * ld), r3 = hn::LoadU(d8, s + 3 * ld);
+    const auto r4 = hn::LoadU(d8, s + 4 * ld), r5 = hn::LoadU(d8, s + 5 * ld);
+    const auto r6 = hn::LoadU(d8, s + 6 * ld), r7 = hn::LoadU(d8, s + 7 * ld);
+    // Within each 128-bit half: t0 = r0[0] r1[0] r0[1] r1[1], t1 = r0[2] ...
+    const auto t0 = hn::InterleaveLower(d8, r0, r1), t1 = hn::InterleaveUpper(d8, r0, r1);
+    const auto t2 = hn::InterleaveLower(d8, r2, r3), t3 = hn::InterleaveUpper(d8, r2, r3);
+    const auto t4 = hn::InterleaveLower(d8, r4, r5), t5 = hn::InterleaveUpper(d8, r4, r5);
+    const auto t6 = hn::InterleaveLower(d8, r6, r7), t7 = hn::InterleaveUpper(d8, r6, r7);
+    // u0 = rows 0-3 at k and k + 4, u1 at k + 1 and k + 5, ...; u4.. rows 4-7.
+    const auto u0 = pairs_lo(t0, t2), u1 = pairs_hi(t0, t2);
+    const auto u2 = pairs_lo(t1, t3), u3 = pairs_hi(t1, t3);
+    const auto u4 = pairs_lo(t4, t6), u5 = pairs_hi(t4, t6);
+    const auto u6 = pairs_lo(t5, t7), u7 = pairs_hi(t5, t7);
+    float* o = out + k * stride;
+    hn::StoreU(hn::ConcatLowerLower(d8, u4, u0), d8, o);
+    hn::StoreU(hn::ConcatLowerLower(d8, u5, u1), d8, o + stride);
+    hn::StoreU(hn::ConcatLowerLower(d8, u6, u2), d8, o + 2 * stride);
+    hn::StoreU(hn::ConcatLowerLower(d8, u7, u3), d8, o + 3 * stride);
+    hn::StoreU(hn::ConcatUpperUpper(d8, u4, u0), d8, o + 4 * stride);
+    hn::StoreU(hn::ConcatUpperUpper(d8, u5, u1), d8, o + 5 * stride);
+    hn::StoreU(hn::ConcatUpperUpper(d8, u6, u2), d8, o + 6 * stride);
+    hn::StoreU(hn::ConcatUpperUpper(d8, u7, u3), d8, o + 7 * stride);
+  }
+#endif
+  if (k < kc) {
+    Transpose4Rows(src + k, ld, kc - k, out + k * stride, stride);
+    Transpose4Rows(src + 4 * ld + k, ld, kc - k, out + k * stride + 4, stride);
+  }
+}
+
 // Packs `width` lines of a stored matrix that run along k into a k-major
 // panel of `width` columns: out[k * width + j] = line j at k, j < valid,
 // and 0 for j >= valid. Line j starts at src + j * ld.
 void PackLinesAlongK(const float* src, int64_t ld, int64_t kc, int64_t width, int64_t valid,
                      float* out) {
   int64_t j = 0;
+  for (; j + 8 <= valid; j += 8) Transpose8Rows(src + j * ld, ld, kc, out + j, width);
   for (; j + 4 <= valid; j += 4) Transpose4Rows(src + j * ld, ld, kc, out + j, width);
   for (; j < valid; ++j) {
     for (int64_t k = 0; k < kc; ++k) out[k * width + j] = src[j * ld + k];
@@ -92,6 +161,16 @@ void PackLinesAlongK(const float* src, int64_t ld, int64_t kc, int64_t width, in
 // j] = src[k * ld + j] for j < valid, 0 beyond.
 void PackRowsAlongK(const float* src, int64_t ld, int64_t kc, int64_t width, int64_t valid,
                     float* out) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = hn::Lanes(d);
+  if (valid == width && width % lanes == 0) {  // whole panels: copy in registers
+    for (int64_t k = 0; k < kc; ++k) {
+      for (int64_t j = 0; j < width; j += lanes) {
+        hn::StoreU(hn::LoadU(d, src + k * ld + j), d, out + k * width + j);
+      }
+    }
+    return;
+  }
   for (int64_t k = 0; k < kc; ++k) {
     float* dst = out + k * width;
     std::memcpy(dst, src + k * ld, valid * sizeof(float));
@@ -136,14 +215,16 @@ int64_t PackedBSize(int64_t n, int64_t k) {
   return k * ((n + nr - 1) / nr) * nr;
 }
 
-// Packs all of op(B): k block k0 (kc rows) starts at k0 * n_panels * nr and
-// holds every panel in order, panel p at p * kc * nr within the block.
+// Packs all of op(B): k block k0 (KBlock(k) rows, fewer in the last) starts
+// at k0 * n_panels * nr and holds every panel in order, panel p at p * kc *
+// nr within the block.
 void PackWholeB(bool trans_b, int64_t n, int64_t k, const float* b_data, float* out) {
   const int64_t nr = PanelWidth();
   const Operand b{b_data, trans_b, trans_b ? k : n};
   const int64_t n_panels = (n + nr - 1) / nr;
-  for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-    const int64_t kc = std::min(kKc, k - k0);
+  const int64_t kb = KBlock(k);
+  for (int64_t k0 = 0; k0 < k; k0 += kb) {
+    const int64_t kc = std::min(kb, k - k0);
     float* block = out + k0 * n_panels * nr;
     ParallelFor(n_panels, 4, [&](int64_t p0, int64_t p1) {
       PackB(b, k0, kc, p0 * nr, std::min(n, p1 * nr) - p0 * nr, nr, block + p0 * kc * nr);
@@ -158,7 +239,10 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
               const float* b_data, const float* packed_b, const PackBFn* pack_b, float* c,
               bool accumulate) {
   const int64_t nr = PanelWidth();
-  const int64_t nc = (kNcMin + nr - 1) / nr * nr;
+  const int64_t kb = KBlock(k);
+  // Columns per B block: whole panels, kb * nc floats within kBBlockBytes.
+  const int64_t nc =
+      std::max<int64_t>(1, kBBlockBytes / static_cast<int64_t>(sizeof(float)) / (kb * nr)) * nr;
   const Operand a{a_data, trans_a, trans_a ? m : k};
   const Operand b{b_data, trans_b, trans_b ? k : n};
   const int64_t n_panels = (n + nr - 1) / nr;
@@ -166,35 +250,38 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
   const int threads = CpuThreadPool().num_threads();
   // One thread's share of C: rows [r0, r1) x panels [p0, p1).
   auto run = [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
-    auto packed_a = hwy::AllocateAligned<float>(static_cast<size_t>(kMc * kKc));
+    const int64_t mc = std::min(kMcMax, (r1 - r0 + kMr - 1) / kMr * kMr);
+    auto packed_a = hwy::AllocateAligned<float>(static_cast<size_t>(mc * kb));
     hwy::AlignedFreeUniquePtr<float[]> own_b;
-    if (packed_b == nullptr) own_b = hwy::AllocateAligned<float>(static_cast<size_t>(kKc * nc));
-    for (int64_t jc = p0 * nr; jc < std::min(n, p1 * nr); jc += nc) {
-      const int64_t cols = std::min({nc, n - jc, p1 * nr - jc});
-      const int64_t panels = (cols + nr - 1) / nr;
-      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-        const int64_t kc = std::min(kKc, k - k0);
+    if (packed_b == nullptr) own_b = hwy::AllocateAligned<float>(static_cast<size_t>(kb * nc));
+    const int64_t c_end = std::min(n, p1 * nr);
+    for (int64_t ic = r0; ic < r1; ic += kMcMax) {
+      const int64_t rows = std::min(kMcMax, r1 - ic);
+      for (int64_t k0 = 0; k0 < k; k0 += kb) {
+        const int64_t kc = std::min(kb, k - k0);
         const bool add_to_c = accumulate || k0 > 0;
-        const float* bblock;
-        if (packed_b != nullptr) {
-          bblock = packed_b + k0 * n_panels * nr + (jc / nr) * kc * nr;
-        } else {
-          if (pack_b != nullptr) {
-            (*pack_b)(k0, kc, jc, cols, nr, own_b.get());
+        PackA(a, ic, rows, k0, kc, packed_a.get());
+        for (int64_t jc = p0 * nr; jc < c_end; jc += nc) {
+          const int64_t cols = std::min(nc, c_end - jc);
+          const int64_t panels = (cols + nr - 1) / nr;
+          const float* bblock;
+          if (packed_b != nullptr) {
+            bblock = packed_b + k0 * n_panels * nr + (jc / nr) * kc * nr;
           } else {
-            PackB(b, k0, kc, jc, cols, nr, own_b.get());
+            if (pack_b != nullptr) {
+              (*pack_b)(k0, kc, jc, cols, nr, own_b.get());
+            } else {
+              PackB(b, k0, kc, jc, cols, nr, own_b.get());
+            }
+            bblock = own_b.get();
           }
-          bblock = own_b.get();
-        }
-        for (int64_t ic = r0; ic < r1; ic += kMc) {
-          const int64_t rows = std::min(kMc, r1 - ic);
-          PackA(a, ic, rows, k0, kc, packed_a.get());
-          for (int64_t p = 0; p < panels; ++p) {
-            const int64_t pcols = std::min(nr, cols - p * nr);
-            for (int64_t ir = 0; ir < rows; ir += kMr) {
-              MicroKernel(packed_a.get() + ir * kc, bblock + p * kc * nr, kc,
-                          c + (ic + ir) * n + jc + p * nr, n, std::min(kMr, rows - ir), pcols,
-                          add_to_c, nr);
+          for (int64_t ir = 0; ir < rows; ir += kMr) {
+            const float* a_panel = packed_a.get() + ir * kc;
+            float* c_row = c + (ic + ir) * n + jc;
+            const int64_t tile_rows = std::min(kMr, rows - ir);
+            for (int64_t p = 0; p < panels; ++p) {
+              MicroKernel(a_panel, bblock + p * kc * nr, kc, c_row + p * nr, n, tile_rows,
+                          std::min(nr, cols - p * nr), add_to_c, nr);
             }
           }
         }
@@ -202,8 +289,10 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
     }
   };
   if (m_blocks >= threads) {
-    ParallelFor(m_blocks, 1,
-                [&](int64_t b0, int64_t b1) { run(b0 * kMc, std::min(m, b1 * kMc), 0, n_panels); });
+    // Rows split in whole micro-panels, as evenly as they go.
+    const int64_t m_tiles = (m + kMr - 1) / kMr;
+    ParallelFor(m_tiles, kMc / kMr,
+                [&](int64_t t0, int64_t t1) { run(t0 * kMr, std::min(m, t1 * kMr), 0, n_panels); });
   } else {
     ParallelFor(n_panels, 4, [&](int64_t p0, int64_t p1) { run(0, m, p0, p1); });
   }
