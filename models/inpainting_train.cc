@@ -3,7 +3,7 @@
 // digits or Fashion-MNIST, and draws a grid of test examples (masked input |
 // prediction | ground truth):
 //   bazel run //models:inpainting_train          # about 75 s on 2 cores
-//   bazel run //models:inpainting_train -- --graph=models/inpainting_unet.pbtxt --epochs=12
+//   bazel run //models:inpainting_train -- --graph=models/inpainting_unet_fc.pbtxt --epochs=30
 //   bazel run //models:inpainting_train -- --min_mask_size=6 --max_mask_size=16
 
 #include <cstdio>
@@ -38,8 +38,9 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // models/inpainting_mlp.pbtxt is the seed's two-layer network, about 2.5 s
   // per MNIST epoch on 2 cores; models/inpainting_conv.pbtxt an
-  // encoder-decoder, about 20 s per epoch; models/inpainting_unet.pbtxt, the
-  // U-Net that fills holes best (README.md), about 1.3 times the conv's.
+  // encoder-decoder, about 20 s per epoch; models/inpainting_unet.pbtxt, a
+  // U-Net, about 1.3 times the conv's; models/inpainting_unet_fc.pbtxt, the
+  // U-Net with a fully connected bottleneck that fills holes best (README.md).
   tessera::LoopFlagDefaults defaults;
   defaults.graph = "models/inpainting_mlp.pbtxt";
   defaults.epochs = 30;
