@@ -459,17 +459,9 @@ bool UseDirectConv(const ConvGeometry& g, int64_t out_channels_per_group) {
 }
 
 bool UseDirectWeightGradient(const ConvGeometry& g, int64_t out_channels_per_group) {
-  const auto& a = g.attrs;
-  if (a.dilation[0] != 1 || a.dilation[1] != 1) return false;
-  switch (direct_use.load()) {
-    case DirectConvUse::kAlways:
-      return true;
-    case DirectConvUse::kNever:
-      return false;
-    case DirectConvUse::kAuto:
-      break;
-  }
-  return out_channels_per_group >= 32 && g.col_rows() >= 64;
+  // The same rule as the forward, measured on the same bench cases; a
+  // function of its own so that the two can part when measurements say so.
+  return UseDirectConv(g, out_channels_per_group);
 }
 
 int64_t DirectConvScratchFloats(const ConvGeometry& g, int64_t batch, int64_t groups,
