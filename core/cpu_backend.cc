@@ -1,5 +1,5 @@
-// The CPU backend: 64-byte aligned host memory and plain vector loops that the
-// compiler vectorises. Op kernels do their own threading with ParallelFor.
+// The CPU backend: 64-byte aligned host memory and Highway vector loops
+// (core/cpu_vector_math). Op kernels do their own threading with ParallelFor.
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/cpu_vector_math.h"
 #include "core/thread_pool.h"
 
 namespace tessera {
@@ -175,17 +176,15 @@ class CpuBackend final : public Backend {
 
   void Fill(Tensor& x, float value) override {
     float* p = x.data();
-    ParallelFor(x.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) p[i] = value;
-    });
+    ParallelFor(x.num_elements(), kMinChunk,
+                [&](int64_t b, int64_t e) { cpu_math::Fill(value, p + b, e - b); });
   }
 
   void Axpy(float alpha, const Tensor& x, Tensor& y) override {
     const float* xp = x.data();
     float* yp = y.data();
-    ParallelFor(x.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) yp[i] += alpha * xp[i];
-    });
+    ParallelFor(x.num_elements(), kMinChunk,
+                [&](int64_t b, int64_t e) { cpu_math::Axpy(alpha, xp + b, yp + b, e - b); });
   }
 
   double SumOfSquares(const Tensor& x) override {
@@ -209,10 +208,7 @@ class CpuBackend final : public Backend {
     const float* g = grad.data();
     float* v = velocity.data();
     ParallelFor(weights.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        v[i] = momentum * v[i] + (g[i] + weight_decay * w[i]);
-        w[i] -= lr * v[i];
-      }
+      cpu_math::SgdMomentum(lr, momentum, weight_decay, g + b, w + b, v + b, e - b);
     });
   }
 
@@ -223,12 +219,7 @@ class CpuBackend final : public Backend {
     float* mp = m.data();
     float* vp = v.data();
     ParallelFor(weights.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        const float gi = g[i] + weight_decay * w[i];
-        mp[i] = beta1 * mp[i] + (1 - beta1) * gi;
-        vp[i] = beta2 * vp[i] + (1 - beta2) * gi * gi;
-        w[i] -= lr_t * mp[i] / (std::sqrt(vp[i]) + eps);
-      }
+      cpu_math::Adam(lr_t, beta1, beta2, eps, weight_decay, g + b, w + b, mp + b, vp + b, e - b);
     });
   }
 
