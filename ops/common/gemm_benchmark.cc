@@ -1,15 +1,67 @@
 // GEMM throughput on the shapes that matter: square 2048, and AlexNet's
-// fully connected layers in the three orientations a train step uses.
-//   bazel run -c opt //ops/common:gemm_benchmark -- --benchmark_counters_tabular=true
+// fully connected layers in the three orientations a train step uses; and
+// the micro-kernel alone on packed panels that stay in L1 or L2, to tell a
+// loss in the kernel from one in packing, blocking or threading.
+//   bazel run -c opt //ops/common:gemm_benchmark -- [--threads=N] \
+//       --benchmark_counters_tabular=true
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <random>
 #include <vector>
 
+// Highway runtime dispatch: this file is compiled once per SIMD target.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ops/common/gemm_benchmark.cc"
+#include "hwy/aligned_allocator.h"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+// MicroKernel, kMr and kNv, per target.
+#include "ops/common/gemm_kernel-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tessera {
+namespace bench {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using tessera::HWY_NAMESPACE::kMr;
+using tessera::HWY_NAMESPACE::kNv;
+using tessera::HWY_NAMESPACE::MicroKernel;
+
+// The panel width (kNv vectors) of this target.
+int64_t PanelWidthImpl() { return kNv * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>())); }
+
+// One A micro-panel (kMr x kc) against `panels` packed B panels (kc x nr
+// each), as GemmImpl runs it along a row of C, `passes` times; the C tiles
+// are distinct (as in a product) and stay in L1/L2. Returns the FLOPs.
+double MicroKernelPassesImpl(const float* a, const float* b, float* c, int64_t kc, int64_t panels,
+                             int64_t passes) {
+  const int64_t nr = PanelWidthImpl();
+  for (int64_t pass = 0; pass < passes; ++pass) {
+    for (int64_t p = 0; p < panels; ++p) {
+      MicroKernel(a, b + p * kc * nr, kc, c + p * nr, nr * panels, kMr, nr, true, nr);
+    }
+  }
+  return 2.0 * kMr * nr * kc * static_cast<double>(panels * passes);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace bench
+}  // namespace tessera
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 #include "benchmark/benchmark.h"
+#include "core/thread_pool.h"
 #include "ops/common/gemm.h"
 
 namespace tessera {
-namespace {
+namespace bench {
+
+HWY_EXPORT(MicroKernelPassesImpl);
+HWY_EXPORT(PanelWidthImpl);
 
 void BM_Gemm(benchmark::State& state) {
   const bool ta = state.range(0), tb = state.range(1);
@@ -25,6 +77,7 @@ void BM_Gemm(benchmark::State& state) {
   }
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * m * n * k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(GemmTargetName());
 }
 
 BENCHMARK(BM_Gemm)
@@ -36,9 +89,61 @@ BENCHMARK(BM_Gemm)
     ->Args({0, 1, 64, 4096, 4096})  // fc7 forward
     ->Args({0, 0, 384, 576, 2304})  // a 3x3 conv as im2col GEMM
     ->Unit(benchmark::kMillisecond)
+    // CPU time of all threads: on a loaded machine, GFLOP/s x threads x
+    // real_time / cpu_time is the rate with each thread on a core of its own.
+    ->MeasureProcessCPUTime()
     ->UseRealTime();
 
-}  // namespace
+// The micro-kernel on one thread: kc, and the packed B block's size in KiB
+// (16: in L1 with the A panel; 768: GemmImpl's L2 block).
+void BM_MicroKernel(benchmark::State& state) {
+  const int64_t kc = state.range(0), block_kib = state.range(1);
+  const int64_t mr = 16;  // at least any target's kMr
+  const int64_t nr = HWY_DYNAMIC_DISPATCH(PanelWidthImpl)();
+  const int64_t panels = std::max<int64_t>(1, (block_kib << 10) / (kc * nr * 4));
+  auto a = hwy::AllocateAligned<float>(static_cast<size_t>(mr * kc));
+  auto b = hwy::AllocateAligned<float>(static_cast<size_t>(kc * nr * panels));
+  auto c = hwy::AllocateAligned<float>(static_cast<size_t>(mr * nr * panels));
+  for (int64_t i = 0; i < mr * kc; ++i) a[i] = 1e-3f * static_cast<float>(i % 7);
+  for (int64_t i = 0; i < kc * nr * panels; ++i) b[i] = 1e-3f * static_cast<float>(i % 5);
+  std::fill(c.get(), c.get() + mr * nr * panels, 0.0f);
+  double flops = 0;
+  for (auto _ : state) {
+    flops += HWY_DYNAMIC_DISPATCH(MicroKernelPassesImpl)(a.get(), b.get(), c.get(), kc, panels, 16);
+  }
+  benchmark::DoNotOptimize(c.get());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(GemmTargetName());
+}
+
+BENCHMARK(BM_MicroKernel)
+    ->ArgNames({"kc", "block_kib"})
+    ->Args({64, 16})
+    ->Args({256, 48})
+    ->Args({512, 96})
+    ->Args({512, 768})
+    ->Args({256, 768})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace bench
 }  // namespace tessera
 
-BENCHMARK_MAIN();
+// --threads=N sets the CPU pool (the machine's cores by default).
+int main(int argc, char** argv) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      tessera::SetNumCpuThreads(std::max(1, std::atoi(argv[i] + 10)));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+#endif  // HWY_ONCE
