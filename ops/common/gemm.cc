@@ -1,12 +1,20 @@
 #include "ops/common/gemm.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "core/thread_pool.h"
 
@@ -232,6 +240,117 @@ void PackWholeB(bool trans_b, int64_t n, int64_t k, const float* b_data, float* 
   }
 }
 
+// A barrier for the threads of one GemmImpl call: they spin (a block's
+// packing takes microseconds, a wake-up through the kernel tens of them on a
+// VM), then yield, so that a descheduled partner gets the core back.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int threads) : threads_(threads) {}
+
+  void Wait() {
+    const int64_t generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == threads_ - 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.store(generation + 1, std::memory_order_release);
+      return;
+    }
+    for (int i = 0; generation_.load(std::memory_order_acquire) == generation; ++i) {
+      if (i < 4096) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  const int threads_;
+  std::atomic<int> arrived_{0};
+  std::atomic<int64_t> generation_{0};
+};
+
+// Packing buffers that outlive the call, one set per thread (a pool thread
+// runs one share of one product at a time): a fresh multi-megabyte buffer
+// per call costs its page faults every call. Backed by transparent huge
+// pages where the kernel offers them on request: the packed B block is read
+// whole for every micro-panel of A, and on 4 KiB pages its 192 pages
+// overflow the L1 TLB.
+class PackBuffer {
+ public:
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  ~PackBuffer() { std::free(data_); }
+
+  float* Get(int64_t floats) {
+    const size_t bytes = static_cast<size_t>(floats) * sizeof(float);
+    if (bytes > bytes_) {
+      std::free(data_);
+      constexpr size_t kHugePage = size_t{2} << 20;
+      // Whole huge pages above 1 MiB; below, 4 KiB pages (a huge page
+      // would be mostly unused memory).
+      const size_t align = bytes >= (size_t{1} << 20) ? kHugePage : 4096;
+      bytes_ = (bytes + align - 1) / align * align;
+      data_ = static_cast<float*>(std::aligned_alloc(align, bytes_));
+      HWY_ASSERT(data_ != nullptr);
+#ifdef __linux__
+      if (align == kHugePage) madvise(data_, bytes_, MADV_HUGEPAGE);
+#endif
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+// The calling thread's buffers, one set per role (a thread's own A and B;
+// the B blocks it shares with the pool as the caller). A product nested
+// inside another on the same thread (a PackBFn that computes one) gets
+// fresh ones.
+struct OwnBuffers {
+  PackBuffer a, b;
+  bool in_use = false;
+};
+struct SharedBuffers {
+  PackBuffer b[2];
+  bool in_use = false;
+};
+
+template <typename Buffers>
+class ScopedBuffers {
+ public:
+  ScopedBuffers() {
+    thread_local Buffers buffers;
+    if (buffers.in_use) {
+      own_ = std::make_unique<Buffers>();
+      buffers_ = own_.get();
+    } else {
+      buffers_ = &buffers;
+    }
+    buffers_->in_use = true;
+  }
+  ~ScopedBuffers() { buffers_->in_use = false; }
+  ScopedBuffers(const ScopedBuffers&) = delete;
+  ScopedBuffers& operator=(const ScopedBuffers&) = delete;
+  Buffers* operator->() { return buffers_; }
+
+ private:
+  std::unique_ptr<Buffers> own_;
+  Buffers* buffers_;
+};
+
+// What the threads of a row split share: one packed B block at a time,
+// double-buffered, each thread packing a slice of its panels.
+struct SharedB {
+  int threads;
+  SpinBarrier barrier;
+  float* blocks[2];
+};
+
 // C = op(A) op(B) (+ C). packed_b, when not null, is op(B) as PackWholeB
 // wrote it; pack_b, when not null, packs blocks of a B that b_data does not
 // hold.
@@ -247,36 +366,63 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
   const Operand b{b_data, trans_b, trans_b ? k : n};
   const int64_t n_panels = (n + nr - 1) / nr;
   const int64_t m_blocks = (m + kMc - 1) / kMc;
+  const int64_t m_tiles = (m + kMr - 1) / kMr;
   const int threads = CpuThreadPool().num_threads();
-  // One thread's share of C: rows [r0, r1) x panels [p0, p1).
-  auto run = [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
-    const int64_t mc = std::min(kMcMax, (r1 - r0 + kMr - 1) / kMr * kMr);
-    auto packed_a = hwy::AllocateAligned<float>(static_cast<size_t>(mc * kb));
-    hwy::AlignedFreeUniquePtr<float[]> own_b;
-    if (packed_b == nullptr) own_b = hwy::AllocateAligned<float>(static_cast<size_t>(kb * nc));
+  // Packs columns [jc, jc + cols) of B's k block k0 (kc rows) into out.
+  auto pack_b_block = [&](int64_t k0, int64_t kc, int64_t jc, int64_t cols, float* out) {
+    if (pack_b != nullptr) {
+      (*pack_b)(k0, kc, jc, cols, nr, out);
+    } else {
+      PackB(b, k0, kc, jc, cols, nr, out);
+    }
+  };
+  // One thread's share of C: rows [r0, r1) x panels [p0, p1). With shared
+  // (a row split), every thread runs the same sequence of B blocks: rows
+  // [r0, r1) cut into `ic_blocks` A blocks, and for each, every k block
+  // and column block of all of C's columns. Thread `index` packs its slice
+  // of each block's panels into the shared buffer; one barrier per block
+  // (before anyone reads it) suffices, as the block two back, which used
+  // the same buffer, was finished by everyone before they reached the
+  // previous barrier.
+  auto run = [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1, int64_t ic_blocks, SharedB* shared,
+                 int index) {
+    ScopedBuffers<OwnBuffers> buffers;
+    const int64_t tiles = (r1 - r0 + kMr - 1) / kMr;
+    const int64_t mc = (tiles + ic_blocks - 1) / ic_blocks * kMr;
+    float* packed_a = buffers->a.Get(std::max<int64_t>(mc, kMr) * kb);
+    float* own_b = nullptr;
+    if (packed_b == nullptr && shared == nullptr) own_b = buffers->b.Get(kb * nc);
     const int64_t c_end = std::min(n, p1 * nr);
-    for (int64_t ic = r0; ic < r1; ic += kMcMax) {
-      const int64_t rows = std::min(kMcMax, r1 - ic);
+    int64_t block = 0;  // B blocks seen, for the shared double buffer
+    for (int64_t ib = 0; ib < ic_blocks; ++ib) {
+      const int64_t ic = std::min(r1, r0 + ib * mc);
+      const int64_t rows = std::min(mc, r1 - ic);
       for (int64_t k0 = 0; k0 < k; k0 += kb) {
         const int64_t kc = std::min(kb, k - k0);
         const bool add_to_c = accumulate || k0 > 0;
-        PackA(a, ic, rows, k0, kc, packed_a.get());
-        for (int64_t jc = p0 * nr; jc < c_end; jc += nc) {
+        if (rows > 0) PackA(a, ic, rows, k0, kc, packed_a);
+        for (int64_t jc = p0 * nr; jc < c_end; jc += nc, ++block) {
           const int64_t cols = std::min(nc, c_end - jc);
           const int64_t panels = (cols + nr - 1) / nr;
           const float* bblock;
           if (packed_b != nullptr) {
             bblock = packed_b + k0 * n_panels * nr + (jc / nr) * kc * nr;
-          } else {
-            if (pack_b != nullptr) {
-              (*pack_b)(k0, kc, jc, cols, nr, own_b.get());
-            } else {
-              PackB(b, k0, kc, jc, cols, nr, own_b.get());
+          } else if (shared != nullptr) {
+            float* out = shared->blocks[block & 1];
+            const int64_t q0 = panels * index / shared->threads;
+            const int64_t q1 = panels * (index + 1) / shared->threads;
+            if (q1 > q0) {
+              pack_b_block(k0, kc, jc + q0 * nr, std::min(cols, q1 * nr) - q0 * nr,
+                           out + q0 * kc * nr);
             }
-            bblock = own_b.get();
+            shared->barrier.Wait();
+            bblock = out;
+          } else {
+            pack_b_block(k0, kc, jc, cols, own_b);
+            bblock = own_b;
           }
           for (int64_t ir = 0; ir < rows; ir += kMr) {
-            const float* a_panel = packed_a.get() + ir * kc;
+            const float* a_panel = packed_a + ir * kc;
             float* c_row = c + (ic + ir) * n + jc;
             const int64_t tile_rows = std::min(kMr, rows - ir);
             for (int64_t p = 0; p < panels; ++p) {
@@ -288,14 +434,43 @@ void GemmImpl(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const
       }
     }
   };
-  if (m_blocks >= threads) {
-    // Rows split in whole micro-panels, as evenly as they go.
-    const int64_t m_tiles = (m + kMr - 1) / kMr;
-    ParallelFor(m_tiles, kMc / kMr,
-                [&](int64_t t0, int64_t t1) { run(t0 * kMr, std::min(m, t1 * kMr), 0, n_panels); });
-  } else {
-    ParallelFor(n_panels, 4, [&](int64_t p0, int64_t p1) { run(0, m, p0, p1); });
+  auto ic_blocks_for = [](int64_t rows) {
+    return std::max<int64_t>(1, (rows + kMcMax - 1) / kMcMax);
+  };
+  if (m_blocks < threads) {
+    ParallelFor(n_panels, 4,
+                [&](int64_t p0, int64_t p1) { run(0, m, p0, p1, ic_blocks_for(m), nullptr, 0); });
+    return;
   }
+  // Rows split in whole micro-panels, as evenly as they go: thread t gets
+  // tiles [t * m_tiles / threads, (t + 1) * m_tiles / threads).
+  auto tile_begin = [&](int64_t t) { return t * m_tiles / threads * kMr; };
+  auto rows_of = [&](int64_t t0, int64_t t1) {
+    return std::make_pair(std::min(m, tile_begin(t0)), std::min(m, tile_begin(t1)));
+  };
+  if (packed_b != nullptr || threads == 1) {
+    ParallelFor(threads, 1, [&](int64_t t0, int64_t t1) {
+      const auto [r0, r1] = rows_of(t0, t1);
+      run(r0, r1, 0, n_panels, ic_blocks_for(r1 - r0), nullptr, 0);
+    });
+    return;
+  }
+  // Every thread packs 1/threads of each B block instead of all of it. All
+  // run the same number of A blocks, so that they meet the same barriers.
+  ScopedBuffers<SharedBuffers> buffers;
+  SharedB shared{
+      threads, SpinBarrier(threads), {buffers->b[0].Get(kb * nc), buffers->b[1].Get(kb * nc)}};
+  const int64_t ic_blocks = ic_blocks_for((m_tiles + threads - 1) / threads * kMr);
+  ParallelFor(threads, 1, [&](int64_t t0, int64_t t1) {
+    const auto [r0, r1] = rows_of(t0, t1);
+    if (t1 - t0 == threads) {
+      // The pool ran the loop on this thread alone (a nested call): there
+      // is no one to share with.
+      run(r0, r1, 0, n_panels, ic_blocks_for(r1 - r0), nullptr, 0);
+    } else {
+      run(r0, r1, 0, n_panels, ic_blocks, &shared, static_cast<int>(t0));
+    }
+  });
 }
 
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }

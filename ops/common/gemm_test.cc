@@ -76,6 +76,81 @@ TEST(Gemm, LargerShapesMatchReference) {
   }
 }
 
+// With rows split over threads, the threads share each packed B block, each
+// packing a slice of its panels (a barrier per block). Shapes with tails
+// everywhere: rows that do not split evenly, several k blocks, several
+// column blocks with a partial last panel, several A blocks per thread
+// (m > 2 x 1024), and a thread count (3) that does not divide the panels.
+// Every C element is summed in the same order whatever the split, so each
+// thread count must give the one-thread result bit for bit.
+TEST(Gemm, SharedBRowSplitMatchesReferenceAndOneThread) {
+  const int64_t shapes[][3] = {{100, 61, 17}, {300, 1000, 520}, {197, 2000, 1100}, {2100, 53, 40}};
+  for (const auto& s : shapes) {
+    const int64_t m = s[0], n = s[1], k = s[2];
+    for (int tb = 0; tb < 2; ++tb) {
+      const std::vector<float> a = Random(m * k, 14), b = Random(k * n, 15);
+      std::vector<float> one(m * n), expected(m * n);
+      SetNumCpuThreads(1);
+      Gemm(false, tb, m, n, k, a.data(), b.data(), one.data(), false);
+      ReferenceGemm(false, tb, m, n, k, a.data(), b.data(), expected.data(), false);
+      for (int64_t i = 0; i < m * n; ++i) {
+        ASSERT_NEAR(one[i], expected[i], 1e-4 * (1 + std::sqrt(double(k))))
+            << "m=" << m << " n=" << n << " k=" << k << " tb=" << tb << " at " << i;
+      }
+      for (int threads : {2, 3}) {
+        SetNumCpuThreads(threads);
+        std::vector<float> c = Random(m * n, 16);
+        Gemm(false, tb, m, n, k, a.data(), b.data(), c.data(), false);
+        EXPECT_EQ(c, one) << "m=" << m << " n=" << n << " k=" << k << " tb=" << tb
+                          << " threads=" << threads;
+      }
+    }
+  }
+  SetNumCpuThreads(2);
+}
+
+// The shared-B split through a packing function (GemmImplicitB): each thread
+// asks it for a slice of a block's columns, a partial panel last.
+TEST(GemmImplicitB, SharedBRowSplitMatchesGemm) {
+  SetNumCpuThreads(2);
+  const int64_t m = 250, n = 777, k = 600;
+  const std::vector<float> a = Random(m * k, 17), b = Random(k * n, 18);
+  std::vector<float> expected(m * n), c(m * n);
+  Gemm(false, false, m, n, k, a.data(), b.data(), expected.data(), false);
+  const PackBFn pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t cols, int64_t nr,
+                           float* out) {
+    for (int64_t p = 0; p * nr < cols; ++p) {
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        for (int64_t j = 0; j < nr; ++j) {
+          const int64_t col = c0 + p * nr + j;
+          out[(p * kc + kk) * nr + j] = p * nr + j < cols ? b[(k0 + kk) * n + col] : 0.0f;
+        }
+      }
+    }
+  };
+  GemmImplicitB(false, m, n, k, a.data(), pack, c.data(), false);
+  EXPECT_EQ(c, expected);
+}
+
+// A product started inside a parallel loop runs on that thread alone (the
+// pool does not nest): the row split then has no one to share B with, and
+// must neither wait for a partner nor differ in its result.
+TEST(Gemm, NestedInParallelLoopMatchesTopLevel) {
+  SetNumCpuThreads(2);
+  const int64_t m = 300, n = 200, k = 130;
+  const std::vector<float> a = Random(m * k, 19), b = Random(k * n, 20);
+  std::vector<float> expected(m * n);
+  Gemm(false, false, m, n, k, a.data(), b.data(), expected.data(), false);
+  std::vector<std::vector<float>> c(2, std::vector<float>(m * n));
+  ParallelFor(2, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      Gemm(false, false, m, n, k, a.data(), b.data(), c[i].data(), false);
+    }
+  });
+  EXPECT_EQ(c[0], expected);
+  EXPECT_EQ(c[1], expected);
+}
+
 // A weight read three times at one version: the second call packs it into
 // the cache, the third reads the cached packing; all three agree with Gemm
 // bit for bit.
