@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <random>
+#include <tuple>
 #include <vector>
 
 // Highway runtime dispatch: this file is compiled once per SIMD target.
@@ -63,14 +65,32 @@ namespace bench {
 HWY_EXPORT(MicroKernelPassesImpl);
 HWY_EXPORT(PanelWidthImpl);
 
+// Random inputs, made once per shape: Google Benchmark calls a benchmark
+// several times, and on a slow VM filling 48 MB with fresh pages took a
+// tenth of a profile.
+struct GemmInputs {
+  std::vector<float> a, b, c;
+};
+GemmInputs& InputsFor(int64_t m, int64_t n, int64_t k) {
+  static auto* inputs = new std::map<std::tuple<int64_t, int64_t, int64_t>, GemmInputs>;
+  GemmInputs& in = (*inputs)[{m, n, k}];
+  if (in.c.empty()) {
+    in.a.resize(m * k);
+    in.b.resize(k * n);
+    in.c.resize(m * n);
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> dist(-1, 1);
+    for (float& x : in.a) x = dist(rng);
+    for (float& x : in.b) x = dist(rng);
+  }
+  return in;
+}
+
 void BM_Gemm(benchmark::State& state) {
   const bool ta = state.range(0), tb = state.range(1);
   const int64_t m = state.range(2), n = state.range(3), k = state.range(4);
-  std::vector<float> a(m * k), b(k * n), c(m * n);
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  for (float& x : a) x = dist(rng);
-  for (float& x : b) x = dist(rng);
+  GemmInputs& in = InputsFor(m, n, k);
+  std::vector<float>&a = in.a, &b = in.b, &c = in.c;
   for (auto _ : state) {
     Gemm(ta, tb, m, n, k, a.data(), b.data(), c.data(), false);
     benchmark::DoNotOptimize(c.data());
