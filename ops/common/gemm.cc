@@ -41,15 +41,18 @@ namespace hn = hwy::HWY_NAMESPACE;
 //     for each block of kc rows of K:
 //       pack the A block [rows, kc] into micro-panels of kMr rows (k-major):
 //         it stays in L3 and is packed once, whatever N is
-//       for each block of nc columns (kc * nc floats fill about half of L2):
+//       for each block of nc columns (kc * nc floats, 3/4 of a 1 MiB L2):
 //         pack op(B)[kc, nc] into panels of nr columns (k-major)
 //         for each micro-panel of A (8 x kc, in L1 across the row):
 //           run the kMr x nr micro-kernel on every panel of the B block
-// Threads never wait for one another: a thread packs what it reads (the
-// operand that is not split, packed by each thread, costs little next to the
-// product). Packing reads A and B directly in either orientation. Each C
-// element is summed in the same k order (k blocks of KBlock(k)) by one
-// thread, whatever the thread count: results are deterministic.
+// With rows split (large M), every thread needs every B block: the threads
+// pack each block together, a slice each, and meet at a barrier before
+// reading it (at 2048^3 on 2 threads, B packed by each thread for itself
+// was a third of the packing time). With columns split (small M), each
+// thread packs its own B columns and the small A. Packing reads A and B
+// directly in either orientation. Each C element is summed in the same k
+// order (k blocks of KBlock(k)) by one thread, whatever the thread count:
+// results are deterministic, and the same for every thread count.
 constexpr int64_t kKcMax = 512;
 // Rows per thread share below which threads split columns instead.
 constexpr int64_t kMc = 96;
