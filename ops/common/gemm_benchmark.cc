@@ -2,7 +2,7 @@
 // fully connected layers in the three orientations a train step uses; and
 // the micro-kernel alone on packed panels that stay in L1 or L2, to tell a
 // loss in the kernel from one in packing, blocking or threading.
-//   bazel run -c opt //ops/common:gemm_benchmark -- [--threads=N] \
+//   bazel run -c opt //ops/common:gemm_benchmark -- [--threads=N]
 //       --benchmark_counters_tabular=true
 
 #include <algorithm>
