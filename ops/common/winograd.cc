@@ -81,9 +81,20 @@ HWY_INLINE void StorePartial(D d, V v, int64_t valid, float* HWY_RESTRICT dst) {
     hn::StoreU(v, d, dst);
     return;
   }
-  HWY_ALIGN float lanes[HWY_MAX_BYTES / sizeof(float)];
-  hn::Store(v, d, lanes);
-  std::copy(lanes, lanes + valid, dst);
+  // A masked store: a 56-pixel row is 14 tiles, so every vector of such a
+  // layer took this path (a spill and a scalar copy were a large share of
+  // the input transform).
+  hn::BlendedStore(v, hn::FirstN(d, static_cast<size_t>(valid)), d, dst);
+}
+
+// dst[0, n) = src[0, n), whole vectors and a masked tail.
+template <class D>
+HWY_INLINE void CopyPartial(D d, const float* HWY_RESTRICT src, int64_t n,
+                            float* HWY_RESTRICT dst) {
+  const int64_t lanes = hn::Lanes(d);
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes) hn::StoreU(hn::LoadU(d, src + i), d, dst + i);
+  if (i < n) StorePartial(d, hn::LoadU(d, src + i), n - i, dst + i);
 }
 
 // v[xi][c][j] = (B^T d B)[xi] for the patch of tile t0 + j, j < nt, and every
@@ -194,7 +205,7 @@ void TransformOutput(const WinogradConv& p, int64_t tiles_h, int64_t tiles_w, co
             hn::StoreInterleaved4(out[i][0], out[i][1], out[i][2], out[i][3], d, dst);
           } else {
             hn::StoreInterleaved4(out[i][0], out[i][1], out[i][2], out[i][3], d, line);
-            std::copy(line, line + cols, dst);
+            CopyPartial(d, line, cols, dst);
           }
         }
       }

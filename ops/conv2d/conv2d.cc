@@ -403,9 +403,12 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
       Col2imInputGradient(p, w.data(), dy.data(), dx.data());
     }
   }
+  const bool want_db = args.input_grads.size() == 3 && args.input_grads[2].defined();
+  bool db_done = false;
   if (dw.defined() && conv::UseDirectWeightGradient(g, p.out_per_group)) {
     conv::DirectConvWeightGradient(g, p.batch, p.groups, p.out_per_group, x.data(), dy.data(),
-                                   dw.data());
+                                   dw.data(), want_db ? args.input_grads[2].data() : nullptr);
+    db_done = want_db;
   } else if (dw.defined()) {
     // dW_g = sum over images of dy_n col_n^T: an implicit GEMM per image,
     // dy_n read in place, col_n^T packed from x; images summed in order, so
@@ -443,7 +446,7 @@ absl::Status Conv2dGradient(KernelContext& ctx, GradientArgs& args) {
       }
     }
   }
-  if (args.input_grads.size() == 3 && args.input_grads[2].defined()) {
+  if (want_db && !db_done) {
     conv::BiasGradient(dy.data(), p.batch, p.out_channels, g.col_cols(),
                        args.input_grads[2].data());
   }

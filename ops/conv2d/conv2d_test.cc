@@ -400,6 +400,9 @@ TEST(Conv2dDirect, ForcedPathMatchesReferenceAndPlainGradients) {
     ASSERT_TRUE(small_grads.ok()) << small_grads.status();
     EXPECT_EQ(small->outputs[0].ToVector(), run->outputs[0].ToVector()) << name;
     EXPECT_EQ((*small_grads)[0].ToVector(), (*grads)[0].ToVector()) << name;
+    // dW and db (summed with dW's pass, from dy's transposed copy) too.
+    EXPECT_EQ((*small_grads)[1].ToVector(), (*grads)[1].ToVector()) << name;
+    EXPECT_EQ((*small_grads)[2].ToVector(), (*grads)[2].ToVector()) << name;
     // Finite differences cost two forwards per input value: the small cases.
     if (NumElements(wc.x) + NumElements(wc.w) > 3000) continue;
     absl::StatusOr<GradCheckReport> check =

@@ -293,6 +293,26 @@ std::vector<int64_t> TapOffsets(const ConvGeometry& g, const PhaseLayout& L) {
   return off;
 }
 
+// out[c] = sum over p < cols of src[p * width + c], for c < width (a
+// multiple of the vector length): two chains of vector adds per vector of
+// channels, in float over one span, then widened.
+void SumPixels(const float* HWY_RESTRICT src, int64_t cols, int64_t width, double* out) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = hn::Lanes(d);
+  HWY_ALIGN float lane_sums[HWY_MAX_BYTES / sizeof(float)];
+  for (int64_t c = 0; c < width; c += lanes) {
+    auto even = hn::Zero(d), odd = hn::Zero(d);
+    int64_t p = 0;
+    for (; p + 2 <= cols; p += 2) {
+      even = hn::Add(even, hn::Load(d, src + p * width + c));
+      odd = hn::Add(odd, hn::Load(d, src + (p + 1) * width + c));
+    }
+    if (p < cols) even = hn::Add(even, hn::Load(d, src + p * width + c));
+    hn::Store(hn::Add(even, odd), d, lane_sums);
+    for (int64_t i = 0; i < lanes; ++i) out[c + i] = lane_sums[i];
+  }
+}
+
 // Accumulates the tap tiles [t0, t1) of one (group, block) over pixels
 // [i0, i1) of a chunk (see WeightGradient).
 template <int V>
@@ -318,7 +338,7 @@ void WeightTiles(const float* in, const int64_t* taps, int64_t k, const int64_t*
 // pixels in blocks that stay in its cache; every sum runs in one order
 // fixed by the shapes.
 void WeightGradient(const ConvGeometry& g, int64_t batch, int64_t groups, int64_t out_per_group,
-                    const float* x, const float* dy, float* dw) {
+                    const float* x, const float* dy, float* dw, float* db) {
   const int64_t lanes = Lanes();
   const int64_t v = ChooseVectors(out_per_group), width = v * lanes;
   const int64_t blocks = (out_per_group + width - 1) / width;
@@ -347,6 +367,14 @@ void WeightGradient(const ConvGeometry& g, int64_t batch, int64_t groups, int64_
   auto dyt =
       hwy::AllocateAligned<float>(static_cast<size_t>(groups * blocks * chunk * pixels * width));
   const int64_t items = groups * blocks * tiles;
+  // Pixels per transposition item (a first layer has one block and few
+  // images per chunk: one item per image left a thread idle), and the bias
+  // gradient's partial sums, one per (image, group, block, span) and
+  // channel, taken from dy's transposed copy while it is in cache and summed
+  // in a fixed order at the end.
+  constexpr int64_t kSpan = 512;
+  const int64_t spans = (pixels + kSpan - 1) / kSpan;
+  std::vector<double> bias_parts(db != nullptr ? batch * groups * blocks * spans * width : 0);
   auto acc = hwy::AllocateAligned<float>(static_cast<size_t>(items * r_taps * width));
   // pix_off[j * pixels + pix]: where pixel pix of image j reads tap 0.
   std::vector<int64_t> pix_off(chunk * pixels);
@@ -365,14 +393,20 @@ void WeightGradient(const ConvGeometry& g, int64_t batch, int64_t groups, int64_
     }
     const float* in = phased ? phases.get() : x + n0 * x_image;
     // dyt[grp][blk][j * pixels + pix][c] = dy[n0 + j][grp O_g + blk width + c][pix], 0 past O_g.
-    ParallelFor(count * groups * blocks, 1, [&](int64_t b0, int64_t b1) {
+    ParallelFor(count * groups * blocks * spans, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        const int64_t j = b / (groups * blocks), gb = b % (groups * blocks);
+        const int64_t s = b % spans, jb = b / spans;
+        const int64_t j = jb / (groups * blocks), gb = jb % (groups * blocks);
         const int64_t grp = gb / blocks, first = gb % blocks * width;
         const int64_t valid = std::min(width, out_per_group - first);
-        const float* src = dy + (n0 + j) * y_image + (grp * out_per_group + first) * pixels;
-        float* dst = dyt.get() + (gb * chunk + j) * pixels * width;
-        TransposeInto(src, pixels, valid, pixels, width, width, dst);
+        const int64_t p0 = s * kSpan, cols = std::min<int64_t>(kSpan, pixels - p0);
+        const float* src = dy + (n0 + j) * y_image + (grp * out_per_group + first) * pixels + p0;
+        float* dst = dyt.get() + ((gb * chunk + j) * pixels + p0) * width;
+        TransposeInto(src, pixels, valid, cols, width, width, dst);
+        if (db != nullptr) {
+          SumPixels(dst, cols, width,
+                    bias_parts.data() + (((n0 + j) * groups * blocks + gb) * spans + s) * width);
+        }
       }
     });
     ParallelFor(items, 1, [&](int64_t it0, int64_t it1) {
@@ -408,6 +442,21 @@ void WeightGradient(const ConvGeometry& g, int64_t batch, int64_t groups, int64_
         }
       }
     });
+  }
+  if (db != nullptr) {
+    for (int64_t gb = 0; gb < groups * blocks; ++gb) {
+      const int64_t grp = gb / blocks, first = gb % blocks * width;
+      const int64_t valid = std::min(width, out_per_group - first);
+      for (int64_t c = 0; c < valid; ++c) {
+        double sum = 0;
+        for (int64_t n = 0; n < batch; ++n) {
+          for (int64_t s = 0; s < spans; ++s) {
+            sum += bias_parts[((n * groups * blocks + gb) * spans + s) * width + c];
+          }
+        }
+        db[grp * out_per_group + first + c] = static_cast<float>(sum);
+      }
+    }
   }
   // dw[grp O_g + o][tap] from the tap-major tiles.
   ParallelFor(groups * blocks, 1, [&](int64_t b0, int64_t b1) {
@@ -475,8 +524,11 @@ int64_t DirectConvScratchFloats(const ConvGeometry& g, int64_t batch, int64_t gr
   const int64_t forward = forward_chunk * phased_image + padded * (g.col_rows() + 1);
   const int64_t per_image = std::max(phased_image, padded * g.col_cols());
   const int64_t chunk = std::clamp<int64_t>((int64_t{1} << 20) / per_image, 1, batch);
+  // The bias gradient's partial sums: doubles per image, block and span of
+  // 512 pixels.
+  const int64_t bias_parts = 2 * batch * padded * ((g.col_cols() + 511) / 512);
   const int64_t gradient = chunk * (phased_image + padded * g.col_cols()) +
-                           padded * (g.col_rows() + 12) + chunk * g.col_cols() * 2;
+                           padded * (g.col_rows() + 12) + chunk * g.col_cols() * 2 + bias_parts;
   return std::max(forward, gradient);
 }
 
@@ -486,8 +538,9 @@ void DirectConvForward(const ConvGeometry& g, int64_t batch, int64_t groups, int
 }
 
 void DirectConvWeightGradient(const ConvGeometry& g, int64_t batch, int64_t groups,
-                              int64_t out_per_group, const float* x, const float* dy, float* dw) {
-  HWY_DYNAMIC_DISPATCH(WeightGradient)(g, batch, groups, out_per_group, x, dy, dw);
+                              int64_t out_per_group, const float* x, const float* dy, float* dw,
+                              float* db) {
+  HWY_DYNAMIC_DISPATCH(WeightGradient)(g, batch, groups, out_per_group, x, dy, dw, db);
 }
 
 }  // namespace conv

@@ -50,8 +50,12 @@ void DirectConvForward(const ConvGeometry& g, int64_t batch, int64_t groups, int
 
 // dw = the weight gradient of that convolution for output gradient dy
 // (overwritten): taps x output channels tiles summed over the whole batch.
+// When db is not null, also the bias gradient (db[o] = the sum of dy's
+// plane o over the batch, overwritten), summed from dy's transposed copy
+// while it is in cache instead of in a pass of its own over dy.
 void DirectConvWeightGradient(const ConvGeometry& g, int64_t batch, int64_t groups,
-                              int64_t out_per_group, const float* x, const float* dy, float* dw);
+                              int64_t out_per_group, const float* x, const float* dy, float* dw,
+                              float* db = nullptr);
 
 }  // namespace conv
 }  // namespace tessera
