@@ -87,8 +87,15 @@ absl::StatusOr<Resolved> Resolve(const OpCase& c) {
     for (size_t i = 0; i < shapes.size(); ++i) {
       if (r.wants_grad[i]) wanted.push_back(shapes[i]);
     }
-    r.forward_work = 4.0 * (Elements(shapes) + Elements(r.output_shapes));
-    r.gradient_work = 4.0 * (Elements(r.output_shapes) + Elements(wanted) +
+    // Optional outputs (dropout's keep mask, max pool's indices) are not
+    // computed when nothing reads them (Prepare), and not counted.
+    std::vector<Shape> computed;
+    for (size_t k = 0; k < r.output_shapes.size(); ++k) {
+      if (k == 0 || !r.schema->output_optional(static_cast<int>(k)))
+        computed.push_back(r.output_shapes[k]);
+    }
+    r.forward_work = 4.0 * (Elements(shapes) + Elements(computed));
+    r.gradient_work = 4.0 * (Elements(computed) + Elements(wanted) +
                              c.grad_reads * NumElements(shapes[0]));
   } else {
     // The op's own count (its schema's .Flops): 2 per multiply-add of the
@@ -141,17 +148,31 @@ absl::StatusOr<Prepared*> Prepare(const Resolved& r, Device device) {
   p->resolved = &r;
   p->device = device;
   TS_ASSIGN_OR_RETURN(p->kernel, KernelRegistry::Global().Find(r.c.op, device));
+  // As the executor calls the kernels in a graph where the node's input
+  // gradients start there (Executor::RunGradient): the first input whose
+  // gradient passes through an output's (OpSchema::GradientPassesThrough)
+  // takes that gradient's buffer, so the kernel is not asked for it.
+  std::vector<bool> handed_on(r.output_shapes.size(), false);
   for (size_t i = 0; i < r.c.inputs.size(); ++i) {
     p->inputs.push_back(RandomTensor(r.c.inputs[i], 1000 + i, device));
-    p->input_grads.push_back(r.wants_grad[i] ? Tensor::Empty(r.c.inputs[i].shape, device)
-                                             : Tensor());
+    const int o = r.schema->GradientPassThroughOutput(static_cast<int>(i));
+    const bool passed_on = r.wants_grad[i] && o >= 0 && !handed_on[o];
+    if (passed_on) handed_on[o] = true;
+    p->input_grads.push_back(r.wants_grad[i] && !passed_on
+                                 ? Tensor::Empty(r.c.inputs[i].shape, device)
+                                 : Tensor());
   }
   for (size_t k = 0; k < r.output_shapes.size(); ++k) {
-    p->outputs.push_back(Tensor::Empty(r.output_shapes[k], device));
-    // As the executor: the loss flows back through the first output only
-    // (batch_norm2d's running statistics get zeros).
-    p->output_grads.push_back(k == 0 ? RandomTensor(In(r.output_shapes[k]), 2000, device)
-                                     : Tensor::Zeros(r.output_shapes[k], device));
+    // As the executor for a graph that reads only the first output: an
+    // optional output (OpSchema::OptionalOutput) is not computed, and the
+    // loss flows back through the first output only (batch_norm2d's
+    // running statistics get zeros, an optional output nothing).
+    const bool skipped = k > 0 && r.schema->output_optional(static_cast<int>(k));
+    p->outputs.push_back(skipped ? Tensor::ShapeOnly(r.output_shapes[k])
+                                 : Tensor::Empty(r.output_shapes[k], device));
+    p->output_grads.push_back(k == 0    ? RandomTensor(In(r.output_shapes[k]), 2000, device)
+                              : skipped ? Tensor::ShapeOnly(r.output_shapes[k])
+                                        : Tensor::Zeros(r.output_shapes[k], device));
   }
   // One forward so that the gradient finds its outputs and saved tensors.
   KernelContext ctx{r.attrs, *GetBackend(device), /*training=*/true, /*seed=*/1, p->saved};

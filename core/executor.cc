@@ -71,7 +71,8 @@ class CheckNumericsHook : public ExecutorHook {
   absl::Status AfterNode(const NodeCall& call) override {
     if (call.gradient) return absl::OkStatus();
     for (size_t k = 0; k < call.outputs.size(); ++k) {
-      if (backend_.AllFinite(call.outputs[k])) continue;
+      // An optional output nothing reads is not computed.
+      if (!call.outputs[k].defined() || backend_.AllFinite(call.outputs[k])) continue;
       std::string report =
           absl::StrCat("check_numerics: node '", call.node.name, "' (op ", call.node.schema->name(),
                        ") produced a non-finite value in output ", k, " ",
@@ -151,6 +152,7 @@ Executor::Executor(const Graph& graph, ParameterStore& params, ExecutorOptions o
       options_(options),
       backend_(backend),
       kernels_(std::move(kernels)),
+      unread_optional_(UnreadOptionalOutputs(graph)),
       saved_(graph.nodes().size()) {
   for (int i = static_cast<int>(graph_.nodes().size()) - 1; i >= 0; --i) {
     for (const std::string& in : graph_.nodes()[i].inputs) {
@@ -271,6 +273,11 @@ absl::Status Executor::RunNode(int index, KernelContext& ctx) {
     if (k == 0 && releasing_ && !inputs.empty() &&
         plan_->RunsInPlace(graph_, index, inputs[0].shape(), (*shapes)[0])) {
       outputs.push_back(inputs[0]);
+      continue;
+    }
+    if (unread_optional_.count(node.outputs[k])) {
+      // OpSchema::OptionalOutput that nothing reads: not computed.
+      outputs.push_back(Tensor::ShapeOnly((*shapes)[k]));
       continue;
     }
     outputs.push_back(Tensor::Empty((*shapes)[k], options_.device));
@@ -395,25 +402,57 @@ absl::StatusOr<std::map<std::string, Tensor>> Executor::BackwardFrom(
 absl::Status Executor::RunGradient(int index, const std::set<std::string>& requires_grad,
                                    std::map<std::string, Tensor>& grads) {
   const Node& node = graph_.nodes()[index];
+  const OpSchema& schema = *node.schema;
   bool has_output_grad = false;
   for (const std::string& out : node.outputs) has_output_grad |= grads.count(out) > 0;
   if (!has_output_grad) return absl::OkStatus();
   std::vector<Tensor> inputs, outputs, output_grads, input_grads(node.inputs.size());
-  bool wants_any = false;
+  std::vector<bool> wanted(node.inputs.size(), false);
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     inputs.push_back(values_.at(node.inputs[i]));
-    if (node.schema->inputs()[i].differentiable && requires_grad.count(node.inputs[i])) {
-      input_grads[i] = Tensor::Empty(inputs[i].shape(), options_.device);
-      wants_any = true;
-    }
+    wanted[i] = schema.inputs()[i].differentiable && requires_grad.count(node.inputs[i]) > 0;
   }
-  if (!wants_any) return absl::OkStatus();
-  for (const std::string& out : node.outputs) {
+  if (std::find(wanted.begin(), wanted.end(), true) == wanted.end()) return absl::OkStatus();
+  for (size_t k = 0; k < node.outputs.size(); ++k) {
+    const std::string& out = node.outputs[k];
     outputs.push_back(values_.at(out));
     auto it = grads.find(out);
-    output_grads.push_back(
-        it != grads.end() ? it->second : Tensor::Zeros(outputs.back().shape(), options_.device));
-    grads.erase(out);  // no longer needed
+    if (it != grads.end()) {
+      output_grads.push_back(std::move(it->second));
+      grads.erase(it);  // no longer needed
+    } else if (schema.output_optional(static_cast<int>(k))) {
+      output_grads.push_back(Tensor::ShapeOnly(outputs.back().shape()));  // no zeros made
+    } else {
+      output_grads.push_back(Tensor::Zeros(outputs.back().shape(), options_.device));
+    }
+  }
+  // Inputs whose gradient is an output's gradient unchanged
+  // (OpSchema::GradientPassesThrough) take that gradient's buffer, or, when
+  // they have a gradient already (fan-out), have it added there; the kernel
+  // is not asked for them. Each output gradient's buffer goes to one input
+  // only (gradients are summed into the buffer they hold, so two holders
+  // would see each other's sums), and only to an input that appears once
+  // among the node's inputs (so the sums below never write into a buffer
+  // that a later one still reads).
+  std::vector<int> passes_from(node.inputs.size(), -1);
+  std::vector<bool> handed_on(node.outputs.size(), false);
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (!wanted[i]) continue;
+    const int o = schema.GradientPassThroughOutput(static_cast<int>(i));
+    if (o >= 0 && output_grads[o].defined() &&
+        output_grads[o].num_elements() == inputs[i].num_elements() &&
+        std::count(node.inputs.begin(), node.inputs.end(), node.inputs[i]) == 1) {
+      if (grads.count(node.inputs[i])) {
+        passes_from[i] = o;  // added into the gradient it has
+        continue;
+      }
+      if (!handed_on[o]) {
+        handed_on[o] = true;
+        passes_from[i] = o;
+        continue;
+      }
+    }
+    input_grads[i] = Tensor::Empty(inputs[i].shape(), options_.device);
   }
   KernelContext ctx{node.attrs, backend_, last_training_, 0, saved_[index]};
   GradientArgs args{inputs, outputs, output_grads, input_grads};
@@ -423,6 +462,9 @@ absl::Status Executor::RunGradient(int index, const std::set<std::string>& requi
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat("gradient of node '", node.name, "' (op ",
                                                     node.schema->name(), "): ", status.message()));
+  }
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (passes_from[i] >= 0) input_grads[i] = output_grads[passes_from[i]].Reshaped(inputs[i].shape());
   }
   TS_RETURN_IF_ERROR(CallHooks(/*before=*/false, call));
   for (size_t i = 0; i < node.inputs.size(); ++i) {
@@ -441,6 +483,12 @@ absl::StatusOr<Tensor> Executor::Value(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) {
     return absl::NotFoundError(absl::StrCat("no value named '", name, "' (has Forward run?)"));
+  }
+  if (!it->second.defined() && unread_optional_.count(name)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("value '", name,
+                     "' is an optional output that nothing in the graph reads, so it is not "
+                     "computed; list it as a graph output to have it"));
   }
   if (!it->second.defined()) {
     return absl::FailedPreconditionError(

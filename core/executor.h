@@ -70,8 +70,12 @@ struct NodeCall {
   // The forward's outputs: allocated but not yet written in BeforeNode of a
   // forward call, filled afterwards.
   const std::vector<Tensor>& outputs;
-  // Gradient calls only (nullptr for forward calls). input_grads holds
-  // undefined tensors where no gradient is wanted.
+  // Forward outputs that are optional and that nothing reads are shape-only
+  // (undefined; OpSchema::OptionalOutput). Gradient calls only (nullptr for
+  // forward calls): input_grads holds undefined tensors where no gradient
+  // is wanted, and, in BeforeNode, where the gradient passes through an
+  // output's unchanged (OpSchema::GradientPassesThrough); in AfterNode
+  // those share the output gradient's buffer.
   const std::vector<Tensor>* output_grads = nullptr;
   const std::vector<Tensor>* input_grads = nullptr;
 };
@@ -157,6 +161,8 @@ class Executor {
   ExecutorOptions options_;
   Backend& backend_;
   std::vector<const KernelDef*> kernels_;  // per node; resolved up front
+  // Optional outputs nothing reads: never allocated (OpSchema::OptionalOutput).
+  std::set<std::string> unread_optional_;
   // For each trainable parameter, the smallest index of a node reading it:
   // after that node's gradient (the last to run) its gradient is final.
   std::map<std::string, int> first_reader_;

@@ -35,17 +35,21 @@ struct KernelContext {
 };
 
 // `outputs` arrive allocated with the inferred shapes on the kernel's device;
-// the kernel fills them.
+// the kernel fills them. An optional output (OpSchema::OptionalOutput) may
+// arrive shape-only (Tensor::defined() false): the kernel skips it.
 using ForwardKernel = std::function<absl::Status(
     KernelContext& ctx, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs)>;
 
 struct GradientArgs {
   const std::vector<Tensor>& inputs;
   const std::vector<Tensor>& outputs;
-  // Same shapes as outputs; zeros where nothing flowed back.
+  // Same shapes as outputs; zeros where nothing flowed back, except for an
+  // optional output (OpSchema::OptionalOutput): shape-only there.
   const std::vector<Tensor>& output_grads;
   // Allocated (not zeroed) with the input's shape where the gradient is
-  // wanted, undefined where not; the kernel overwrites the defined ones.
+  // wanted, undefined where not (or where the executor passes an output's
+  // gradient on itself: OpSchema::GradientPassesThrough); the kernel
+  // overwrites the defined ones.
   std::vector<Tensor>& input_grads;
 };
 using GradientKernel = std::function<absl::Status(KernelContext& ctx, GradientArgs& args)>;

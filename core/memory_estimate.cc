@@ -136,6 +136,7 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
     estimate.optimizer_bytes += optimizer_slots * bytes;
   }
   const MemoryPlan plan = PlanMemory(graph, trainable);
+  const std::set<std::string> unread_optional = UnreadOptionalOutputs(graph);
   const std::vector<Node>& nodes = graph.nodes();
   std::map<std::string, int> first_reader;
   for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
@@ -182,6 +183,7 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
       for (const std::string& v : node.inputs) in.push_back(shapes.at(v));
       for (const std::string& v : node.outputs) out.push_back(shapes.at(v));
       for (size_t k = 0; k < out.size(); ++k) {
+        if (unread_optional.count(node.outputs[k])) continue;  // not computed
         if (k == 0 && !in.empty() && plan.RunsInPlace(graph, static_cast<int>(i), in[0], out[0])) {
           values[node.outputs[k]] = values.at(node.inputs[0]);
           ledger.Share(values[node.outputs[k]]);
@@ -224,18 +226,35 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
         std::vector<Shape> in, out;
         for (const std::string& v : node.inputs) in.push_back(shapes.at(v));
         for (const std::string& v : node.outputs) out.push_back(shapes.at(v));
-        std::vector<int> output_grads;
-        for (const std::string& v : node.outputs) {
-          auto it = grads.find(v);
+        std::vector<int> output_grads;  // -1: none (an optional output's)
+        for (size_t o = 0; o < node.outputs.size(); ++o) {
+          auto it = grads.find(node.outputs[o]);
           if (it != grads.end()) {
             output_grads.push_back(it->second);
             grads.erase(it);
+          } else if (node.schema->output_optional(static_cast<int>(o))) {
+            output_grads.push_back(-1);
           } else {
-            output_grads.push_back(ledger.Allocate(Bytes(shapes.at(v)), "gradients in flight"));
+            output_grads.push_back(ledger.Allocate(Bytes(out[o]), "gradients in flight"));
           }
         }
+        // Gradients passed through (OpSchema::GradientPassesThrough): added
+        // into the input's gradient, or the output gradient's buffer handed
+        // on to one input, as Executor::RunGradient decides.
         std::map<int, int> input_grads;
+        std::vector<bool> handed_on(node.outputs.size(), false);
         for (int k : wanted) {
+          const int o = node.schema->GradientPassThroughOutput(k);
+          if (o >= 0 && output_grads[o] >= 0 && NumElements(out[o]) == NumElements(in[k]) &&
+              std::count(node.inputs.begin(), node.inputs.end(), node.inputs[k]) == 1) {
+            if (grads.count(node.inputs[k])) continue;  // added into it: no buffer
+            if (!handed_on[o]) {
+              handed_on[o] = true;
+              ledger.Share(output_grads[o]);
+              input_grads[k] = output_grads[o];
+              continue;
+            }
+          }
           input_grads[k] = ledger.Allocate(Bytes(in[k]), graph.IsParameter(node.inputs[k])
                                                              ? "parameter gradients"
                                                              : "gradients in flight");
@@ -248,7 +267,9 @@ absl::StatusOr<MemoryEstimate> EstimateTrainingMemory(const Graph& graph, int64_
         }
         ledger.Observe(absl::StrCat("the gradient of ", node.name), scratch,
                        absl::StrCat(node.name, " ", node.schema->workspace_name(), " workspace"));
-        for (int id : output_grads) ledger.Drop(id);
+        for (int id : output_grads) {
+          if (id >= 0) ledger.Drop(id);
+        }
         for (const auto& [k, id] : input_grads) {
           auto it = grads.find(node.inputs[k]);
           if (it == grads.end()) {

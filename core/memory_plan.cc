@@ -58,6 +58,23 @@ MemoryPlan PlanMemory(const Graph& graph, const std::set<std::string>& trainable
   return plan;
 }
 
+std::set<std::string> UnreadOptionalOutputs(const Graph& graph) {
+  std::set<std::string> read = {graph.loss()};
+  read.insert(graph.def().output().begin(), graph.def().output().end());
+  for (const auto& p : graph.def().parameter()) {
+    if (!p.updated_from().empty()) read.insert(p.updated_from());
+  }
+  for (const Node& node : graph.nodes()) read.insert(node.inputs.begin(), node.inputs.end());
+  std::set<std::string> unread;
+  for (const Node& node : graph.nodes()) {
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      if (node.schema->output_optional(static_cast<int>(k)) && !read.count(node.outputs[k]))
+        unread.insert(node.outputs[k]);
+    }
+  }
+  return unread;
+}
+
 bool MemoryPlan::ReleasedAfter(const Graph& graph, const std::string& value, int index) const {
   if (graph.Producer(value) == nullptr || keep.count(value)) return false;
   auto reader = last_forward_reader.find(value);

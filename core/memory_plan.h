@@ -39,6 +39,12 @@ struct MemoryPlan {
 // `trainable`: the names of the trainable parameters.
 MemoryPlan PlanMemory(const Graph& graph, const std::set<std::string>& trainable);
 
+// The optional outputs (OpSchema::OptionalOutput) that nothing reads: no
+// node's input, not a graph output, not the loss, not the source of a state
+// update. The executor computes none of them, in training or evaluation,
+// and the memory estimate counts none.
+std::set<std::string> UnreadOptionalOutputs(const Graph& graph);
+
 }  // namespace tessera
 
 #endif  // TESSERA_CORE_MEMORY_PLAN_H_

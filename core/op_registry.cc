@@ -118,6 +118,12 @@ OpSchema& OpSchema::OptionalInput(const std::string& name) {
 }
 OpSchema& OpSchema::Output(const std::string& name) {
   outputs_.push_back(name);
+  optional_outputs_.push_back(false);
+  return *this;
+}
+OpSchema& OpSchema::OptionalOutput(const std::string& name) {
+  outputs_.push_back(name);
+  optional_outputs_.push_back(true);
   return *this;
 }
 OpSchema& OpSchema::Attr(const std::string& name, AttrType type, AttrValue default_value) {
@@ -146,6 +152,24 @@ OpSchema& OpSchema::GradientReads(std::vector<int> inputs, std::vector<int> outp
 OpSchema& OpSchema::InPlace() {
   in_place_ = true;
   return *this;
+}
+
+OpSchema& OpSchema::GradientPassesThrough(int input, int output) {
+  // Declared next to the inputs and outputs it names: a wrong index is a
+  // programmer error, found at static initialisation.
+  if (input < 0 || input >= static_cast<int>(inputs_.size()) || output < 0 ||
+      output >= static_cast<int>(outputs_.size())) {
+    fprintf(stderr, "tessera: op %s: GradientPassesThrough(%d, %d) names no declared input/output\n",
+            name_.c_str(), input, output);
+    abort();
+  }
+  gradient_passes_through_[input] = output;
+  return *this;
+}
+
+int OpSchema::GradientPassThroughOutput(int input) const {
+  auto it = gradient_passes_through_.find(input);
+  return it == gradient_passes_through_.end() ? -1 : it->second;
 }
 
 OpSchema& OpSchema::Workspace(const std::string& what, WorkspaceFn fn) {

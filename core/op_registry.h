@@ -116,6 +116,15 @@ class OpSchema {
   OpSchema& NonDifferentiableInput(const std::string& name);
   OpSchema& OptionalInput(const std::string& name);
   OpSchema& Output(const std::string& name);
+  // An output the op computes only for readers that ask for it (max pool's
+  // indices, dropout's keep mask): when nothing reads it (no node, not a
+  // graph output, not the loss, no state update) the executor allocates no
+  // storage for it and hands the forward kernel a shape-only tensor
+  // (Tensor::defined() false) in its place, which the kernel skips; its
+  // gradient slot gets an undefined tensor instead of zeros whenever no
+  // gradient flows back into it. The kernels still fill it when it is
+  // defined (the conformance harness, a graph that reads it).
+  OpSchema& OptionalOutput(const std::string& name);
   OpSchema& Attr(const std::string& name, AttrType type, AttrValue default_value);
   OpSchema& RequiredAttr(const std::string& name, AttrType type);
   OpSchema& ShapeFn(tessera::ShapeFn fn);
@@ -131,6 +140,17 @@ class OpSchema {
   // as the elementwise ones): the executor then runs the op in place when
   // nothing else needs input 0.
   OpSchema& InPlace();
+  // Input `input`'s gradient is output `output`'s gradient unchanged: the
+  // same elements in the same order (add's x and y, bias_add's x, a
+  // reshape). The executor then asks the kernel for no such gradient: it
+  // hands the output gradient's buffer on as the input's (a view in the
+  // input's shape), or adds it straight into a gradient the input already
+  // has (fan-out), as PyTorch's autograd passes an add's gradient on. Only
+  // one input can take over the buffer; for another input passing through
+  // the same output, and for callers outside the executor (the gradient
+  // check, the benchmarks), the kernel still writes the gradient when its
+  // tensor is defined.
+  OpSchema& GradientPassesThrough(int input, int output = 0);
   // Ops whose CPU kernels need scratch memory declare it; `what` names it in
   // the estimate's list of contributors ("conv1 im2col workspace").
   OpSchema& Workspace(const std::string& what, WorkspaceFn fn);
@@ -140,6 +160,7 @@ class OpSchema {
   const std::string& name() const { return name_; }
   const std::vector<OpInputDef>& inputs() const { return inputs_; }
   const std::vector<std::string>& outputs() const { return outputs_; }
+  bool output_optional(int k) const { return optional_outputs_.at(k); }
   const std::vector<AttrDef>& attrs() const { return attrs_; }
   const std::string& doc() const { return doc_; }
   int min_inputs() const;
@@ -153,6 +174,9 @@ class OpSchema {
   bool GradientReadsInput(int i) const;
   bool GradientReadsOutput(int k) const;
   bool in_place() const { return in_place_; }
+  // The output whose gradient input `input`'s gradient is
+  // (GradientPassesThrough), or -1.
+  int GradientPassThroughOutput(int input) const;
   // Zero for ops that declare none.
   OpWorkspace WorkspaceBytes(const std::vector<Shape>& inputs, const std::vector<Shape>& outputs,
                              const Attrs& attrs) const;
@@ -168,11 +192,13 @@ class OpSchema {
   std::string name_;
   std::vector<OpInputDef> inputs_;
   std::vector<std::string> outputs_;
+  std::vector<bool> optional_outputs_;  // per output
   std::vector<AttrDef> attrs_;
   tessera::ShapeFn shape_fn_;
   FlopsFn flops_fn_;
   std::optional<std::vector<int>> gradient_reads_inputs_, gradient_reads_outputs_;
   bool in_place_ = false;
+  std::map<int, int> gradient_passes_through_;  // input -> output
   WorkspaceFn workspace_fn_;
   SavedFn saved_fn_;
   std::string workspace_name_ = "workspace";

@@ -15,7 +15,24 @@ absl::StatusOr<std::vector<Shape>> SameShapes(const std::vector<Shape>& in, cons
   return std::vector<Shape>{in[0]};
 }
 
-TESSERA_REGISTER_OP("test_add").Input("x").Input("y").Output("z").ShapeFn(SameShapes);
+// test_add passes its gradient through to both inputs, as add does;
+// test_add_copying is the same op with kernels that copy it.
+TESSERA_REGISTER_OP("test_add")
+    .Input("x")
+    .Input("y")
+    .Output("z")
+    .ShapeFn(SameShapes)
+    .GradientPassesThrough(0)
+    .GradientPassesThrough(1);
+TESSERA_REGISTER_OP("test_add_copying").Input("x").Input("y").Output("z").ShapeFn(SameShapes);
+// y = 2x and, when something reads it, the optional output extra = x + 1.
+TESSERA_REGISTER_OP("test_double")
+    .Input("x")
+    .Output("y")
+    .OptionalOutput("extra")
+    .ShapeFn([](const std::vector<Shape>& in, const Attrs&) -> absl::StatusOr<std::vector<Shape>> {
+      return std::vector<Shape>{in[0], in[0]};
+    });
 TESSERA_REGISTER_OP("test_mul").Input("x").Input("y").Output("z").ShapeFn(SameShapes);
 TESSERA_REGISTER_OP("test_scale")
     .Input("x")
@@ -34,15 +51,33 @@ void Map2(const Tensor& a, const Tensor& b, Tensor& out, F f) {
   for (int64_t i = 0; i < out.num_elements(); ++i) out.data()[i] = f(a.data()[i], b.data()[i]);
 }
 
+absl::Status AddForward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  Map2(in[0], in[1], out[0], [](float a, float b) { return a + b; });
+  return absl::OkStatus();
+}
+absl::Status AddGradient(KernelContext&, GradientArgs& args) {
+  for (Tensor& g : args.input_grads) {
+    if (g.defined()) args.output_grads[0].CopyInto(g);
+  }
+  return absl::OkStatus();
+}
+TESSERA_REGISTER_KERNEL("test_add", Device::kCpu, AddForward, AddGradient);
+TESSERA_REGISTER_KERNEL("test_add_copying", Device::kCpu, AddForward, AddGradient);
+
 TESSERA_REGISTER_KERNEL(
-    "test_add", Device::kCpu,
+    "test_double", Device::kCpu,
     [](KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
-      Map2(in[0], in[1], out[0], [](float a, float b) { return a + b; });
+      for (int64_t i = 0; i < in[0].num_elements(); ++i) {
+        out[0].data()[i] = 2 * in[0].data()[i];
+        if (out[1].defined()) out[1].data()[i] = in[0].data()[i] + 1;
+      }
       return absl::OkStatus();
     },
     [](KernelContext&, GradientArgs& args) {
-      for (Tensor& g : args.input_grads) {
-        if (g.defined()) args.output_grads[0].CopyInto(g);
+      const Tensor& dextra = args.output_grads[1];  // undefined when none flows back
+      for (int64_t i = 0; i < args.inputs[0].num_elements(); ++i) {
+        args.input_grads[0].data()[i] =
+            2 * args.output_grads[0].data()[i] + (dextra.defined() ? dextra.data()[i] : 0.0f);
       }
       return absl::OkStatus();
     });

@@ -14,6 +14,10 @@ TESSERA_REGISTER_OP("add")
     .Output("z")
     .Doc("x + y, elementwise, same shapes.")
     .ShapeFn(EqualShapes("add"))
+    // dx = dy = dz: the executor passes dz on to one and adds it into the
+    // other's gradient, or has the kernel copy it when that has none yet.
+    .GradientPassesThrough(0)
+    .GradientPassesThrough(1)
     .Flops(FlopsPerOutputElement(1));
 
 }  // namespace

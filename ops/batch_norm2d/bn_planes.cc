@@ -57,14 +57,27 @@ void AddGradientSumsImpl(const float* dy, const float* x, float mean, float inv_
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
   const auto m = hn::Set(df, mean);
   const auto inv = hn::Set(dd, static_cast<double>(inv_std));
-  auto a = hn::Zero(dd), b = hn::Zero(dd);
-  int64_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    const auto g = hn::PromoteTo(dd, hn::LoadU(df, dy + i));
-    const auto c = hn::PromoteTo(dd, hn::Sub(hn::LoadU(df, x + i), m));
+  // Four chains per sum: with one, the latency of the dependent adds (4
+  // cycles an FMA) bounded the loop at 2 floats a cycle, below what the
+  // caches deliver (batch_norm2d's gradient was 0.94x PyTorch's).
+  auto a0 = hn::Zero(dd), a1 = hn::Zero(dd), a2 = hn::Zero(dd), a3 = hn::Zero(dd);
+  auto b0 = hn::Zero(dd), b1 = hn::Zero(dd), b2 = hn::Zero(dd), b3 = hn::Zero(dd);
+  auto step = [&](int64_t at, decltype(a0)& a, decltype(b0)& b) HWY_ATTR {
+    const auto g = hn::PromoteTo(dd, hn::LoadU(df, dy + at));
+    const auto c = hn::PromoteTo(dd, hn::Sub(hn::LoadU(df, x + at), m));
     a = hn::Add(a, g);
     b = hn::MulAdd(hn::Mul(g, c), inv, b);
+  };
+  int64_t i = 0;
+  for (; i + 4 * lanes <= n; i += 4 * lanes) {
+    step(i, a0, b0);
+    step(i + lanes, a1, b1);
+    step(i + 2 * lanes, a2, b2);
+    step(i + 3 * lanes, a3, b3);
   }
+  for (; i + lanes <= n; i += lanes) step(i, a0, b0);
+  const auto a = hn::Add(hn::Add(a0, a1), hn::Add(a2, a3));
+  const auto b = hn::Add(hn::Add(b0, b1), hn::Add(b2, b3));
   double s = hn::GetLane(hn::SumOfLanes(dd, a)), t = hn::GetLane(hn::SumOfLanes(dd, b));
   for (; i < n; ++i) {
     s += dy[i];

@@ -1,7 +1,9 @@
 // bias_add: y = x + bias, with x [N, C, ...] and one bias value per channel
 // (dimension 1), broadcast over the batch and any spatial dimensions: the
 // bias of a convolution or of a matmul written without its own bias.
-// Gradients: dx = dy; dbias[c] = sum of dy over every element of channel c.
+// Gradients: dx = dy (passed on by the executor, OpSchema::
+// GradientPassesThrough; written here only for callers that ask, such as
+// the gradient check); dbias[c] = sum of dy over every element of channel c.
 
 #include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
@@ -36,8 +38,11 @@ TESSERA_REGISTER_OP("bias_add")
     .Output("y")
     .Doc("x [N, C, ...] + bias [C], broadcast over batch and spatial dimensions.")
     .ShapeFn(BiasAddShape)
-    // The gradient reads shapes and dy only; declared conservatively.
-    .GradientReads({0, 1}, {})
+    // The gradient reads dy and the shapes only (a released x keeps its
+    // shape), and dx is dy: the executor hands dy's buffer on as dx, so in
+    // a graph the kernel only sums dbias (one read of dy, as PyTorch).
+    .GradientReads({}, {})
+    .GradientPassesThrough(0)
     .Flops(FlopsPerOutputElement(1));
 
 // x viewed as [batch, channels, inner] with inner = product of the spatial dims.

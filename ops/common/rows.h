@@ -12,6 +12,12 @@ namespace simd {
 // runs, pad2d's and concat's rows). The ranges must not overlap.
 void Copy(const float* src, float* dst, int64_t n);
 
+// Copy of `rows` rows of n floats, row r from src + r * src_stride to
+// dst + r * dst_stride, in one dispatched call (pad2d's rows of ~60 floats
+// paid a call per row). No source row may overlap a destination row.
+void CopyRows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
+              int64_t n);
+
 // dst[i] = value for i in [0, n) (pad2d's constant cells).
 void Fill(float value, float* dst, int64_t n);
 

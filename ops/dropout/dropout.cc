@@ -48,7 +48,8 @@ absl::StatusOr<std::vector<Shape>> DropoutShape(const std::vector<Shape>& in, co
 TESSERA_REGISTER_OP("dropout")
     .Input("x")
     .Output("y")
-    .Output("mask")
+    // Computed only for a graph that reads it (ONNX's Dropout mask).
+    .OptionalOutput("mask")
     .Attr("rate", AttrType::kFloat, FloatAttr(0.5f))
     .Attr("force_training", AttrType::kBool, BoolAttr(false))
     .Doc(
@@ -70,6 +71,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   if (!TrainingForward(ctx)) {
     // Nothing saved: the gradient kernel reads an empty ctx.saved as eval.
     in[0].CopyInto(out[0]);
+    if (!out[1].defined()) return absl::OkStatus();  // the mask output is not wanted
     float* keep = out[1].data();
     ParallelFor(out[1].num_elements(), kMinChunk,
                 [&](int64_t b, int64_t e) { std::fill(keep + b, keep + e, 1.0f); });
@@ -81,10 +83,11 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   const float* x = in[0].data();
   float* m = mask.data();
   float* y = out[0].data();
-  float* keep = out[1].data();
+  float* keep = out[1].defined() ? out[1].data() : nullptr;  // null: not wanted
   const uint32_t threshold = dropout::KeepThreshold(rate);
   ParallelFor(in[0].num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
     dropout::ForwardRange(ctx.seed, b, e, threshold, scale, x + b, m + b, y + b);
+    if (keep == nullptr) return;
     for (int64_t i = b; i < e; ++i) keep[i] = m[i] != 0.0f ? 1.0f : 0.0f;
   });
   ctx.saved = {mask};
@@ -95,6 +98,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
 // context always says training, and the saved mask is what was applied.
 // (The mask output's gradient is ignored: it does not depend on x.)
 absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
+  if (!args.input_grads[0].defined()) return absl::OkStatus();
   const Tensor& dy = args.output_grads[0];
   if (ctx.saved.empty()) {
     dy.CopyInto(args.input_grads[0]);
@@ -117,7 +121,7 @@ TESSERA_REGISTER_KERNEL("dropout", Device::kCpu, Forward, Gradient);
 // Defined in dropout.cu.
 namespace cuda {
 // The CPU kernel's mask (same seed, same counter-based stream), written to
-// `mask`, y = x * mask and keep = (mask != 0).
+// `mask`, y = x * mask and keep = (mask != 0) (keep may be null: not wanted).
 void DropoutForward(const float* x, float* mask, float* y, float* keep, int64_t n, uint64_t seed,
                     float rate, float scale, cudaStream_t stream);
 void FillOnes(float* out, int64_t n, cudaStream_t stream);
@@ -141,13 +145,15 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
   cudaStream_t stream = CudaContextOf(ctx.backend).stream;
   if (!TrainingForward(ctx)) {
     TS_RETURN_IF_ERROR(DeviceCopy(in[0], out[0], stream, "dropout forward (evaluation)"));
+    if (!out[1].defined()) return absl::OkStatus();  // the mask output is not wanted
     cuda::FillOnes(out[1].data(), out[1].num_elements(), stream);
     return CudaLaunchStatus("dropout forward (evaluation mask)");
   }
   const float rate = ctx.attrs.GetFloat("rate");
   const float scale = 1.0f / (1.0f - rate);
   Tensor mask = Tensor::Empty(in[0].shape(), Device::kCuda);
-  cuda::DropoutForward(in[0].data(), mask.data(), out[0].data(), out[1].data(),
+  cuda::DropoutForward(in[0].data(), mask.data(), out[0].data(),
+                       out[1].defined() ? out[1].data() : nullptr,
                        in[0].num_elements(), ctx.seed, rate, scale, stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("dropout forward"));
   ctx.saved = {mask};

@@ -29,7 +29,7 @@ __global__ void DropoutForwardKernel(const float* x, float* mask, float* y, floa
     const float m = u >= rate ? scale : 0.0f;
     mask[i] = m;
     y[i] = x[i] * m;
-    keep[i] = u >= rate ? 1.0f : 0.0f;
+    if (keep != nullptr) keep[i] = u >= rate ? 1.0f : 0.0f;  // null: not wanted
   }
 }
 

@@ -1,7 +1,9 @@
 #include <cmath>
 
 #include "core/backend.h"
+#include "core/executor.h"
 #include "core/gradient_check.h"
+#include "core/graph.h"
 #include "core/op_test_case.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
@@ -27,6 +29,94 @@ std::vector<bool> DocumentedKeep(uint64_t seed, int64_t n, double rate) {
     keep[i] = double(z >> 40) / double(1 << 24) >= rate;
   }
   return keep;
+}
+
+// Runs `graph_text` (input "x" of `shape`) on `device`: a training forward
+// and the gradient of x for dy = `dy_seed` random on output `node`. Returns
+// the values of `outputs` (in order) and then dx, and whether node's
+// forward computed its output 1.
+struct OptionalRun {
+  std::vector<std::vector<float>> values;
+  bool output1_computed = false;
+};
+OptionalRun RunWithOptionalOutput(const std::string& graph_text, const std::string& node,
+                                  const Shape& shape, Device device, uint64_t seed) {
+  OptionalRun result;
+  absl::StatusOr<Graph> graph = Graph::FromText(graph_text, "optional_output");
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  if (!graph.ok()) return result;
+  ParameterStore params = ParameterStore::Initialize(*graph, 0, device);
+  std::unique_ptr<Executor> executor = *Executor::Create(*graph, params, {device});
+  struct Hook : ExecutorHook {
+    std::string node;
+    bool computed = false;
+    absl::Status AfterNode(const NodeCall& call) override {
+      if (!call.gradient && call.node.name == node) computed = call.outputs[1].defined();
+      return absl::OkStatus();
+    }
+  } hook;
+  hook.node = node;
+  executor->AddHook(&hook);
+  const Tensor x = RandomTensor(shape, 3).CopyTo(device);
+  EXPECT_TRUE(executor->Forward({{"x", x}}, /*training=*/true, seed).ok());
+  result.output1_computed = hook.computed;
+  for (const std::string& name : graph->def().output()) {
+    absl::StatusOr<Tensor> value = executor->Value(name);
+    EXPECT_TRUE(value.ok()) << value.status();
+    if (value.ok()) result.values.push_back(value->ToVector());
+  }
+  const Tensor y = *executor->Value(node);
+  auto dx = executor->BackwardFrom({{node, RandomTensor(y.shape(), 4).CopyTo(device)}}, {"x"});
+  EXPECT_TRUE(dx.ok()) << dx.status();
+  if (dx.ok()) result.values.push_back(dx->at("x").ToVector());
+  return result;
+}
+
+// The keep mask is an optional output (OpSchema::OptionalOutput): a graph
+// that does not read it gets the same y and dx without it being computed;
+// one that outputs it gets 1 where y kept x and 0 where it dropped it. On
+// every device.
+TEST(Dropout, MaskIsComputedOnlyForAReader) {
+  const std::string graph = R"pb(
+    input {
+      name: "x"
+      shape: [ -1, 3, 50 ]
+    }
+    node {
+      name: "drop"
+      op: "dropout"
+      input: "x"
+      attr {
+        key: "rate"
+        value { f: 0.5 }
+      }
+    }
+    output: "drop"
+  )pb";
+  const Shape shape = {4, 3, 50};
+  const std::vector<float> x = RandomTensor(shape, 3).ToVector();
+  for (Device device : AvailableDevices()) {
+    SCOPED_TRACE(DeviceName(device));
+    const OptionalRun unread = RunWithOptionalOutput(graph, "drop", shape, device, 11);
+    const OptionalRun read =
+        RunWithOptionalOutput(graph + "output: \"drop:1\"", "drop", shape, device, 11);
+    EXPECT_FALSE(unread.output1_computed);
+    EXPECT_TRUE(read.output1_computed);
+    ASSERT_EQ(unread.values.size(), 2u);  // y, dx
+    ASSERT_EQ(read.values.size(), 3u);    // y, mask, dx
+    EXPECT_EQ(unread.values[0], read.values[0]);
+    EXPECT_EQ(unread.values[1], read.values[2]);
+    const std::vector<float>& y = read.values[0];
+    const std::vector<float>& mask = read.values[1];
+    int kept = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      ASSERT_TRUE(mask[i] == 0.0f || mask[i] == 1.0f) << i;
+      EXPECT_EQ(y[i], mask[i] * 2.0f * x[i]) << i;
+      kept += mask[i] == 1.0f;
+    }
+    EXPECT_GT(kept, 0);
+    EXPECT_LT(kept, static_cast<int>(x.size()));
+  }
 }
 
 // Every SIMD target this CPU runs (AVX-512 multiplies 64-bit lanes, AVX2

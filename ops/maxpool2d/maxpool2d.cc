@@ -122,7 +122,8 @@ absl::StatusOr<std::vector<Shape>> MaxPoolShape(const std::vector<Shape>& in, co
 TESSERA_REGISTER_OP("maxpool2d")
     .Input("x")
     .Output("y")
-    .Output("indices")
+    // Computed only for a graph that reads it (ONNX's MaxPool Indices).
+    .OptionalOutput("indices")
     .RequiredAttr("kernel", AttrType::kInts)
     .Attr("stride", AttrType::kInts, IntsAttr({}))
     .Attr("padding", AttrType::kInts, IntsAttr({0, 0}))
@@ -255,6 +256,7 @@ absl::Status ForwardMax(KernelContext& ctx, const std::vector<Tensor>& in,
 absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
   TS_ASSIGN_OR_RETURN(IndexLayout layout, ReadIndexLayout(ctx.attrs));
   TS_RETURN_IF_ERROR(ForwardMax(ctx, in, out));
+  if (!out[1].defined()) return absl::OkStatus();  // the indices output is not wanted
   WriteIndices(ctx.saved.at(0).data(), out[1].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
                in[0].dim(3), out[0].dim(2) * out[0].dim(3), layout);
   return absl::OkStatus();
@@ -313,12 +315,12 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
                        in[0].dim(2), in[0].dim(3), out[0].dim(2), out[0].dim(3), p.kh, p.kw, p.sh,
                        p.sw, p.ph, p.pw, d.dh, d.dw, CudaContextOf(ctx.backend).stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("maxpool2d forward"));
+  ctx.saved = {argmax};
+  if (!out[1].defined()) return absl::OkStatus();  // the indices output is not wanted
   cuda::MaxPoolIndices(argmax.data(), out[1].data(), in[0].dim(0) * in[0].dim(1), in[0].dim(2),
                        in[0].dim(3), out[0].dim(2) * out[0].dim(3), static_cast<int>(layout),
                        CudaContextOf(ctx.backend).stream);
-  TS_RETURN_IF_ERROR(CudaLaunchStatus("maxpool2d indices"));
-  ctx.saved = {argmax};
-  return absl::OkStatus();
+  return CudaLaunchStatus("maxpool2d indices");
 }
 
 absl::Status GradientGpu(KernelContext& ctx, GradientArgs& args) {

@@ -114,18 +114,31 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
   const int64_t c0 = std::max<int64_t>(g.left, 0), c1 = std::min(g.ow, g.left + g.w);
   ParallelFor(g.planes * g.oh, std::max<int64_t>(1, kMinChunkFloats / g.ow),
               [&](int64_t begin, int64_t end) {
-                for (int64_t r = begin; r < end; ++r) {
+                for (int64_t r = begin; r < end;) {
                   const int64_t plane = r / g.oh, i = r % g.oh;
                   const int64_t src = pad2d::Source(i, g.top, g.h, g.mode);
-                  float* yr = y + r * g.ow;
                   if (src < 0) {
-                    simd::Fill(g.value, yr, g.ow);
+                    simd::Fill(g.value, y + r * g.ow, g.ow);
+                    ++r;
                     continue;
                   }
+                  // The rows of this plane from r on that read consecutive
+                  // input rows (the interior): their few padded columns one
+                  // by one, then the copies in one call.
+                  int64_t e = r + 1;
+                  while (e < end && e - r + i < g.oh &&
+                         pad2d::Source(i + (e - r), g.top, g.h, g.mode) == src + (e - r)) {
+                    ++e;
+                  }
                   const float* xr = x + (plane * g.h + src) * g.w;
-                  for (int64_t j = 0; j < c0; ++j) yr[j] = cols[j] < 0 ? g.value : xr[cols[j]];
-                  simd::Copy(xr + c0 - g.left, yr + c0, c1 - c0);
-                  for (int64_t j = c1; j < g.ow; ++j) yr[j] = cols[j] < 0 ? g.value : xr[cols[j]];
+                  for (int64_t k = 0; k < e - r; ++k) {
+                    float* yr = y + (r + k) * g.ow;
+                    const float* xk = xr + k * g.w;
+                    for (int64_t j = 0; j < c0; ++j) yr[j] = cols[j] < 0 ? g.value : xk[cols[j]];
+                    for (int64_t j = c1; j < g.ow; ++j) yr[j] = cols[j] < 0 ? g.value : xk[cols[j]];
+                  }
+                  simd::CopyRows(xr + c0 - g.left, g.w, y + r * g.ow + c0, g.ow, e - r, c1 - c0);
+                  r = e;
                 }
               });
   return absl::OkStatus();
@@ -160,21 +173,32 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   // A gather: each dx element is written once, so chunks never overlap.
   ParallelFor(
       g.planes * g.h, std::max<int64_t>(1, kMinChunkFloats / g.w), [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
+        for (int64_t r = begin; r < end;) {
           const int64_t plane = r / g.h, p = r % g.h;
           const float* dyc = dy + plane * g.oh * g.ow;
-          float* dxr = dxp + r * g.w;
+          // The rows of this plane from r on alike in ReadOnce: those read
+          // once copy their once-runs in one call per run.
           const bool row_once = ReadOnce(p, g.top, g.h, g.oh, g.mode);
+          int64_t e = r + 1;
+          while (e < end && p + (e - r) < g.h &&
+                 ReadOnce(p + (e - r), g.top, g.h, g.oh, g.mode) == row_once) {
+            ++e;
+          }
           for (const Run& run : runs) {
             if (row_once && run.once) {
-              const float* dyr = dyc + (p + g.top) * g.ow + g.left;
-              simd::Copy(dyr + run.start, dxr + run.start, run.end - run.start);
+              simd::CopyRows(dyc + (p + g.top) * g.ow + g.left + run.start, g.ow,
+                             dxp + r * g.w + run.start, g.w, e - r, run.end - run.start);
               continue;
             }
-            for (int64_t q = run.start; q < run.end; ++q) {
-              dxr[q] = pad2d::GradientAt(dyc, p, q, g.h, g.w, g.oh, g.ow, g.top, g.left, g.mode);
+            for (int64_t k = 0; k < e - r; ++k) {
+              float* dxr = dxp + (r + k) * g.w;
+              for (int64_t q = run.start; q < run.end; ++q) {
+                dxr[q] = pad2d::GradientAt(dyc, p + k, q, g.h, g.w, g.oh, g.ow, g.top, g.left,
+                                           g.mode);
+              }
             }
           }
+          r = e;
         }
       });
   return absl::OkStatus();

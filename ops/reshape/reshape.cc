@@ -59,8 +59,10 @@ TESSERA_REGISTER_OP("reshape")
     .RequiredAttr("shape", AttrType::kInts)
     .Doc("Same values, new shape; 0 copies an input dimension, -1 is inferred.")
     .ShapeFn(ReshapeShape)
-    // The gradient reads only shapes.
+    // The gradient reads only shapes, and dx is dy in x's shape: the
+    // executor hands dy's buffer on as a view.
     .GradientReads({}, {})
+    .GradientPassesThrough(0)
     .Flops(NoFlops());
 
 absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
