@@ -40,25 +40,29 @@ void GatherRowImpl(const float* x, const int32_t* index, const double* weight, i
   }
 }
 
-void AddScaledRowImpl(double w, const double* row, int64_t n, double* acc) {
-  const DD dd;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
-  const auto vw = hn::Set(dd, w);
-  int64_t j = 0;
-  for (; j + lanes <= n; j += lanes) {
-    hn::StoreU(hn::Add(hn::LoadU(dd, acc + j), hn::Mul(vw, hn::LoadU(dd, row + j))), dd, acc + j);
-  }
-  for (; j < n; ++j) acc[j] += w * row[j];
-}
-
-void DemoteRowImpl(const double* acc, int64_t n, float* out) {
+void CombineRowsImpl(const double* const* rows, const double* weight, int64_t count, int64_t n,
+                     float* out) {
   const DD dd;
   const DF df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
   int64_t j = 0;
-  for (; j + lanes <= n; j += lanes)
-    hn::StoreU(hn::DemoteTo(df, hn::LoadU(dd, acc + j)), df, out + j);
-  for (; j < n; ++j) out[j] = static_cast<float>(acc[j]);
+  for (; j + lanes <= n; j += lanes) {
+    auto sum = hn::Zero(dd);
+    for (int64_t k = 0; k < count; ++k) {
+      sum = hn::Add(sum, hn::Mul(hn::Set(dd, weight[k]), hn::LoadU(dd, rows[k] + j)));
+    }
+    hn::StoreU(hn::DemoteTo(df, sum), df, out + j);
+  }
+  if (j < n) {
+    static_assert(kRowPadding * sizeof(double) >= HWY_MAX_BYTES, "rows padded to whole vectors");
+    auto sum = hn::Zero(dd);
+    for (int64_t k = 0; k < count; ++k) {
+      sum = hn::Add(sum, hn::Mul(hn::Set(dd, weight[k]), hn::LoadU(dd, rows[k] + j)));
+    }
+    HWY_ALIGN float buffer[HWY_MAX_BYTES / sizeof(double)];
+    hn::Store(hn::DemoteTo(df, sum), df, buffer);
+    for (int64_t t = j; t < n; ++t) out[t] = buffer[t - j];
+  }
 }
 
 }  // namespace HWY_NAMESPACE
@@ -71,20 +75,16 @@ namespace tessera {
 namespace resize2d {
 
 HWY_EXPORT(GatherRowImpl);
-HWY_EXPORT(AddScaledRowImpl);
-HWY_EXPORT(DemoteRowImpl);
+HWY_EXPORT(CombineRowsImpl);
 
 void GatherRow(const float* x, const int32_t* index, const double* weight, int taps, int64_t n,
                double* row) {
   HWY_DYNAMIC_DISPATCH(GatherRowImpl)(x, index, weight, taps, n, row);
 }
 
-void AddScaledRow(double w, const double* row, int64_t n, double* acc) {
-  HWY_DYNAMIC_DISPATCH(AddScaledRowImpl)(w, row, n, acc);
-}
-
-void DemoteRow(const double* acc, int64_t n, float* out) {
-  HWY_DYNAMIC_DISPATCH(DemoteRowImpl)(acc, n, out);
+void CombineRows(const double* const* rows, const double* weight, int64_t count, int64_t n,
+                 float* out) {
+  HWY_DYNAMIC_DISPATCH(CombineRowsImpl)(rows, weight, count, n, out);
 }
 
 }  // namespace resize2d
