@@ -199,18 +199,19 @@ Gathers ReaderGathers(const resize2d::Axis& a, const std::vector<resize2d::Taps>
 }
 
 // The gathers along W as GatherRow's table: `slots` terms per cell,
-// slot-major. A cell with fewer terms reads 0 (index src_w: the zero that
-// ResampleRow puts after a copy of the row) in its spare slots, which adds
-// +0.0 after its sum; a cell with more (an edge cell that clamped outputs
-// all read) adds the rest after GatherRow, in order. The same sums as
-// Gathers, with the cells in SIMD lanes.
+// slot-major, and each cell's count (the slots past it add nothing); a cell
+// with more terms (an edge cell that clamped outputs all read) adds the
+// rest after GatherRow, in order. The cells are padded to
+// resize2d::kRowPadding (count 0); a block of that many cells whose sources
+// lie within 16 floats has a base, so that GatherRow permutes one load
+// rather than gathering. The same sums as Gathers, with the cells in SIMD
+// lanes.
 struct ColumnTable {
   const Gathers* g;
   int64_t src_w;
-  int64_t n;  // cells, padded to resize2d::kRowPadding (which read 0 times x[0])
+  int64_t n;  // cells, padded
   int slots = 0;
-  bool reads_zero = false;
-  std::vector<int32_t> index;
+  std::vector<int32_t> index, count, base;
   std::vector<double> weight;
   std::vector<int64_t> overflow;  // cells with more than `slots` terms
 };
@@ -230,32 +231,40 @@ ColumnTable TableOf(const Gathers& g, int64_t src_w) {
   t.slots = static_cast<int>(std::min(most, 2 * mean + 2));
   t.index.assign(t.slots * n, 0);
   t.weight.assign(t.slots * n, 0.0);
-  for (int64_t o = 0; o < cells; ++o) {
-    const int64_t count = g.count(o);
-    if (count < t.slots) t.reads_zero = true;
-    if (count > t.slots) t.overflow.push_back(o);
-    for (int64_t k = 0; k < t.slots; ++k) {
-      if (k < count) {
-        t.index[k * n + o] = g.source[g.first[o] + k];
+  t.count.assign(n, 0);
+  t.base.assign(n / resize2d::kRowPadding, -1);
+  for (int64_t block = 0; block * resize2d::kRowPadding < n; ++block) {
+    int64_t lo = src_w, hi = -1;
+    const int64_t o0 = block * resize2d::kRowPadding;
+    for (int64_t o = o0; o < std::min(cells, o0 + resize2d::kRowPadding); ++o) {
+      const int64_t count = std::min<int64_t>(g.count(o), t.slots);
+      t.count[o] = static_cast<int32_t>(count);
+      if (g.count(o) > t.slots) t.overflow.push_back(o);
+      for (int64_t k = 0; k < count; ++k) {
+        const int32_t s = g.source[g.first[o] + k];
+        t.index[k * n + o] = s;
         t.weight[k * n + o] = g.weight[g.first[o] + k];
-      } else {
-        t.index[k * n + o] = static_cast<int32_t>(src_w);
+        lo = std::min<int64_t>(lo, s);
+        hi = std::max<int64_t>(hi, s);
       }
     }
+    if (hi < 0) continue;  // no terms: every slot reads x[0] and adds nothing
+    // Spare slots read the block's lowest source (valid, and in its window).
+    for (int64_t o = o0; o < o0 + resize2d::kRowPadding; ++o) {
+      for (int64_t k = t.count[o]; k < t.slots; ++k) t.index[k * n + o] = static_cast<int32_t>(lo);
+    }
+    if (hi - lo < 16) t.base[block] = static_cast<int32_t>(lo);
   }
   return t;
 }
 
 // out[o] = the table's sum for cell o of one source row (src_w floats), for
-// o < t.n; `padded` has room for src_w + 1 floats.
+// o < t.n; `padded` has room for src_w + 16 floats, zeros past src_w (the
+// window a block loads may reach past the row).
 void ResampleRow(const float* src, const ColumnTable& t, float* padded, double* out) {
-  const float* x = src;
-  if (t.reads_zero) {
-    simd::Copy(src, padded, t.src_w);
-    padded[t.src_w] = 0;
-    x = padded;
-  }
-  resize2d::GatherRow(x, t.index.data(), t.weight.data(), t.slots, t.n, out);
+  simd::Copy(src, padded, t.src_w);
+  resize2d::GatherRow(padded, t.index.data(), t.weight.data(), t.count.data(), t.base.data(),
+                      t.slots, t.n, out);
   for (const int64_t o : t.overflow) {
     double sum = out[o];
     for (int64_t k = t.g->first[o] + t.slots; k < t.g->first[o + 1]; ++k) {
@@ -285,7 +294,7 @@ void Resample(const float* src, int64_t planes, int64_t src_h, const Gathers& ro
               [&](int64_t begin, int64_t end) {
                 std::vector<double> kept;
                 std::vector<const double*> sources;
-                std::vector<float> padded(src_w + 1);
+                std::vector<float> padded(src_w + 16, 0.0f);
                 for (int64_t r = begin; r < end;) {
                   const int64_t c = r / dst_h, i0 = r % dst_h;
                   const int64_t last = std::min(dst_h, i0 + (end - r));

@@ -10,11 +10,16 @@ namespace resize2d {
 // compute them (a product, then a sum: the same roundings), Highway over the
 // columns.
 
-// row[j] = sum over b < taps of weight[b * n + j] * x[index[b * n + j]],
-// added from b = 0 on, for j < n: one row resized along W (the forward's
-// column taps, or the gradient's readers of each input column).
-void GatherRow(const float* x, const int32_t* index, const double* weight, int taps, int64_t n,
-               double* row);
+// row[j] = sum over b < min(taps, count[j]) of weight[b * n + j] *
+// x[index[b * n + j]], added from b = 0 on, for j < n: one row resized
+// along W (the forward's column taps, or the gradient's readers of each
+// input column). Slots past a cell's count add nothing (not even 0 times
+// x, which could be NaN). The cells come in blocks of kRowPadding: where
+// base[block] >= 0, every index of the block lies in [base, base + 16) and
+// the block loads x there and permutes it, else it gathers; x must be
+// readable up to base + 16.
+void GatherRow(const float* x, const int32_t* index, const double* weight, const int32_t* count,
+               const int32_t* base, int taps, int64_t n, double* row);
 
 // out[j] = float(sum over k < count of weight[k] * rows[k][j]), added from
 // k = 0 on, for j < n: one output row from the rows resized along W. The
