@@ -79,7 +79,7 @@ absl::Status Forward(KernelContext&, const std::vector<Tensor>& in, std::vector<
       float* yp = y + p * oh * ow;
       for (int64_t i = 0; i < oh; ++i) {
         const int64_t h0 = WindowStart(i, h, oh), h1 = WindowEnd(i, h, oh);
-        adaptive::SumRows(xp + h0 * w, h1 - h0, w, colsum.data());
+        simd::SumRows(xp + h0 * w, h1 - h0, w, w, colsum.data());
         for (int64_t j = 0; j < ow; ++j) {
           const int64_t w0 = WindowStart(j, w, ow), w1 = WindowEnd(j, w, ow);
           float sum = 0.0f;

@@ -13,22 +13,6 @@ namespace adaptive {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-void SumRowsImpl(const float* x, int64_t rows, int64_t w, float* out) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  int64_t j = 0;
-  for (; j + lanes <= w; j += lanes) {
-    auto sum = hn::LoadU(d, x + j);
-    for (int64_t r = 1; r < rows; ++r) sum = hn::Add(sum, hn::LoadU(d, x + r * w + j));
-    hn::StoreU(sum, d, out + j);
-  }
-  for (; j < w; ++j) {
-    float sum = x[j];
-    for (int64_t r = 1; r < rows; ++r) sum += x[r * w + j];
-    out[j] = sum;
-  }
-}
-
 void AddToImpl(const float* src, int64_t n, float* dst) {
   const hn::ScalableTag<float> d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
@@ -48,12 +32,7 @@ HWY_AFTER_NAMESPACE();
 namespace tessera {
 namespace adaptive {
 
-HWY_EXPORT(SumRowsImpl);
 HWY_EXPORT(AddToImpl);
-
-void SumRows(const float* x, int64_t rows, int64_t w, float* out) {
-  HWY_DYNAMIC_DISPATCH(SumRowsImpl)(x, rows, w, out);
-}
 
 void AddTo(const float* src, int64_t n, float* dst) {
   HWY_DYNAMIC_DISPATCH(AddToImpl)(src, n, dst);

@@ -70,6 +70,22 @@ void ScaleShiftImpl(const float* x, float scale, float shift, float* y, int64_t 
   }
 }
 
+void SumRowsImpl(const float* x, int64_t rows, int64_t stride, int64_t n, float* out) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    auto sum = hn::LoadU(d, x + j);
+    for (int64_t r = 1; r < rows; ++r) sum = hn::Add(sum, hn::LoadU(d, x + r * stride + j));
+    hn::StoreU(sum, d, out + j);
+  }
+  for (; j < n; ++j) {
+    float sum = x[j];
+    for (int64_t r = 1; r < rows; ++r) sum += x[r * stride + j];
+    out[j] = sum;
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace simd
 }  // namespace tessera
@@ -83,6 +99,7 @@ HWY_EXPORT(CopyImpl);
 HWY_EXPORT(FillImpl);
 HWY_EXPORT(ScaleShiftImpl);
 HWY_EXPORT(CopyRowsImpl);
+HWY_EXPORT(SumRowsImpl);
 
 void Copy(const float* src, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(CopyImpl)(src, dst, n); }
 
@@ -95,6 +112,10 @@ void Fill(float value, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(FillImpl)(v
 
 void ScaleShift(const float* x, float scale, float shift, float* y, int64_t n) {
   HWY_DYNAMIC_DISPATCH(ScaleShiftImpl)(x, scale, shift, y, n);
+}
+
+void SumRows(const float* x, int64_t rows, int64_t stride, int64_t n, float* out) {
+  HWY_DYNAMIC_DISPATCH(SumRowsImpl)(x, rows, stride, n, out);
 }
 
 }  // namespace simd

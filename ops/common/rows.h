@@ -26,6 +26,13 @@ void Fill(float value, float* dst, int64_t n);
 // batch_norm2d's normalization. y may alias x.
 void ScaleShift(const float* x, float scale, float shift, float* y, int64_t n);
 
+// out[j] = x[j] + x[stride + j] + ... + x[(rows - 1) * stride + j] for j in
+// [0, n), added in that order: the column sums of `rows` rows `stride`
+// apart (adaptive_avgpool2d's and avgpool2d's windows, upsample2d's
+// nearest gradient), or with stride 1 the sums of n windows of `rows`
+// (avgpool2d's gradient). rows >= 1.
+void SumRows(const float* x, int64_t rows, int64_t stride, int64_t n, float* out);
+
 }  // namespace simd
 }  // namespace tessera
 

@@ -238,52 +238,53 @@ void ExpectNear(const std::vector<float>& got, const std::vector<float>& want, d
   }
 }
 
-struct WinogradCase {
+// A convolution that a test forces down one path.
+struct ForcedCase {
   Shape x, w;
   Params p;
 };
 
-TEST(Conv2dWinograd, ForcedPathMatchesReferenceAndPlainGradients) {
+// One forced path over `cases`: with Force(never) the plain path's input
+// gradients; with Force(always) the forward against the double reference
+// and the input gradients against the plain ones (both within `tol`), y and
+// dx bitwise the same over small work items on 4 threads, and the
+// finite-difference check through it (the cases small enough for it).
+template <class Force, class Use>
+void ExpectForcedPathMatches(const std::vector<ForcedCase>& cases, Use never, Use always,
+                             uint64_t seed, double tol) {
   const OpSchema* schema = OpRegistry::Global().Find("conv2d");
   ASSERT_NE(schema, nullptr);
-  const std::vector<WinogradCase> cases = {
-      {{1, 1, 4, 4}, {1, 1, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
-      {{3, 5, 7, 9}, {6, 5, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
-      {{2, 3, 5, 6}, {4, 3, 3, 3}, {{1, 1}, {0, 0}, {1, 1}, 1}},
-      {{1, 4, 11, 5}, {3, 4, 3, 3}, {{1, 1}, {2, 0}, {1, 1}, 1}},
-      {{3, 4, 6, 13}, {6, 2, 3, 3}, {{1, 1}, {1, 2}, {1, 1}, 2}},
-      {{2, 3, 5, 5}, {2, 3, 3, 3}, {{1, 1}, {3, 1}, {1, 1}, 1}},
-      {{1, 2, 37, 35}, {3, 2, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
-  };
-  for (const WinogradCase& wc : cases) {
-    const std::string name = absl::StrCat(ShapeToString(wc.x), " * ", ShapeToString(wc.w), " pad ",
-                                          wc.p.padding[0], "x", wc.p.padding[1]);
-    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(ToAttrs(wc.p));
+  for (const ForcedCase& fc : cases) {
+    const std::string name =
+        absl::StrCat(ShapeToString(fc.x), " * ", ShapeToString(fc.w), " stride ", fc.p.stride[0],
+                     "x", fc.p.stride[1], " pad ", fc.p.padding[0], "x", fc.p.padding[1]);
+    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(ToAttrs(fc.p));
     ASSERT_TRUE(attrs.ok()) << attrs.status();
-    const std::vector<Tensor> inputs = {RandomTensor(wc.x, 300), RandomTensor(wc.w, 301),
-                                        RandomTensor({wc.w[0]}, 302)};
-    absl::StatusOr<OpRun> plain = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
-    ASSERT_TRUE(plain.ok()) << plain.status();
-    const std::vector<Tensor> dy = {RandomTensor(plain->outputs[0].shape(), 303)};
+    const std::vector<Tensor> inputs = {RandomTensor(fc.x, seed), RandomTensor(fc.w, seed + 1),
+                                        RandomTensor({fc.w[0]}, seed + 2)};
     absl::StatusOr<std::vector<Tensor>> plain_grads;
+    std::vector<Tensor> dy;
     {
-      ForceWinograd never(conv::WinogradUse::kNever);
+      const Force plain(never);
+      absl::StatusOr<OpRun> run = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
+      ASSERT_TRUE(run.ok()) << run.status();
+      dy = {RandomTensor(run->outputs[0].shape(), seed + 3)};
       plain_grads = RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
       ASSERT_TRUE(plain_grads.ok()) << plain_grads.status();
     }
-    ForceWinograd always(conv::WinogradUse::kAlways);
+    const Force forced(always);
     absl::StatusOr<OpRun> run = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
     ASSERT_TRUE(run.ok()) << run.status();
-    ExpectNear(run->outputs[0].ToVector(), Reference(inputs, *attrs)[0], 1e-4, name + " y");
+    ExpectNear(run->outputs[0].ToVector(), Reference(inputs, *attrs)[0], tol, name + " y");
     absl::StatusOr<std::vector<Tensor>> grads =
         RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
     ASSERT_TRUE(grads.ok()) << grads.status();
     for (int i = 0; i < 3; ++i) {
-      ExpectNear((*grads)[i].ToVector(), (*plain_grads)[i].ToVector(), 1e-4,
+      ExpectNear((*grads)[i].ToVector(), (*plain_grads)[i].ToVector(), tol,
                  absl::StrCat(name, " gradient of input ", i));
     }
-    // Blocks of 5 tiles on 4 threads: each tile's arithmetic is the same
-    // whatever block and lane it lands in, so y and dx are bitwise equal.
+    // Each tile's or work item's arithmetic is the same whatever block and
+    // lane it lands in, so y and dx are bitwise equal.
     SetNumCpuThreads(4);
     SetSmallChunksForTesting(true);
     absl::StatusOr<OpRun> small = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
@@ -295,12 +296,31 @@ TEST(Conv2dWinograd, ForcedPathMatchesReferenceAndPlainGradients) {
     ASSERT_TRUE(small.ok()) << small.status();
     ASSERT_TRUE(small_grads.ok()) << small_grads.status();
     EXPECT_EQ(small->outputs[0].ToVector(), run->outputs[0].ToVector()) << name;
-    EXPECT_EQ((*small_grads)[0].ToVector(), (*grads)[0].ToVector()) << name;
+    // dx, dW and db: every gradient is the same on any thread count.
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ((*small_grads)[i].ToVector(), (*grads)[i].ToVector()) << name << " input " << i;
+    }
+    // Finite differences cost two forwards per input value: the small cases.
+    if (NumElements(fc.x) + NumElements(fc.w) > 3000) continue;
     absl::StatusOr<GradCheckReport> check =
         CheckGradients("conv2d", *attrs, inputs, Device::kCpu, true, 1, GradCheckOptions());
     ASSERT_TRUE(check.ok()) << check.status();
     EXPECT_EQ(check->failed, 0) << name << ": " << check->failures[0];
   }
+}
+
+TEST(Conv2dWinograd, ForcedPathMatchesReferenceAndPlainGradients) {
+  const std::vector<ForcedCase> cases = {
+      {{1, 1, 4, 4}, {1, 1, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+      {{3, 5, 7, 9}, {6, 5, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+      {{2, 3, 5, 6}, {4, 3, 3, 3}, {{1, 1}, {0, 0}, {1, 1}, 1}},
+      {{1, 4, 11, 5}, {3, 4, 3, 3}, {{1, 1}, {2, 0}, {1, 1}, 1}},
+      {{3, 4, 6, 13}, {6, 2, 3, 3}, {{1, 1}, {1, 2}, {1, 1}, 2}},
+      {{2, 3, 5, 5}, {2, 3, 3, 3}, {{1, 1}, {3, 1}, {1, 1}, 1}},
+      {{1, 2, 37, 35}, {3, 2, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+  };
+  ExpectForcedPathMatches<ForceWinograd>(cases, conv::WinogradUse::kNever,
+                                         conv::WinogradUse::kAlways, 300, 1e-4);
 }
 
 // At a real layer's channel count the transforms' rounding adds up over 64
@@ -343,10 +363,8 @@ class ForceDirect {
 };
 
 TEST(Conv2dDirect, ForcedPathMatchesReferenceAndPlainGradients) {
-  const OpSchema* schema = OpRegistry::Global().Find("conv2d");
-  ASSERT_NE(schema, nullptr);
   const ForceWinograd no_winograd(conv::WinogradUse::kNever);
-  const std::vector<WinogradCase> cases = {
+  const std::vector<ForcedCase> cases = {
       {{1, 1, 4, 4}, {1, 1, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
       {{3, 3, 23, 21}, {35, 3, 11, 11}, {{4, 4}, {2, 2}, {1, 1}, 1}},
       {{2, 3, 19, 17}, {17, 3, 11, 11}, {{4, 4}, {0, 0}, {1, 1}, 1}},
@@ -359,57 +377,8 @@ TEST(Conv2dDirect, ForcedPathMatchesReferenceAndPlainGradients) {
       {{1, 7, 13, 13}, {20, 7, 3, 3}, {{1, 1}, {0, 0}, {1, 1}, 1}},
       {{2, 33, 6, 5}, {34, 33, 5, 3}, {{1, 1}, {2, 1}, {1, 1}, 1}},
   };
-  for (const WinogradCase& wc : cases) {
-    const std::string name =
-        absl::StrCat(ShapeToString(wc.x), " * ", ShapeToString(wc.w), " stride ", wc.p.stride[0],
-                     "x", wc.p.stride[1], " pad ", wc.p.padding[0], "x", wc.p.padding[1]);
-    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(ToAttrs(wc.p));
-    ASSERT_TRUE(attrs.ok()) << attrs.status();
-    const std::vector<Tensor> inputs = {RandomTensor(wc.x, 400), RandomTensor(wc.w, 401),
-                                        RandomTensor({wc.w[0]}, 402)};
-    absl::StatusOr<std::vector<Tensor>> plain_grads;
-    std::vector<Tensor> dy;
-    {
-      ForceDirect never(conv::DirectConvUse::kNever);
-      absl::StatusOr<OpRun> plain = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
-      ASSERT_TRUE(plain.ok()) << plain.status();
-      dy = {RandomTensor(plain->outputs[0].shape(), 403)};
-      plain_grads = RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
-      ASSERT_TRUE(plain_grads.ok()) << plain_grads.status();
-    }
-    ForceDirect always(conv::DirectConvUse::kAlways);
-    absl::StatusOr<OpRun> run = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
-    ASSERT_TRUE(run.ok()) << run.status();
-    ExpectNear(run->outputs[0].ToVector(), Reference(inputs, *attrs)[0], 1e-5, name + " y");
-    absl::StatusOr<std::vector<Tensor>> grads =
-        RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
-    ASSERT_TRUE(grads.ok()) << grads.status();
-    for (int i = 0; i < 3; ++i) {
-      ExpectNear((*grads)[i].ToVector(), (*plain_grads)[i].ToVector(), 1e-5,
-                 absl::StrCat(name, " gradient of input ", i));
-    }
-    SetNumCpuThreads(4);
-    SetSmallChunksForTesting(true);
-    absl::StatusOr<OpRun> small = RunOpForward("conv2d", *attrs, inputs, Device::kCpu, true, 1);
-    absl::StatusOr<std::vector<Tensor>> small_grads =
-        RunOpGradient("conv2d", *attrs, inputs, Device::kCpu, true, 1, dy);
-    SetSmallChunksForTesting(false);
-    const unsigned cores = std::thread::hardware_concurrency();
-    SetNumCpuThreads(cores == 0 ? 1 : static_cast<int>(cores));
-    ASSERT_TRUE(small.ok()) << small.status();
-    ASSERT_TRUE(small_grads.ok()) << small_grads.status();
-    EXPECT_EQ(small->outputs[0].ToVector(), run->outputs[0].ToVector()) << name;
-    EXPECT_EQ((*small_grads)[0].ToVector(), (*grads)[0].ToVector()) << name;
-    // dW and db (summed with dW's pass, from dy's transposed copy) too.
-    EXPECT_EQ((*small_grads)[1].ToVector(), (*grads)[1].ToVector()) << name;
-    EXPECT_EQ((*small_grads)[2].ToVector(), (*grads)[2].ToVector()) << name;
-    // Finite differences cost two forwards per input value: the small cases.
-    if (NumElements(wc.x) + NumElements(wc.w) > 3000) continue;
-    absl::StatusOr<GradCheckReport> check =
-        CheckGradients("conv2d", *attrs, inputs, Device::kCpu, true, 1, GradCheckOptions());
-    ASSERT_TRUE(check.ok()) << check.status();
-    EXPECT_EQ(check->failed, 0) << name << ": " << check->failures[0];
-  }
+  ExpectForcedPathMatches<ForceDirect>(cases, conv::DirectConvUse::kNever,
+                                       conv::DirectConvUse::kAlways, 400, 1e-5);
 }
 
 }  // namespace

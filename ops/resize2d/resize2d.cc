@@ -16,6 +16,7 @@
 #include "ops/resize2d/resize2d.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -135,14 +136,6 @@ TESSERA_REGISTER_OP("resize2d")
       return 2.0 * taps * (taps + 1) * NumElements(out[0]);
     });
 
-struct Dims {
-  int64_t planes, h, w, oh, ow;
-};
-
-Dims DimsOf(const Tensor& x, const Tensor& y) {
-  return {x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3)};
-}
-
 // Every output cell's taps along one axis, computed once per call (the
 // reference recomputes them for every output element).
 std::vector<resize2d::Taps> TapTable(const resize2d::Axis& a) {
@@ -151,107 +144,232 @@ std::vector<resize2d::Taps> TapTable(const resize2d::Axis& a) {
   return taps;
 }
 
-// Rows of ForwardAt at once: for each row tap a, the column taps of input
-// row index[a] (GatherRow), times the row weight, added in double in
-// ForwardAt's order, so the result is the same to the bit.
-absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
-  TS_ASSIGN_OR_RETURN(const auto axes, AxesOf(in[0].shape(), ctx.attrs));
-  const Dims d = DimsOf(in[0], out[0]);
-  const float extrapolation_value = ctx.attrs.GetFloat("extrapolation_value");
-  const float* x = in[0].data();
-  float* y = out[0].data();
-  const std::vector<resize2d::Taps> row_taps = TapTable(axes.first);
-  const std::vector<resize2d::Taps> col_taps = TapTable(axes.second);
-  // Column taps tap-major: index[b * ow + j], weight[b * ow + j].
-  const int taps = col_taps.empty() ? 0 : col_taps[0].n;
-  std::vector<int32_t> index(taps * d.ow);
-  std::vector<double> weight(taps * d.ow);
-  for (int64_t j = 0; j < d.ow; ++j) {
-    for (int b = 0; b < taps; ++b) {
-      index[b * d.ow + j] = static_cast<int32_t>(col_taps[j].index[b]);
-      weight[b * d.ow + j] = col_taps[j].weight[b];
-    }
-  }
-  ParallelFor(d.planes * d.oh, std::max<int64_t>(1, (1 << 13) / std::max<int64_t>(1, d.ow)),
-              [&](int64_t begin, int64_t end) {
-                std::vector<double> row(d.ow), acc(d.ow);
-                for (int64_t r = begin; r < end; ++r) {
-                  const int64_t c = r / d.oh, i = r % d.oh;
-                  const resize2d::Taps& tr = row_taps[i];
-                  float* yr = y + r * d.ow;
-                  if (tr.extrapolate) {
-                    simd::Fill(extrapolation_value, yr, d.ow);
-                    continue;
-                  }
-                  std::fill(acc.begin(), acc.end(), 0.0);
-                  for (int a = 0; a < tr.n; ++a) {
-                    resize2d::GatherRow(x + (c * d.h + tr.index[a]) * d.w, index.data(),
-                                        weight.data(), taps, d.ow, row.data());
-                    resize2d::AddScaledRow(tr.weight[a], row.data(), d.ow, acc.data());
-                  }
-                  resize2d::DemoteRow(acc.data(), d.ow, yr);
-                  for (int64_t j = 0; j < d.ow; ++j) {
-                    if (col_taps[j].extrapolate) yr[j] = extrapolation_value;
-                  }
-                }
-              });
-  return absl::OkStatus();
-}
-
-// The weight with which output cell o's taps read input cell p (0 if none).
+// The weight with which output cell o's taps read input cell p (0 if none),
+// summed over the taps in order as GradientAt does.
 double WeightOf(const resize2d::Taps& t, int64_t p) {
   double w = 0;
   for (int k = 0; k < t.n; ++k) w += t.index[k] == p ? t.weight[k] : 0.0;
   return w;
 }
 
-// GradientAt with the taps looked up in tables rather than recomputed: the
-// same sums in the same order.
+// One axis of the CPU kernels as gathers: cell o of the result is the sum,
+// for k from first[o] up to first[o + 1], of weight[k] times source cell
+// source[k], added in that order in double. The forward gathers each output
+// cell's taps (ForwardAt's order), the gradient each input cell's readers
+// (GradientAt's), so both kernels are Resample below and each result is
+// written by one thread.
+struct Gathers {
+  std::vector<int64_t> first{0};
+  std::vector<int32_t> source;
+  std::vector<double> weight;
+
+  int64_t cells() const { return static_cast<int64_t>(first.size()) - 1; }
+  int64_t count(int64_t o) const { return first[o + 1] - first[o]; }
+};
+
+// The forward's: output cell o reads its taps; an extrapolated cell reads
+// nothing (the forward overwrites it).
+Gathers TapGathers(const std::vector<resize2d::Taps>& taps) {
+  Gathers g;
+  for (const resize2d::Taps& t : taps) {
+    for (int k = 0; k < t.n && !t.extrapolate; ++k) {
+      g.source.push_back(static_cast<int32_t>(t.index[k]));
+      g.weight.push_back(t.weight[k]);
+    }
+    g.first.push_back(static_cast<int64_t>(g.source.size()));
+  }
+  return g;
+}
+
+// The gradient's: input cell p gathers from the output cells that read it
+// and are not extrapolated (Readers), in ascending order.
+Gathers ReaderGathers(const resize2d::Axis& a, const std::vector<resize2d::Taps>& taps) {
+  Gathers g;
+  for (int64_t p = 0; p < a.in; ++p) {
+    int64_t begin, end;
+    resize2d::Readers(p, a, &begin, &end);
+    for (int64_t o = begin; o < end; ++o) {
+      if (taps[o].extrapolate) continue;
+      g.source.push_back(static_cast<int32_t>(o));
+      g.weight.push_back(WeightOf(taps[o], p));
+    }
+    g.first.push_back(static_cast<int64_t>(g.source.size()));
+  }
+  return g;
+}
+
+// The gathers along W as GatherRow's table: `slots` terms per cell,
+// slot-major, and each cell's count (the slots past it add nothing); a cell
+// with more terms (an edge cell that clamped outputs all read) adds the
+// rest after GatherRow, in order. The cells are padded to
+// resize2d::kRowPadding (count 0); a block of that many cells whose sources
+// lie within 16 floats has a base, so that GatherRow permutes one load
+// rather than gathering. The same sums as Gathers, with the cells in SIMD
+// lanes.
+struct ColumnTable {
+  const Gathers* g;
+  int64_t src_w;
+  int64_t n;  // cells, padded
+  int slots = 0;
+  std::vector<int32_t> index, count, base;
+  std::vector<double> weight;
+  std::vector<int64_t> overflow;  // cells with more than `slots` terms
+};
+
+ColumnTable TableOf(const Gathers& g, int64_t src_w) {
+  ColumnTable t;
+  t.g = &g;
+  t.src_w = src_w;
+  const int64_t cells = g.cells();
+  const int64_t n = t.n =
+      (cells + resize2d::kRowPadding - 1) / resize2d::kRowPadding * resize2d::kRowPadding;
+  int64_t most = 0;
+  for (int64_t o = 0; o < cells; ++o) most = std::max(most, g.count(o));
+  // Slots for the typical cell: clamping can give one edge cell every
+  // output past the edge, which should not widen every cell's gather.
+  const int64_t mean = (static_cast<int64_t>(g.source.size()) + cells - 1) / cells;
+  t.slots = static_cast<int>(std::min(most, 2 * mean + 2));
+  t.index.assign(t.slots * n, 0);
+  t.weight.assign(t.slots * n, 0.0);
+  t.count.assign(n, 0);
+  t.base.assign(n / resize2d::kRowPadding, -1);
+  for (int64_t block = 0; block * resize2d::kRowPadding < n; ++block) {
+    int64_t lo = src_w, hi = -1;
+    const int64_t o0 = block * resize2d::kRowPadding;
+    for (int64_t o = o0; o < std::min(cells, o0 + resize2d::kRowPadding); ++o) {
+      const int64_t count = std::min<int64_t>(g.count(o), t.slots);
+      t.count[o] = static_cast<int32_t>(count);
+      if (g.count(o) > t.slots) t.overflow.push_back(o);
+      for (int64_t k = 0; k < count; ++k) {
+        const int32_t s = g.source[g.first[o] + k];
+        t.index[k * n + o] = s;
+        t.weight[k * n + o] = g.weight[g.first[o] + k];
+        lo = std::min<int64_t>(lo, s);
+        hi = std::max<int64_t>(hi, s);
+      }
+    }
+    if (hi < 0) continue;  // no terms: every slot reads x[0] and adds nothing
+    // Spare slots read the block's lowest source (valid, and in its window).
+    for (int64_t o = o0; o < o0 + resize2d::kRowPadding; ++o) {
+      for (int64_t k = t.count[o]; k < t.slots; ++k) t.index[k * n + o] = static_cast<int32_t>(lo);
+    }
+    if (hi - lo < 16) t.base[block] = static_cast<int32_t>(lo);
+  }
+  return t;
+}
+
+// out[o] = the table's sum for cell o of one source row (src_w floats), for
+// o < t.n; `padded` has room for src_w + 16 floats, zeros past src_w (the
+// window a block loads may reach past the row).
+void ResampleRow(const float* src, const ColumnTable& t, float* padded, double* out) {
+  simd::Copy(src, padded, t.src_w);
+  resize2d::GatherRow(padded, t.index.data(), t.weight.data(), t.count.data(), t.base.data(),
+                      t.slots, t.n, out);
+  for (const int64_t o : t.overflow) {
+    double sum = out[o];
+    for (int64_t k = t.g->first[o] + t.slots; k < t.g->first[o + 1]; ++k) {
+      sum += t.g->weight[k] * src[t.g->source[k]];
+    }
+    out[o] = sum;
+  }
+}
+
+// dst (planes of rows.cells() x cols.g->cells()) from src (planes of
+// src_h x cols.src_w): dst row i is the sum, over row i's gathers, of their
+// weight times source row s resampled along W (ResampleRow), added in order
+// in double. Then finish(i, dst row), if given. A chunk of rows resamples
+// the source rows a block of its rows reads once and keeps them; a source
+// row is resampled the same way whichever chunk and block needs it, so the
+// result is the same for any thread count.
+void Resample(const float* src, int64_t planes, int64_t src_h, const Gathers& rows,
+              const ColumnTable& cols, float* dst,
+              const std::function<void(int64_t, float*)>& finish) {
+  const int64_t dst_h = rows.cells(), dst_w = cols.g->cells(), src_w = cols.src_w;
+  const int64_t stride = cols.n;  // of the kept rows
+  // Source rows kept at once: about 256 KB of doubles (a few under small
+  // chunks, so that the tests meet several blocks).
+  const int64_t max_rows =
+      SmallChunksForTesting() ? 3 : std::max<int64_t>(8, (1 << 15) / std::max<int64_t>(1, dst_w));
+  ParallelFor(planes * dst_h, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, dst_w)),
+              [&](int64_t begin, int64_t end) {
+                std::vector<double> kept;
+                std::vector<const double*> sources;
+                std::vector<float> padded(src_w + 16, 0.0f);
+                for (int64_t r = begin; r < end;) {
+                  const int64_t c = r / dst_h, i0 = r % dst_h;
+                  const int64_t last = std::min(dst_h, i0 + (end - r));
+                  // Rows [i0, i1) and the source rows [lo, hi) they read.
+                  int64_t lo = src_h, hi = 0, i1 = i0;
+                  for (; i1 < last; ++i1) {
+                    int64_t l = lo, h = hi;
+                    for (int64_t k = rows.first[i1]; k < rows.first[i1 + 1]; ++k) {
+                      l = std::min<int64_t>(l, rows.source[k]);
+                      h = std::max<int64_t>(h, rows.source[k] + 1);
+                    }
+                    if (i1 > i0 && h - l > max_rows) break;
+                    lo = l;
+                    hi = h;
+                  }
+                  kept.resize(std::max<int64_t>(0, hi - lo) * stride);
+                  for (int64_t s = lo; s < hi; ++s) {
+                    ResampleRow(src + (c * src_h + s) * src_w, cols, padded.data(),
+                                kept.data() + (s - lo) * stride);
+                  }
+                  for (int64_t i = i0; i < i1; ++i) {
+                    sources.clear();
+                    for (int64_t k = rows.first[i]; k < rows.first[i + 1]; ++k) {
+                      sources.push_back(kept.data() + (rows.source[k] - lo) * stride);
+                    }
+                    float* out = dst + (c * dst_h + i) * dst_w;
+                    resize2d::CombineRows(sources.data(), rows.weight.data() + rows.first[i],
+                                          rows.count(i), dst_w, out);
+                    if (finish) finish(i, out);
+                  }
+                  r += i1 - i0;
+                }
+              });
+}
+
+// ForwardAt's sums: each input row resized along W once (the column taps),
+// then each output row from its row taps' rows.
+absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  TS_ASSIGN_OR_RETURN(const auto axes, AxesOf(in[0].shape(), ctx.attrs));
+  const float extrapolation_value = ctx.attrs.GetFloat("extrapolation_value");
+  const std::vector<resize2d::Taps> row_taps = TapTable(axes.first);
+  const std::vector<resize2d::Taps> col_taps = TapTable(axes.second);
+  const Gathers rows = TapGathers(row_taps), cols = TapGathers(col_taps);
+  bool extrapolates = false;
+  for (const resize2d::Taps& t : row_taps) extrapolates |= t.extrapolate;
+  for (const resize2d::Taps& t : col_taps) extrapolates |= t.extrapolate;
+  // tf_crop_and_resize: cells outside the input take the extrapolation value.
+  std::function<void(int64_t, float*)> finish;
+  if (extrapolates) {
+    finish = [&](int64_t i, float* y) {
+      if (row_taps[i].extrapolate) {
+        simd::Fill(extrapolation_value, y, axes.second.out);
+        return;
+      }
+      for (int64_t j = 0; j < axes.second.out; ++j) {
+        if (col_taps[j].extrapolate) y[j] = extrapolation_value;
+      }
+    };
+  }
+  Resample(in[0].data(), in[0].dim(0) * in[0].dim(1), axes.first.in, rows,
+           TableOf(cols, axes.second.in), out[0].data(), finish);
+  return absl::OkStatus();
+}
+
+// GradientAt's sums: each dy row resized back along W (every input column
+// gathers from the output columns that read it), then each dx row from the
+// dy rows that read it.
 absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   if (!args.input_grads[0].defined()) return absl::OkStatus();
   Tensor& dx = args.input_grads[0];
   TS_ASSIGN_OR_RETURN(const auto axes, AxesOf(dx.shape(), ctx.attrs));
-  const Dims d = DimsOf(dx, args.output_grads[0]);
-  const std::vector<resize2d::Taps> row_taps = TapTable(axes.first);
-  const std::vector<resize2d::Taps> col_taps = TapTable(axes.second);
-  // Per input column q, the output columns that read it, [j0, j1), and
-  // their weights (0 for an extrapolated column, which GradientAt skips).
-  std::vector<int64_t> j0(d.w), j1(d.w), first(d.w + 1, 0);
-  std::vector<double> col_weight;
-  for (int64_t q = 0; q < d.w; ++q) {
-    resize2d::Readers(q, axes.second, &j0[q], &j1[q]);
-    first[q] = static_cast<int64_t>(col_weight.size());
-    for (int64_t j = j0[q]; j < j1[q]; ++j) {
-      col_weight.push_back(col_taps[j].extrapolate ? 0.0 : WeightOf(col_taps[j], q));
-    }
-  }
-  const float* dy = args.output_grads[0].data();
-  float* dxp = dx.data();
-  // A gather: each dx element is written once, so chunks never overlap.
-  ParallelFor(d.planes * d.h, std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(1, d.w)),
-              [&](int64_t begin, int64_t end) {
-                for (int64_t r = begin; r < end; ++r) {
-                  const int64_t c = r / d.h, p = r % d.h;
-                  const float* dyc = dy + c * d.oh * d.ow;
-                  int64_t i0, i1;
-                  resize2d::Readers(p, axes.first, &i0, &i1);
-                  for (int64_t q = 0; q < d.w; ++q) {
-                    const double* wc = col_weight.data() + first[q];
-                    double sum = 0;
-                    for (int64_t i = i0; i < i1; ++i) {
-                      const resize2d::Taps& tr = row_taps[i];
-                      if (tr.extrapolate) continue;
-                      const double wr = WeightOf(tr, p);
-                      const float* dyr = dyc + i * d.ow;
-                      for (int64_t j = j0[q]; j < j1[q]; ++j) {
-                        if (col_taps[j].extrapolate) continue;
-                        sum += wr * wc[j - j0[q]] * dyr[j];
-                      }
-                    }
-                    dxp[r * d.w + q] = static_cast<float>(sum);
-                  }
-                }
-              });
+  const Gathers rows = ReaderGathers(axes.first, TapTable(axes.first));
+  const Gathers cols = ReaderGathers(axes.second, TapTable(axes.second));
+  Resample(args.output_grads[0].data(), dx.dim(0) * dx.dim(1), axes.first.out, rows,
+           TableOf(cols, axes.second.out), dx.data(), nullptr);
   return absl::OkStatus();
 }
 

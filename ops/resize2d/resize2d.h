@@ -160,10 +160,13 @@ RESIZE2D_HD void Readers(int64_t p, const Axis& a, int64_t* begin, int64_t* end)
   *end = FirstReaching(p + 1, a, /*lo=*/true);
 }
 
-// dx at input (p, q) of one plane: the sum, over the outputs (i, j) in
-// [i0, i1) x [j0, j1) (those that read it, from Readers) that are not
-// extrapolated, of dy[i][j] times every product of a row tap at p and a
-// column tap at q. In double, in one fixed order on both devices.
+// dx at input (p, q) of one plane: over the output rows i in [i0, i1) that
+// read row p (from Readers) and are not extrapolated, the row weight at p
+// times the row's sum, over the output columns j in [j0, j1) that read q
+// and are not extrapolated, of the column weight at q times dy[i][j]. In
+// double, in this order on both devices: the CPU computes the inner sums
+// once per dy row, for every q (a resize along W), then the outer sum per
+// dx row (along H), ForwardAt's separable order transposed.
 RESIZE2D_HD float GradientAt(const float* dy, int64_t p, int64_t q, int64_t ow, const Axis& rows,
                              const Axis& cols, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   double sum = 0;
@@ -172,13 +175,15 @@ RESIZE2D_HD float GradientAt(const float* dy, int64_t p, int64_t q, int64_t ow, 
     if (tr.extrapolate) continue;
     double wr = 0;
     for (int a = 0; a < tr.n; ++a) wr += tr.index[a] == p ? tr.weight[a] : 0.0;
+    double row = 0;
     for (int64_t j = j0; j < j1; ++j) {
       const Taps tc = TapsOf(j, cols);
       if (tc.extrapolate) continue;
       double wc = 0;
       for (int b = 0; b < tc.n; ++b) wc += tc.index[b] == q ? tc.weight[b] : 0.0;
-      sum += wr * wc * dy[i * ow + j];
+      row += wc * dy[i * ow + j];
     }
+    sum += wr * row;
   }
   return static_cast<float>(sum);
 }

@@ -1,9 +1,16 @@
+#include "ops/resize2d/resize2d.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
 
+#include "core/gradient_check.h"
 #include "core/op_registry.h"
 #include "core/op_test_case.h"
+#include "core/thread_pool.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -265,6 +272,44 @@ std::vector<OpTestCase> Cases() {
        "half_pixel",
        "round_prefer_floor",
        false},
+      // Input rows of 21 and 17: the gradient's rows (along W, from dy)
+      // are whole vectors of doubles and a tail, down and up.
+      {"linear_half_pixel_down_c2_7x21_to_5x13",
+       {1, 2, 7, 21},
+       {5, 13},
+       {},
+       "linear",
+       "half_pixel",
+       "round_prefer_floor",
+       false},
+      {"cubic_align_corners_up_c1_3x17_to_5x29",
+       {1, 1, 3, 17},
+       {5, 29},
+       {},
+       "cubic",
+       "align_corners",
+       "round_prefer_floor",
+       false},
+      // Scale 1 with a larger size: every output past the input reads its
+      // last row and column (clamped), so the gradient's last column
+      // gathers from 21 outputs, more than its vector slots hold, and its
+      // last row from 3 rows.
+      {"nearest_asymmetric_clamped_c2_3x20_to_5x40",
+       {1, 2, 3, 20},
+       {5, 40},
+       {1, 1},
+       "nearest",
+       "asymmetric",
+       "floor",
+       false},
+      {"linear_asymmetric_clamped_c1_4x19_to_6x37",
+       {1, 1, 4, 19},
+       {6, 37},
+       {1, 1},
+       "linear",
+       "asymmetric",
+       "round_prefer_floor",
+       false},
   };
   uint64_t seed = 1200;
   for (const Spec& s : specs) {
@@ -295,6 +340,21 @@ std::vector<OpTestCase> Cases() {
     c.reference = Reference;
     cases.push_back(c);
   }
+  {
+    // A crop wider than the input on both sides: extrapolated rows and
+    // columns at both ends, which the gradient skips (its gathers along W
+    // read zeros in their spare slots), over a row of 11.
+    OpTestCase c;
+    c.name = "tf_crop_and_resize_linear_wide_roi_c2_5x11_to_6x13";
+    c.attrs = {{"size", IntsAttr({6, 13})},
+               {"mode", StringAttr("linear")},
+               {"coordinate_transformation_mode", StringAttr("tf_crop_and_resize")},
+               {"roi", FloatsAttr({-0.2f, -0.15f, 1.3f, 1.2f})},
+               {"extrapolation_value", FloatAttr(-2.0f)}};
+    c.inputs = {RandomTensor({1, 2, 5, 11}, 1301)};
+    c.reference = Reference;
+    cases.push_back(c);
+  }
   return cases;
 }
 
@@ -305,6 +365,100 @@ std::string ShapeError(const Shape& x, const std::map<std::string, AttrValue>& g
   absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(given);
   if (!attrs.ok()) return std::string(attrs.status().message());
   return std::string(schema->InferShapes({x}, *attrs).status().message());
+}
+
+// resize2d.h's Axis for one axis of a case, as the kernel file builds it.
+resize2d::Axis AxisOf(const Tensor& x, const Attrs& attrs, int k) {
+  const auto index = [](const std::string& value, const std::vector<std::string>& names) {
+    return static_cast<int>(std::find(names.begin(), names.end(), value) - names.begin());
+  };
+  const std::vector<float> scale = attrs.GetFloats("scale"), roi = attrs.GetFloats("roi");
+  resize2d::Axis a;
+  a.in = x.dim(2 + k);
+  a.out = attrs.GetInts("size")[k];
+  a.scale = scale.empty() ? double(a.out) / a.in : scale[k];
+  a.mode = index(attrs.GetString("mode"), {"nearest", "linear", "cubic"});
+  a.transform = index(attrs.GetString("coordinate_transformation_mode"),
+                      {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                       "tf_half_pixel_for_nn", "tf_crop_and_resize"});
+  a.rounding = index(attrs.GetString("nearest_mode"),
+                     {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"});
+  a.cubic_a = attrs.GetFloat("cubic_coeff_a");
+  a.exclude_outside = attrs.GetBool("exclude_outside");
+  a.roi_start = roi.empty() ? 0.0 : roi[k];
+  a.roi_end = roi.empty() ? 1.0 : roi[2 + k];
+  return a;
+}
+
+void ExpectClose(const std::vector<float>& got, const std::vector<float>& want,
+                 const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  int reported = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!(std::fabs(double(got[i]) - want[i]) <= 1e-6 * (1 + std::fabs(double(want[i])))) &&
+        reported++ < 5) {
+      ADD_FAILURE() << what << " [" << i << "]: " << got[i] << " vs " << want[i];
+    }
+  }
+}
+
+// The CPU kernels against ForwardAt and GradientAt, the per-element sums
+// the GPU kernels compute, for every case: the gradient is the forward's
+// exact transpose (the harness checks it only by finite differences, to
+// 1e-3). Both add in double in one order, so they differ only where a
+// compiler fuses a multiply-add on one side: 1e-6, not the harness's 1e-5.
+// And the kernels give the same bits on 1 thread and on 4 with small chunks
+// (several blocks of kept rows per chunk).
+TEST(Resize2dKernels, MatchForwardAtAndGradientAtOnAnyThreadCount) {
+  const OpSchema* schema = OpRegistry::Global().Find("resize2d");
+  ASSERT_NE(schema, nullptr);
+  for (const OpTestCase& c : Cases()) {
+    absl::StatusOr<Attrs> attrs = schema->ResolveAttrs(c.attrs);
+    ASSERT_TRUE(attrs.ok()) << attrs.status();
+    const Tensor& x = c.inputs[0];
+    const resize2d::Axis rows = AxisOf(x, *attrs, 0), cols = AxisOf(x, *attrs, 1);
+    const int64_t planes = x.dim(0) * x.dim(1);
+    const std::vector<float> xv = x.ToVector();
+    std::vector<float> y_at, dx_at;
+    const Tensor dy = RandomTensor({x.dim(0), x.dim(1), rows.out, cols.out}, 1400);
+    const std::vector<float> dyv = dy.ToVector();
+    for (int64_t p = 0; p < planes; ++p) {
+      for (int64_t i = 0; i < rows.out; ++i) {
+        for (int64_t j = 0; j < cols.out; ++j) {
+          y_at.push_back(resize2d::ForwardAt(xv.data() + p * rows.in * cols.in, i, j, cols.in, rows,
+                                             cols, attrs->GetFloat("extrapolation_value")));
+        }
+      }
+      for (int64_t i = 0; i < rows.in; ++i) {
+        for (int64_t j = 0; j < cols.in; ++j) {
+          int64_t i0, i1, j0, j1;
+          resize2d::Readers(i, rows, &i0, &i1);
+          resize2d::Readers(j, cols, &j0, &j1);
+          dx_at.push_back(resize2d::GradientAt(dyv.data() + p * rows.out * cols.out, i, j, cols.out,
+                                               rows, cols, i0, i1, j0, j1));
+        }
+      }
+    }
+    std::vector<std::vector<float>> y(2), dx(2);
+    for (int run = 0; run < 2; ++run) {
+      SetNumCpuThreads(run == 0 ? 1 : 4);
+      SetSmallChunksForTesting(run == 1);
+      absl::StatusOr<OpRun> fwd = RunOpForward("resize2d", *attrs, c.inputs, Device::kCpu, true, 1);
+      absl::StatusOr<std::vector<Tensor>> grads =
+          RunOpGradient("resize2d", *attrs, c.inputs, Device::kCpu, true, 1, {dy});
+      SetSmallChunksForTesting(false);
+      const unsigned cores = std::thread::hardware_concurrency();
+      SetNumCpuThreads(cores == 0 ? 1 : static_cast<int>(cores));
+      ASSERT_TRUE(fwd.ok()) << fwd.status();
+      ASSERT_TRUE(grads.ok()) << grads.status();
+      y[run] = fwd->outputs[0].ToVector();
+      dx[run] = (*grads)[0].ToVector();
+    }
+    ExpectClose(y[0], y_at, c.name + " y");
+    ExpectClose(dx[0], dx_at, c.name + " dx");
+    EXPECT_EQ(y[1], y[0]) << c.name;
+    EXPECT_EQ(dx[1], dx[0]) << c.name;
+  }
 }
 
 TEST(Resize2dShape, RejectsBadAttributes) {

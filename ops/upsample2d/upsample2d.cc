@@ -21,6 +21,7 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/common/rows.h"
 #include "ops/upsample2d/upsample_rows.h"
 
 #if TESSERA_CUDA
@@ -190,8 +191,8 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
       std::vector<float> scratch(d.ow);
       for (int64_t c = b; c < e; ++c) {
         for (int64_t r = 0; r < d.h; ++r) {
-          upsample::SumBlocks(g + (c * d.oh + r * sh) * d.ow, d.ow, sh, sw, scratch.data(),
-                              dxp + (c * d.h + r) * d.w);
+          simd::SumRows(g + (c * d.oh + r * sh) * d.ow, sh, d.ow, d.ow, scratch.data());
+          upsample::SumRuns(scratch.data(), d.ow, sw, dxp + (c * d.h + r) * d.w);
         }
       }
     });

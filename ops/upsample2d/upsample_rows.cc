@@ -40,33 +40,22 @@ void ReplicateRowImpl(const float* x, int64_t w, int64_t sw, float* y) {
   for (; j < ow; ++j) y[j] = x[j / sw];
 }
 
-void SumBlocksImpl(const float* dy, int64_t ow, int64_t sh, int64_t sw, float* scratch, float* dx) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  int64_t j = 0;
-  for (; j + lanes <= ow; j += lanes) {
-    auto sum = hn::LoadU(d, dy + j);
-    for (int64_t a = 1; a < sh; ++a) sum = hn::Add(sum, hn::LoadU(d, dy + a * ow + j));
-    hn::StoreU(sum, d, scratch + j);
-  }
-  for (; j < ow; ++j) {
-    float sum = dy[j];
-    for (int64_t a = 1; a < sh; ++a) sum += dy[a * ow + j];
-    scratch[j] = sum;
-  }
+void SumRunsImpl(const float* row, int64_t ow, int64_t sw, float* dx) {
   const int64_t w = ow / sw;
   int64_t c = 0;
 #if HWY_TARGET != HWY_SCALAR
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   if (sw == 2) {  // even + odd lanes of two vectors
     for (; c + lanes <= w; c += lanes) {
-      const auto lo = hn::LoadU(d, scratch + 2 * c), hi = hn::LoadU(d, scratch + 2 * c + lanes);
+      const auto lo = hn::LoadU(d, row + 2 * c), hi = hn::LoadU(d, row + 2 * c + lanes);
       hn::StoreU(hn::Add(hn::ConcatEven(d, hi, lo), hn::ConcatOdd(d, hi, lo)), d, dx + c);
     }
   }
 #endif
   for (; c < w; ++c) {
-    float sum = scratch[c * sw];
-    for (int64_t b = 1; b < sw; ++b) sum += scratch[c * sw + b];
+    float sum = row[c * sw];
+    for (int64_t b = 1; b < sw; ++b) sum += row[c * sw + b];
     dx[c] = sum;
   }
 }
@@ -117,7 +106,7 @@ namespace tessera {
 namespace upsample {
 
 HWY_EXPORT(ReplicateRowImpl);
-HWY_EXPORT(SumBlocksImpl);
+HWY_EXPORT(SumRunsImpl);
 HWY_EXPORT(GatherLerpImpl);
 HWY_EXPORT(BlendImpl);
 HWY_EXPORT(AddScaledImpl);
@@ -126,8 +115,8 @@ void ReplicateRow(const float* x, int64_t w, int64_t sw, float* y) {
   HWY_DYNAMIC_DISPATCH(ReplicateRowImpl)(x, w, sw, y);
 }
 
-void SumBlocks(const float* dy, int64_t ow, int64_t sh, int64_t sw, float* scratch, float* dx) {
-  HWY_DYNAMIC_DISPATCH(SumBlocksImpl)(dy, ow, sh, sw, scratch, dx);
+void SumRuns(const float* row, int64_t ow, int64_t sw, float* dx) {
+  HWY_DYNAMIC_DISPATCH(SumRunsImpl)(row, ow, sw, dx);
 }
 
 void GatherLerp(const float* x, const int32_t* i0, const int32_t* i1, const float* w0,

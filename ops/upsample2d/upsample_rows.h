@@ -9,10 +9,10 @@ namespace upsample {
 // y[j] = x[j / sw] for j in [0, w * sw): one row of nearest upsampling.
 void ReplicateRow(const float* x, int64_t w, int64_t sw, float* y);
 
-// dx[c] = sum over a < sh, b < sw of dy[a * ow + c * sw + b], c in [0, ow / sw):
-// the nearest gradient of one input row from its sh output rows (the sh
-// rows summed first, into scratch[0, ow)).
-void SumBlocks(const float* dy, int64_t ow, int64_t sh, int64_t sw, float* scratch, float* dx);
+// dx[c] = row[c * sw] + row[c * sw + 1] + ... + row[c * sw + sw - 1] for c
+// in [0, ow / sw): the nearest gradient of one input row along W, from the
+// column sums (simd::SumRows) of its sh output rows.
+void SumRuns(const float* row, int64_t ow, int64_t sw, float* dx);
 
 // out[j] = w0[j] * x[i0[j]] + w1[j] * x[i1[j]] for j in [0, n).
 void GatherLerp(const float* x, const int32_t* i0, const int32_t* i1, const float* w0,
