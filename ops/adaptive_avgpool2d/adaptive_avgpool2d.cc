@@ -12,7 +12,6 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
-#include "ops/adaptive_avgpool2d/adaptive_rows.h"
 #include "ops/common/rows.h"
 #include "ops/common/sum.h"
 
@@ -118,7 +117,7 @@ absl::Status Gradient(KernelContext&, GradientArgs& args) {
           const float v = dyp[i * ow + j] / static_cast<float>((h1 - h0) * (w1 - w0));
           for (int64_t c = w0; c < w1; ++c) share[c] += v;
         }
-        for (int64_t r = h0; r < h1; ++r) adaptive::AddTo(share.data(), w, dxp + r * w);
+        for (int64_t r = h0; r < h1; ++r) simd::AddTo(share.data(), w, dxp + r * w);
       }
     }
   });

@@ -12,35 +12,6 @@ namespace pool {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-void SumRowsImpl(const float* plane, int64_t w, int64_t h0, int64_t h1, float* row) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  int64_t j = 0;
-  for (; j + lanes <= w; j += lanes) {
-    auto sum = hn::LoadU(d, plane + h0 * w + j);
-    for (int64_t r = h0 + 1; r < h1; ++r) sum = hn::Add(sum, hn::LoadU(d, plane + r * w + j));
-    hn::StoreU(sum, d, row + j);
-  }
-  for (; j < w; ++j) {
-    float sum = plane[h0 * w + j];
-    for (int64_t r = h0 + 1; r < h1; ++r) sum += plane[r * w + j];
-    row[j] = sum;
-  }
-}
-
-void AddRowToRowsImpl(const float* row, float* plane, int64_t w, int64_t h0, int64_t h1) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  for (int64_t r = h0; r < h1; ++r) {
-    float* out = plane + r * w;
-    int64_t j = 0;
-    for (; j + lanes <= w; j += lanes) {
-      hn::StoreU(hn::Add(hn::LoadU(d, out + j), hn::LoadU(d, row + j)), d, out + j);
-    }
-    for (; j < w; ++j) out[j] += row[j];
-  }
-}
-
 void PoolRowImpl(const float* padded, int64_t kw, int64_t sw, int64_t ow, const float* divisor,
                  float* y) {
   int64_t j = 0;
@@ -77,22 +48,6 @@ void DivideRowImpl(const float* g, const float* divisor, int64_t n, float* share
   for (; j < n; ++j) share[j] = g[j] / divisor[j];
 }
 
-void WindowSumsImpl(const float* z, int64_t kw, int64_t n, float* out) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  int64_t q = 0;
-  for (; q + lanes <= n; q += lanes) {
-    auto sum = hn::LoadU(d, z + q);
-    for (int64_t t = 1; t < kw; ++t) sum = hn::Add(sum, hn::LoadU(d, z + q + t));
-    hn::StoreU(sum, d, out + q);
-  }
-  for (; q < n; ++q) {
-    float sum = z[q];
-    for (int64_t t = 1; t < kw; ++t) sum += z[q + t];
-    out[q] = sum;
-  }
-}
-
 }  // namespace HWY_NAMESPACE
 }  // namespace pool
 }  // namespace tessera
@@ -102,19 +57,8 @@ HWY_AFTER_NAMESPACE();
 namespace tessera {
 namespace pool {
 
-HWY_EXPORT(SumRowsImpl);
-HWY_EXPORT(AddRowToRowsImpl);
 HWY_EXPORT(PoolRowImpl);
 HWY_EXPORT(DivideRowImpl);
-HWY_EXPORT(WindowSumsImpl);
-
-void SumRows(const float* plane, int64_t w, int64_t h0, int64_t h1, float* row) {
-  HWY_DYNAMIC_DISPATCH(SumRowsImpl)(plane, w, h0, h1, row);
-}
-
-void AddRowToRows(const float* row, float* plane, int64_t w, int64_t h0, int64_t h1) {
-  HWY_DYNAMIC_DISPATCH(AddRowToRowsImpl)(row, plane, w, h0, h1);
-}
 
 void PoolRow(const float* padded, int64_t kw, int64_t sw, int64_t ow, const float* divisor,
              float* y) {
@@ -123,10 +67,6 @@ void PoolRow(const float* padded, int64_t kw, int64_t sw, int64_t ow, const floa
 
 void DivideRow(const float* g, const float* divisor, int64_t n, float* share) {
   HWY_DYNAMIC_DISPATCH(DivideRowImpl)(g, divisor, n, share);
-}
-
-void WindowSums(const float* z, int64_t kw, int64_t n, float* out) {
-  HWY_DYNAMIC_DISPATCH(WindowSumsImpl)(z, kw, n, out);
 }
 
 }  // namespace pool

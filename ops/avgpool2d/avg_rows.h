@@ -6,12 +6,8 @@
 namespace tessera {
 namespace pool {
 
-// row[0, w) = plane row h0 + ... + plane row h1 - 1 (added in that order);
-// h1 > h0.
-void SumRows(const float* plane, int64_t w, int64_t h0, int64_t h1, float* row);
-
-// plane rows h0 .. h1 - 1 each += row[0, w).
-void AddRowToRows(const float* row, float* plane, int64_t w, int64_t h0, int64_t h1);
+// Column sums over a window of rows, window sums along a row and adding a
+// row to rows are simd::SumRows and simd::AddTo (ops/common/rows.h).
 
 // y[j] = (padded[j * sw] + ... + padded[j * sw + kw - 1]) / divisor[j] for
 // j in [0, ow): one output row of average pooling, `padded` being the
@@ -22,9 +18,6 @@ void PoolRow(const float* padded, int64_t kw, int64_t sw, int64_t ow, const floa
 
 // share[j] = g[j] / divisor[j] for j in [0, n).
 void DivideRow(const float* g, const float* divisor, int64_t n, float* share);
-
-// out[q] = z[q] + z[q + 1] + ... + z[q + kw - 1] for q in [0, n).
-void WindowSums(const float* z, int64_t kw, int64_t n, float* out);
 
 }  // namespace pool
 }  // namespace tessera

@@ -21,6 +21,7 @@
 #include "core/thread_pool.h"
 #include "ops/avgpool2d/avg_rows.h"
 #include "ops/common/pool.h"
+#include "ops/common/rows.h"
 #include "ops/common/sum.h"
 
 #if TESSERA_CUDA
@@ -160,7 +161,7 @@ absl::Status Forward(KernelContext& ctx, const std::vector<Tensor>& in, std::vec
       for (int64_t i = 0; i < oh; ++i) {
         const ClippedWindow win = WindowAt(p, h, w, plan.include_pad, i, 0);
         if (win.h1 > win.h0) {
-          pool::SumRows(xc, w, win.h0, win.h1, padded.data() + p.pw);
+          simd::SumRows(xc + win.h0 * w, win.h1 - win.h0, w, w, padded.data() + p.pw);
         } else {  // not reached with PyTorch's geometry; kept safe
           std::fill(padded.begin() + p.pw, padded.begin() + p.pw + w, 0.0f);
         }
@@ -202,9 +203,10 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
       for (int64_t i = 0; i < oh; ++i) {
         pool::DivideRow(g + (c * oh + i) * ow, plan.divisor.data() + i * ow, ow, share.data());
         for (int64_t j = 0; j < ow; ++j) stuffed[p.kw - 1 + j * p.sw] = share[j];
-        pool::WindowSums(stuffed.data() + p.pw, p.kw, w, padded.data() + p.pw);
+        // out[q] = z[q] + ... + z[q + kw - 1]: kw "rows" one float apart.
+        simd::SumRows(stuffed.data() + p.pw, p.kw, 1, w, padded.data() + p.pw);
         const ClippedWindow win = WindowAt(p, h, w, plan.include_pad, i, 0);
-        pool::AddRowToRows(padded.data() + p.pw, dc, w, win.h0, win.h1);
+        for (int64_t r = win.h0; r < win.h1; ++r) simd::AddTo(padded.data() + p.pw, w, dc + r * w);
       }
     }
   });

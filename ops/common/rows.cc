@@ -86,6 +86,16 @@ void SumRowsImpl(const float* x, int64_t rows, int64_t stride, int64_t n, float*
   }
 }
 
+void AddToImpl(const float* src, int64_t n, float* dst) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    hn::StoreU(hn::Add(hn::LoadU(d, dst + j), hn::LoadU(d, src + j)), d, dst + j);
+  }
+  for (; j < n; ++j) dst[j] += src[j];
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace simd
 }  // namespace tessera
@@ -100,6 +110,7 @@ HWY_EXPORT(FillImpl);
 HWY_EXPORT(ScaleShiftImpl);
 HWY_EXPORT(CopyRowsImpl);
 HWY_EXPORT(SumRowsImpl);
+HWY_EXPORT(AddToImpl);
 
 void Copy(const float* src, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(CopyImpl)(src, dst, n); }
 
@@ -116,6 +127,10 @@ void ScaleShift(const float* x, float scale, float shift, float* y, int64_t n) {
 
 void SumRows(const float* x, int64_t rows, int64_t stride, int64_t n, float* out) {
   HWY_DYNAMIC_DISPATCH(SumRowsImpl)(x, rows, stride, n, out);
+}
+
+void AddTo(const float* src, int64_t n, float* dst) {
+  HWY_DYNAMIC_DISPATCH(AddToImpl)(src, n, dst);
 }
 
 }  // namespace simd

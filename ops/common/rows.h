@@ -33,6 +33,10 @@ void ScaleShift(const float* x, float scale, float shift, float* y, int64_t n);
 // (avgpool2d's gradient). rows >= 1.
 void SumRows(const float* x, int64_t rows, int64_t stride, int64_t n, float* out);
 
+// dst[j] += src[j] for j in [0, n): the pooling gradients' spreading of one
+// row of shares over the rows of a window.
+void AddTo(const float* src, int64_t n, float* dst);
+
 }  // namespace simd
 }  // namespace tessera
 
