@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "core/gradient_check.h"
 #include "core/op_registry.h"
 #include "core/tensor.h"
@@ -56,6 +57,19 @@ std::vector<float> RandomValues(int64_t n, uint64_t seed, float low = -1.0f, flo
 // ReLU kinks).
 std::vector<float> SpacedValues(int64_t n, uint64_t seed, float gap = 0.05f);
 Tensor RandomTensor(const Shape& shape, uint64_t seed, float low = -1.0f, float high = 1.0f);
+
+// A training forward and gradient of a graph through the executor, for tests
+// of OpSchema::OptionalOutput: `graph_text` has input "x" of `shape`; the
+// gradient of x is taken for a random dy on `node`'s output 0. `values`
+// holds the graph's outputs (in order) and then dx; `output1_computed` says
+// whether node's forward computed its output 1.
+struct OptionalOutputRun {
+  std::vector<std::vector<float>> values;
+  bool output1_computed = false;
+};
+absl::StatusOr<OptionalOutputRun> RunWithOptionalOutput(const std::string& graph_text,
+                                                        const std::string& node, const Shape& shape,
+                                                        Device device, uint64_t seed);
 
 }  // namespace tessera
 

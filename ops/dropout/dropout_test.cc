@@ -31,47 +31,6 @@ std::vector<bool> DocumentedKeep(uint64_t seed, int64_t n, double rate) {
   return keep;
 }
 
-// Runs `graph_text` (input "x" of `shape`) on `device`: a training forward
-// and the gradient of x for dy = `dy_seed` random on output `node`. Returns
-// the values of `outputs` (in order) and then dx, and whether node's
-// forward computed its output 1.
-struct OptionalRun {
-  std::vector<std::vector<float>> values;
-  bool output1_computed = false;
-};
-OptionalRun RunWithOptionalOutput(const std::string& graph_text, const std::string& node,
-                                  const Shape& shape, Device device, uint64_t seed) {
-  OptionalRun result;
-  absl::StatusOr<Graph> graph = Graph::FromText(graph_text, "optional_output");
-  EXPECT_TRUE(graph.ok()) << graph.status();
-  if (!graph.ok()) return result;
-  ParameterStore params = ParameterStore::Initialize(*graph, 0, device);
-  std::unique_ptr<Executor> executor = *Executor::Create(*graph, params, {device});
-  struct Hook : ExecutorHook {
-    std::string node;
-    bool computed = false;
-    absl::Status AfterNode(const NodeCall& call) override {
-      if (!call.gradient && call.node.name == node) computed = call.outputs[1].defined();
-      return absl::OkStatus();
-    }
-  } hook;
-  hook.node = node;
-  executor->AddHook(&hook);
-  const Tensor x = RandomTensor(shape, 3).CopyTo(device);
-  EXPECT_TRUE(executor->Forward({{"x", x}}, /*training=*/true, seed).ok());
-  result.output1_computed = hook.computed;
-  for (const std::string& name : graph->def().output()) {
-    absl::StatusOr<Tensor> value = executor->Value(name);
-    EXPECT_TRUE(value.ok()) << value.status();
-    if (value.ok()) result.values.push_back(value->ToVector());
-  }
-  const Tensor y = *executor->Value(node);
-  auto dx = executor->BackwardFrom({{node, RandomTensor(y.shape(), 4).CopyTo(device)}}, {"x"});
-  EXPECT_TRUE(dx.ok()) << dx.status();
-  if (dx.ok()) result.values.push_back(dx->at("x").ToVector());
-  return result;
-}
-
 // The keep mask is an optional output (OpSchema::OptionalOutput): a graph
 // that does not read it gets the same y and dx without it being computed;
 // one that outputs it gets 1 where y kept x and 0 where it dropped it. On
@@ -97,9 +56,14 @@ TEST(Dropout, MaskIsComputedOnlyForAReader) {
   const std::vector<float> x = RandomTensor(shape, 3).ToVector();
   for (Device device : AvailableDevices()) {
     SCOPED_TRACE(DeviceName(device));
-    const OptionalRun unread = RunWithOptionalOutput(graph, "drop", shape, device, 11);
-    const OptionalRun read =
+    const absl::StatusOr<OptionalOutputRun> unread_or =
+        RunWithOptionalOutput(graph, "drop", shape, device, 11);
+    ASSERT_TRUE(unread_or.ok()) << unread_or.status();
+    const OptionalOutputRun& unread = *unread_or;
+    const absl::StatusOr<OptionalOutputRun> read_or =
         RunWithOptionalOutput(graph + "output: \"drop:1\"", "drop", shape, device, 11);
+    ASSERT_TRUE(read_or.ok()) << read_or.status();
+    const OptionalOutputRun& read = *read_or;
     EXPECT_FALSE(unread.output1_computed);
     EXPECT_TRUE(read.output1_computed);
     ASSERT_EQ(unread.values.size(), 2u);  // y, dx

@@ -269,47 +269,6 @@ TEST(MaxPool2d, TiesAndNanPickTheCpuCellOnEveryDevice) {
   }
 }
 
-// Runs `graph_text` (input "x" of `shape`) on `device`: a training forward
-// and the gradient of x for dy = `dy_seed` random on output `node`. Returns
-// the values of `outputs` (in order) and then dx, and whether node's
-// forward computed its output 1.
-struct OptionalRun {
-  std::vector<std::vector<float>> values;
-  bool output1_computed = false;
-};
-OptionalRun RunWithOptionalOutput(const std::string& graph_text, const std::string& node,
-                                  const Shape& shape, Device device, uint64_t seed) {
-  OptionalRun result;
-  absl::StatusOr<Graph> graph = Graph::FromText(graph_text, "optional_output");
-  EXPECT_TRUE(graph.ok()) << graph.status();
-  if (!graph.ok()) return result;
-  ParameterStore params = ParameterStore::Initialize(*graph, 0, device);
-  std::unique_ptr<Executor> executor = *Executor::Create(*graph, params, {device});
-  struct Hook : ExecutorHook {
-    std::string node;
-    bool computed = false;
-    absl::Status AfterNode(const NodeCall& call) override {
-      if (!call.gradient && call.node.name == node) computed = call.outputs[1].defined();
-      return absl::OkStatus();
-    }
-  } hook;
-  hook.node = node;
-  executor->AddHook(&hook);
-  const Tensor x = RandomTensor(shape, 3).CopyTo(device);
-  EXPECT_TRUE(executor->Forward({{"x", x}}, /*training=*/true, seed).ok());
-  result.output1_computed = hook.computed;
-  for (const std::string& name : graph->def().output()) {
-    absl::StatusOr<Tensor> value = executor->Value(name);
-    EXPECT_TRUE(value.ok()) << value.status();
-    if (value.ok()) result.values.push_back(value->ToVector());
-  }
-  const Tensor y = *executor->Value(node);
-  auto dx = executor->BackwardFrom({{node, RandomTensor(y.shape(), 4).CopyTo(device)}}, {"x"});
-  EXPECT_TRUE(dx.ok()) << dx.status();
-  if (dx.ok()) result.values.push_back(dx->at("x").ToVector());
-  return result;
-}
-
 // The indices output is optional (OpSchema::OptionalOutput): a graph that
 // does not read it gets the same y and dx without the indices being
 // computed; one that outputs it gets them, as the kernel run alone gives
@@ -336,16 +295,23 @@ TEST(MaxPool2d, IndicesAreComputedOnlyForAReader) {
     output: "pool"
   )pb";
   const Shape shape = {2, 2, 7, 6};
-  const Attrs attrs = *OpRegistry::Global().Find("maxpool2d")->ResolveAttrs(
-      {{"kernel", IntsAttr({3, 3})}, {"stride", IntsAttr({2, 2})}});
+  const Attrs attrs =
+      *OpRegistry::Global()
+           .Find("maxpool2d")
+           ->ResolveAttrs({{"kernel", IntsAttr({3, 3})}, {"stride", IntsAttr({2, 2})}});
   absl::StatusOr<OpRun> alone =
       RunOpForward("maxpool2d", attrs, {RandomTensor(shape, 3)}, Device::kCpu, true, 0);
   ASSERT_TRUE(alone.ok()) << alone.status();
   for (Device device : AvailableDevices()) {
     SCOPED_TRACE(DeviceName(device));
-    const OptionalRun unread = RunWithOptionalOutput(graph, "pool", shape, device, 0);
-    const OptionalRun read =
+    const absl::StatusOr<OptionalOutputRun> unread_or =
+        RunWithOptionalOutput(graph, "pool", shape, device, 0);
+    ASSERT_TRUE(unread_or.ok()) << unread_or.status();
+    const OptionalOutputRun& unread = *unread_or;
+    const absl::StatusOr<OptionalOutputRun> read_or =
         RunWithOptionalOutput(graph + "output: \"pool:1\"", "pool", shape, device, 0);
+    ASSERT_TRUE(read_or.ok()) << read_or.status();
+    const OptionalOutputRun& read = *read_or;
     EXPECT_FALSE(unread.output1_computed);
     EXPECT_TRUE(read.output1_computed);
     ASSERT_EQ(unread.values.size(), 2u);  // y, dx
