@@ -96,6 +96,16 @@ void AddToImpl(const float* src, int64_t n, float* dst) {
   for (; j < n; ++j) dst[j] += src[j];
 }
 
+void MultiplyImpl(const float* a, const float* b, int64_t n, float* out) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    hn::StoreU(hn::Mul(hn::LoadU(d, a + j), hn::LoadU(d, b + j)), d, out + j);
+  }
+  for (; j < n; ++j) out[j] = a[j] * b[j];  // a single product rounds the same
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace simd
 }  // namespace tessera
@@ -111,6 +121,7 @@ HWY_EXPORT(ScaleShiftImpl);
 HWY_EXPORT(CopyRowsImpl);
 HWY_EXPORT(SumRowsImpl);
 HWY_EXPORT(AddToImpl);
+HWY_EXPORT(MultiplyImpl);
 
 void Copy(const float* src, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(CopyImpl)(src, dst, n); }
 
@@ -131,6 +142,10 @@ void SumRows(const float* x, int64_t rows, int64_t stride, int64_t n, float* out
 
 void AddTo(const float* src, int64_t n, float* dst) {
   HWY_DYNAMIC_DISPATCH(AddToImpl)(src, n, dst);
+}
+
+void Multiply(const float* a, const float* b, int64_t n, float* out) {
+  HWY_DYNAMIC_DISPATCH(MultiplyImpl)(a, b, n, out);
 }
 
 }  // namespace simd

@@ -37,6 +37,10 @@ void SumRows(const float* x, int64_t rows, int64_t stride, int64_t n, float* out
 // row of shares over the rows of a window.
 void AddTo(const float* src, int64_t n, float* dst);
 
+// out[j] = a[j] * b[j] for j in [0, n) (dropout's gradient). out may alias a
+// or b.
+void Multiply(const float* a, const float* b, int64_t n, float* out);
+
 }  // namespace simd
 }  // namespace tessera
 

@@ -26,6 +26,7 @@
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "core/thread_pool.h"
+#include "ops/common/rows.h"
 #include "ops/dropout/dropout_mask.h"
 
 #if TESSERA_CUDA
@@ -107,9 +108,8 @@ absl::Status Gradient(KernelContext& ctx, GradientArgs& args) {
   const float* g = dy.data();
   const float* m = ctx.saved[0].data();
   float* dx = args.input_grads[0].data();
-  ParallelFor(dy.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dx[i] = g[i] * m[i];
-  });
+  ParallelFor(dy.num_elements(), kMinChunk,
+              [&](int64_t b, int64_t e) { simd::Multiply(g + b, m + b, e - b, dx + b); });
   return absl::OkStatus();
 }
 
@@ -153,8 +153,8 @@ absl::Status ForwardGpu(KernelContext& ctx, const std::vector<Tensor>& in,
   const float scale = 1.0f / (1.0f - rate);
   Tensor mask = Tensor::Empty(in[0].shape(), Device::kCuda);
   cuda::DropoutForward(in[0].data(), mask.data(), out[0].data(),
-                       out[1].defined() ? out[1].data() : nullptr,
-                       in[0].num_elements(), ctx.seed, rate, scale, stream);
+                       out[1].defined() ? out[1].data() : nullptr, in[0].num_elements(), ctx.seed,
+                       rate, scale, stream);
   TS_RETURN_IF_ERROR(CudaLaunchStatus("dropout forward"));
   ctx.saved = {mask};
   return absl::OkStatus();
